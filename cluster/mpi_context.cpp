@@ -1,0 +1,98 @@
+#include "cluster/mpi_context.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace cluster {
+namespace {
+
+std::string hostname() {
+  char name[MPI_MAX_PROCESSOR_NAME] = {0};
+  int len = 0;
+  if (MPI_Get_processor_name(name, &len) != MPI_SUCCESS) ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+}  // namespace
+
+void mpi_check(int code, const char* call, const char* file, int line) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING] = {0};
+  int len = 0;
+  MPI_Error_string(code, text, &len);
+  throw std::runtime_error(std::string("MPI error on ") + hostname() + " at " + file + ":" +
+                           std::to_string(line) + ": " + call + ": " + text);
+}
+
+MpiContext::MpiContext(int* argc, char*** argv) {
+  int provided = 0;
+  // Only the main thread calls MPI; LibTorch's worker threads never do.
+  MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+  // Errors come back as codes (and from there as exceptions) instead of killing the job silently.
+  MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+  std::vector<char> mine(MPI_MAX_PROCESSOR_NAME, 0), all(MPI_MAX_PROCESSOR_NAME * size_, 0);
+  std::string me = hostname();
+  me.copy(mine.data(), mine.size() - 1);
+  MPI_CHECK(MPI_Allgather(mine.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(),
+                          MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD));
+  local_size_ = 0;
+  for (int r = 0; r < size_; ++r) {
+    hosts_.emplace_back(&all[r * MPI_MAX_PROCESSOR_NAME]);
+    if (hosts_.back() == me) {
+      if (r < rank_) ++local_rank_;
+      ++local_size_;
+    }
+  }
+}
+
+MpiContext::~MpiContext() { MPI_Finalize(); }
+
+void MpiContext::send(int dest, int tag, const std::string& bytes) {
+  MPI_CHECK(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD));
+}
+
+Message MpiContext::receive() {
+  MPI_Status status;
+  int flag = 0;
+  auto pause = std::chrono::microseconds(20);
+  while (true) {
+    MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status));
+    if (flag) break;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+  }
+  int count = 0;
+  MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &count));
+  Message m;
+  m.source = status.MPI_SOURCE;
+  m.tag = status.MPI_TAG;
+  m.bytes.resize(count);
+  MPI_CHECK(MPI_Recv(m.bytes.data(), count, MPI_BYTE, m.source, m.tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+  return m;
+}
+
+int MpiContext::broadcast(int value, int root) {
+  MPI_CHECK(MPI_Bcast(&value, 1, MPI_INT, root, MPI_COMM_WORLD));
+  return value;
+}
+
+void MpiContext::abort(int code) {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+int cores_available() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return cores_on_node();
+}
+
+int cores_on_node() { return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))); }
+
+}  // namespace cluster

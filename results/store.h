@@ -1,0 +1,48 @@
+#pragma once
+// The SQLite results store. Rank 0 is its only writer. Every change is one transaction, so a
+// killed job leaves each trial either as it was or wholly updated; WAL lets `runner query` read
+// while a sweep writes.
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "results/sqlite.h"
+
+namespace results {
+
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+struct TrialRow {
+  std::string id, config_json, config_hash;
+  std::int64_t repeat = 0, seed = 0;
+};
+
+class Store {
+ public:
+  explicit Store(const std::string& path);
+
+  // Adds the trials the store lacks as `pending` and returns the ids, in the given order, that
+  // still need a run: pending, running (left by a killed job) and, if asked, failed.
+  std::vector<std::string> prepare(const std::string& sweep, const std::vector<TrialRow>& trials,
+                                   bool retry_failed);
+  // Marks a trial running and drops the series of any earlier attempt, so epochs never repeat.
+  void mark_running(const std::string& id, const std::vector<int>& ranks, const std::string& host);
+  void add_epoch(const std::string& id, std::int64_t epoch, const Metrics& values);
+  void complete(const std::string& id, const Metrics& final_metrics);
+  void fail(const std::string& id, const std::string& error);
+
+  Database& db() { return db_; }
+
+ private:
+  Database db_;
+};
+
+// UTC time as 2026-11-23T08:15:02Z.
+std::string now_utc();
+
+// Runs one SQL statement on a read-only connection and prints the rows as CSV with a header.
+void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out);
+
+}  // namespace results

@@ -1,0 +1,87 @@
+#pragma once
+// The messages between rank 0 and the ranks that train, as Boost.Serialization binary archives.
+// All ranks run the same binary on the same architecture, so a binary archive is safe and small.
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+#include <sstream>
+#include <string>
+
+#include "runner/training.h"
+
+namespace runner {
+
+enum Tag : int {
+  kTagAssign = 1,  // rank 0 -> worker: Assignment
+  kTagStop = 2,    // rank 0 -> worker: no more work
+  kTagEpoch = 3,   // worker -> rank 0: EpochReport
+  kTagResult = 4,  // worker -> rank 0: TrialResult
+};
+
+struct EpochReport {
+  std::string trial_id;
+  std::int64_t epoch = 0;
+  Metrics values;
+};
+
+struct TrialResult {
+  std::string trial_id;
+  bool ok = false;
+  std::string error;  // when !ok: what happened, and on which rank and host
+  Metrics final_metrics;
+};
+
+template <typename T>
+std::string pack(const T& value) {
+  std::ostringstream os;
+  {
+    boost::archive::binary_oarchive ar(os, boost::archive::no_header);
+    ar << value;
+  }
+  return os.str();
+}
+
+template <typename T>
+T unpack(const std::string& bytes) {
+  std::istringstream is(bytes);
+  boost::archive::binary_iarchive ar(is, boost::archive::no_header);
+  T value;
+  ar >> value;
+  return value;
+}
+
+template <class A>
+void serialize(A& ar, EpochReport& m, unsigned) {
+  ar& m.trial_id& m.epoch& m.values;
+}
+template <class A>
+void serialize(A& ar, TrialResult& m, unsigned) {
+  ar& m.trial_id& m.ok& m.error& m.final_metrics;
+}
+template <class A>
+void serialize(A& ar, Assignment& m, unsigned) {
+  ar& m.trial_id& m.seed& m.config& m.threads;
+}
+
+}  // namespace runner
+
+namespace sweeps {
+template <class A>
+void serialize(A& ar, DataConfig& c, unsigned) {
+  ar& c.dataset& c.path& c.train_limit& c.test_limit;
+}
+template <class A>
+void serialize(A& ar, ModelConfig& c, unsigned) {
+  ar& c.kind& c.hidden& c.latent& c.activation;
+}
+template <class A>
+void serialize(A& ar, TrainConfig& c, unsigned) {
+  ar& c.epochs& c.batch_size& c.lr;
+}
+template <class A>
+void serialize(A& ar, TrialConfig& c, unsigned) {
+  ar& c.data& c.model& c.train;
+}
+}  // namespace sweeps

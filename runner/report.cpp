@@ -1,0 +1,91 @@
+#include "runner/report.h"
+
+#include <array>
+#include <cstdio>
+#include <iomanip>
+
+namespace runner {
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string metric_text(const Metrics& m, const std::string& name, int digits) {
+  for (const auto& [k, v] : m)
+    if (k == name) return fixed(v, digits);
+  return "-";
+}
+
+}  // namespace
+
+StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out)
+    : store_(store), plan_(plan), out_(out), todo_(todo) {
+  for (std::size_t i = 0; i < plan.trials.size(); ++i) index_[plan.trials[i].id] = i;
+}
+
+void StoreSink::started(const Assignment& a, const std::vector<int>& ranks, const std::string& host) {
+  store_.mark_running(a.trial_id, ranks, host);
+  out_ << "start    " << a.trial_id << " on rank " << ranks.front() << " (" << host << ")  "
+       << describe(plan_, plan_.trials[index_.at(a.trial_id)]) << std::endl;
+}
+
+void StoreSink::epoch(const EpochReport& r) {
+  store_.add_epoch(r.trial_id, r.epoch, r.values);
+  out_ << "epoch    " << r.trial_id << " " << r.epoch << "/" << plan_.configs[index_.at(r.trial_id)].train.epochs;
+  for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << fixed(v, 5);
+  out_ << std::endl;
+}
+
+void StoreSink::finished(const TrialResult& r) {
+  ++done_;
+  std::string progress = "[" + std::to_string(done_) + "/" + std::to_string(todo_) + "]";
+  if (r.ok) {
+    store_.complete(r.trial_id, r.final_metrics);
+    out_ << "done     " << r.trial_id << " " << progress << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
+         << "  probe_accuracy=" << metric_text(r.final_metrics, "probe_accuracy", 4)
+         << "  seconds=" << metric_text(r.final_metrics, "seconds", 1) << std::endl;
+  } else {
+    ++failed_;
+    store_.fail(r.trial_id, r.error);
+    out_ << "FAILED   " << r.trial_id << " " << progress << "  " << r.error << std::endl;
+  }
+}
+
+void print_summary(results::Store& store, const Plan& plan, std::ostream& out) {
+  auto q = store.db().prepare(
+      "SELECT t.status, "
+      " (SELECT value FROM final_metrics WHERE trial_id = t.id AND name = 'recon_mse'), "
+      " (SELECT value FROM final_metrics WHERE trial_id = t.id AND name = 'probe_accuracy'), "
+      " (SELECT value FROM final_metrics WHERE trial_id = t.id AND name = 'seconds') "
+      "FROM trials t WHERE t.id = ?");
+  std::vector<std::array<std::string, 6>> rows = {{"trial", "status", "recon_mse", "probe_acc", "seconds", "config"}};
+  std::map<std::string, int> counts;
+  for (const auto& t : plan.trials) {
+    q.bind(1, t.id);
+    std::array<std::string, 6> row = {t.id, "?", "-", "-", "-", describe(plan, t)};
+    if (q.step()) {
+      row[1] = q.text(0);
+      for (int i = 1; i <= 3; ++i)
+        if (q.column_type(i) != SQLITE_NULL) row[i + 1] = fixed(q.real(i), i == 1 ? 5 : i == 2 ? 4 : 1);
+    }
+    q.reset();
+    ++counts[row[1]];
+    rows.push_back(row);
+  }
+  std::array<std::size_t, 6> width{};
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  out << "\n";
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) out << std::left << std::setw(static_cast<int>(width[i]) + 2) << r[i];
+    out << "\n";
+  }
+  out << "\n" << plan.trials.size() << " trials:";
+  for (const auto& [status, n] : counts) out << " " << n << " " << status;
+  out << "  (database " << store.db().path() << ")" << std::endl;
+}
+
+}  // namespace runner

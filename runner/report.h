@@ -1,0 +1,32 @@
+#pragma once
+// Rank 0's side of a run: records every event in the store and tells the user what happens.
+#include <chrono>
+#include <map>
+#include <ostream>
+
+#include "results/store.h"
+#include "runner/plan.h"
+#include "runner/scheduler.h"
+
+namespace runner {
+
+class StoreSink : public Sink {
+ public:
+  StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out);
+  void started(const Assignment& a, const std::vector<int>& ranks, const std::string& host) override;
+  void epoch(const EpochReport& report) override;
+  void finished(const TrialResult& result) override;
+  std::size_t failed() const { return failed_; }
+
+ private:
+  results::Store& store_;
+  const Plan& plan_;
+  std::ostream& out_;
+  std::map<std::string, std::size_t> index_;  // trial id -> position in the plan
+  std::size_t todo_, done_ = 0, failed_ = 0;
+};
+
+// The sweep's trials with their status and headline metrics, one row each.
+void print_summary(results::Store& store, const Plan& plan, std::ostream& out);
+
+}  // namespace runner

@@ -1,0 +1,169 @@
+#include "runner/training.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+#include "data/datasets.h"
+#include "models/autoencoder.h"
+
+namespace runner {
+namespace {
+
+constexpr std::int64_t kEvalChunk = 2048;     // test samples per forward pass in evaluation
+constexpr std::int64_t kProbeIterations = 100;  // L-BFGS iterations of the linear probe
+constexpr double kProbeWeightDecay = 1e-4;    // keeps the probe finite on separable codes
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+struct SplitTensors {
+  torch::Tensor x;  // (n, pixels) float in [0, 1]
+  torch::Tensor y;  // (n) int64
+};
+
+struct DataTensors {
+  SplitTensors train, test;
+  std::int64_t num_classes = 0;
+};
+
+SplitTensors to_tensors(const data::Split& s) {
+  auto x = torch::from_blob(const_cast<std::uint8_t*>(s.images.data()), {s.n, s.rows * s.cols}, torch::kUInt8)
+               .to(torch::kFloat32)
+               .div_(255.0);
+  auto y = torch::from_blob(const_cast<std::uint8_t*>(s.labels.data()), {s.n}, torch::kUInt8).to(torch::kInt64);
+  return {x, y};
+}
+
+// A rank trains many trials on the same data: decode each dataset once per process.
+const DataTensors& dataset_tensors(const std::string& dir) {
+  static std::map<std::string, std::unique_ptr<DataTensors>> cache;
+  auto& slot = cache[dir];
+  if (!slot) {
+    data::Dataset d = data::load_dataset(dir);
+    slot = std::make_unique<DataTensors>(DataTensors{to_tensors(d.train), to_tensors(d.test), d.num_classes});
+  }
+  return *slot;
+}
+
+SplitTensors first(const SplitTensors& s, std::int64_t limit) {
+  if (limit <= 0 || limit >= s.x.size(0)) return s;
+  return {s.x.narrow(0, 0, limit), s.y.narrow(0, 0, limit)};
+}
+
+// Fisher-Yates with splitmix64: the same order on every platform and LibTorch version.
+torch::Tensor permutation(std::int64_t n, std::uint64_t& state) {
+  std::vector<std::int64_t> p(n);
+  for (std::int64_t i = 0; i < n; ++i) p[i] = i;
+  for (std::int64_t i = n - 1; i > 0; --i) {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    std::swap(p[i], p[z % static_cast<std::uint64_t>(i + 1)]);
+  }
+  return torch::tensor(p, torch::kInt64);
+}
+
+// Per-sample reconstruction error (mean over pixels) and codes of a split, in evaluation mode.
+std::pair<torch::Tensor, torch::Tensor> evaluate(models::AutoencoderImpl& model, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  std::vector<torch::Tensor> errors, codes;
+  for (std::int64_t i = 0; i < x.size(0); i += kEvalChunk) {
+    auto xb = x.narrow(0, i, std::min(kEvalChunk, x.size(0) - i));
+    auto z = model.encode(xb);
+    errors.push_back((model.decode(z) - xb).pow(2).mean(1));
+    codes.push_back(z);
+  }
+  model.train();
+  return {torch::cat(errors), torch::cat(codes)};
+}
+
+// Accuracy of a softmax classifier trained on the train codes and scored on the test codes
+// (document 001's "classification accuracy"). Codes are standardised with train statistics.
+double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch::Tensor z_test,
+                      const torch::Tensor& y_test, std::int64_t classes) {
+  auto mean = z_train.mean(0, true);
+  auto std = z_train.std(0, true, true).clamp_min(1e-6);
+  z_train = (z_train - mean) / std;
+  z_test = (z_test - mean) / std;
+  torch::nn::Linear probe(z_train.size(1), classes);
+  torch::optim::LBFGS opt(probe->parameters(),
+                          torch::optim::LBFGSOptions(1).max_iter(kProbeIterations).line_search_fn("strong_wolfe"));
+  opt.step([&] {
+    opt.zero_grad();
+    auto loss = torch::cross_entropy_loss(probe->forward(z_train), y_train) +
+                kProbeWeightDecay * probe->weight.pow(2).sum();
+    loss.backward();
+    return loss;
+  });
+  torch::NoGradGuard no_grad;
+  return probe->forward(z_test).argmax(1).eq(y_test).to(torch::kFloat64).mean().item<double>();
+}
+
+}  // namespace
+
+Metrics train_trial(const Assignment& a, const EpochCallback& on_epoch) {
+  const auto t_start = Clock::now();
+  const auto& c = a.config;
+  if (a.threads > 0) torch::set_num_threads(static_cast<int>(a.threads));
+  torch::manual_seed(static_cast<std::uint64_t>(a.seed));
+
+  const DataTensors& all = dataset_tensors(c.data.path);
+  const SplitTensors train = first(all.train, c.data.train_limit);
+  const SplitTensors test = first(all.test, c.data.test_limit);
+  const std::int64_t n = train.x.size(0);
+
+  auto model = models::make_autoencoder(c.model, train.x.size(1));
+  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(c.train.lr));
+  std::uint64_t order_state = static_cast<std::uint64_t>(a.seed);
+  double train_seconds = 0;
+
+  for (std::int64_t epoch = 1; epoch <= c.train.epochs; ++epoch) {
+    const auto t_epoch = Clock::now();
+    auto perm = permutation(n, order_state);
+    double loss_sum = 0;
+    for (std::int64_t start = 0, step = 0; start < n; start += c.train.batch_size, ++step) {
+      auto idx = perm.narrow(0, start, std::min(c.train.batch_size, n - start));
+      auto x = train.x.index_select(0, idx);
+      auto losses = model->loss(x, x);
+      double value = losses.total.item<double>();
+      if (!std::isfinite(value))
+        throw std::runtime_error("loss is " + std::to_string(value) + " at epoch " + std::to_string(epoch) +
+                                 ", step " + std::to_string(step) + " (learning rate " +
+                                 std::to_string(c.train.lr) + " too high?)");
+      opt.zero_grad();
+      losses.total.backward();
+      opt.step();
+      loss_sum += value * static_cast<double>(idx.size(0));
+    }
+    train_seconds += seconds_since(t_epoch);
+    auto [test_err, test_codes] = evaluate(*model, test.x);
+    on_epoch(epoch, {{"train_loss", loss_sum / static_cast<double>(n)},
+                     {"test_recon_mse", test_err.mean().item<double>()}});
+  }
+
+  auto [test_err, test_codes] = evaluate(*model, test.x);
+  auto [train_err, train_codes] = evaluate(*model, train.x);
+  Metrics out = {{"recon_mse", test_err.mean().item<double>()}};
+  for (std::int64_t k = 0; k < all.num_classes; ++k) {
+    auto mask = test.y.eq(k);
+    if (mask.any().item<bool>())
+      out.emplace_back("recon_mse_class_" + std::to_string(k), test_err.masked_select(mask).mean().item<double>());
+  }
+  out.emplace_back("probe_accuracy", probe_accuracy(train_codes, train.y, test_codes, test.y, all.num_classes));
+  out.emplace_back("samples_per_s", static_cast<double>(n * c.train.epochs) / std::max(train_seconds, 1e-9));
+  out.emplace_back("seconds", seconds_since(t_start));
+  return out;
+}
+
+}  // namespace runner

@@ -1,0 +1,33 @@
+#include "sweeps/config.h"
+
+#include <stdexcept>
+
+namespace sweeps {
+namespace {
+
+template <typename T>
+T get(const Params& p, const std::string& path, T fallback) {
+  auto it = p.find(path);
+  if (it == p.end()) return fallback;
+  if (auto v = std::get_if<T>(&it->second)) return *v;
+  throw std::logic_error("config key " + path + " has the wrong type");  // schema guarantees it
+}
+
+}  // namespace
+
+TrialConfig trial_config_from(const Params& p) {
+  TrialConfig c;
+  c.data.dataset = get(p, "data.dataset", c.data.dataset);
+  c.data.train_limit = get(p, "data.train_limit", c.data.train_limit);
+  c.data.test_limit = get(p, "data.test_limit", c.data.test_limit);
+  c.model.kind = get(p, "model.kind", c.model.kind);
+  c.model.hidden = get(p, "model.hidden", c.model.hidden);
+  c.model.latent = get(p, "model.latent", c.model.latent);
+  c.model.activation = get(p, "model.activation", c.model.activation);
+  c.train.epochs = get(p, "train.epochs", c.train.epochs);
+  c.train.batch_size = get(p, "train.batch_size", c.train.batch_size);
+  c.train.lr = get(p, "train.lr", c.train.lr);
+  return c;
+}
+
+}  // namespace sweeps

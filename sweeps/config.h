@@ -1,0 +1,45 @@
+#pragma once
+// Typed configuration of one trial, one struct per concern. They are filled in one place,
+// trial_config_from(), from the validated params of a trial.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sweeps/value.h"
+
+namespace sweeps {
+
+struct DataConfig {
+  std::string dataset = "mnist";  // as written in the sweep: part of the trial's identity
+  std::string path;               // the directory it resolved to on rank 0: not part of identity
+  std::int64_t train_limit = 0;   // 0: every sample
+  std::int64_t test_limit = 0;
+};
+
+struct ModelConfig {
+  std::string kind = "dense";
+  std::vector<std::int64_t> hidden = {256};
+  std::int64_t latent = 64;
+  std::string activation = "relu";
+};
+
+struct TrainConfig {
+  std::int64_t epochs = 5;
+  std::int64_t batch_size = 128;  // the global batch of a trial
+  double lr = 1e-3;
+};
+
+struct TrialConfig {
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+};
+
+// Execution settings: how a sweep runs, never what a trial is.
+struct ClusterConfig {
+  std::int64_t threads_per_rank = 0;  // 0: the rank's cores, shared among the ranks on a node
+};
+
+TrialConfig trial_config_from(const Params& params);
+
+}  // namespace sweeps

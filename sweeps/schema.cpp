@@ -1,0 +1,188 @@
+#include "sweeps/schema.h"
+
+#include <algorithm>
+#include <toml++/toml.h>
+
+namespace sweeps {
+namespace {
+
+KeySpec key(std::string path, Type type, Scope scope, std::optional<Value> def, std::string help) {
+  KeySpec k;
+  k.path = std::move(path);
+  k.type = type;
+  k.scope = scope;
+  k.default_value = std::move(def);
+  k.help = std::move(help);
+  return k;
+}
+
+KeySpec positive(KeySpec k) {
+  k.min = 0;
+  k.min_exclusive = true;
+  return k;
+}
+
+KeySpec at_least(KeySpec k, double min) {
+  k.min = min;
+  return k;
+}
+
+KeySpec one_of(KeySpec k, std::vector<std::string> choices) {
+  k.choices = std::move(choices);
+  return k;
+}
+
+std::vector<KeySpec> make_keys() {
+  using V = Value;
+  const auto S = Scope::Sweep, T = Scope::Trial, C = Scope::Cluster;
+  KeySpec name = key("name", Type::String, S, std::nullopt, "sweep name, [A-Za-z0-9_.-]+");
+  name.required = true;
+  return {
+      name,
+      at_least(key("seed", Type::Int, S, V{std::int64_t{0}}, "base seed"), 0),
+      positive(key("repeats", Type::Int, S, V{std::int64_t{1}}, "independent seeds per config")),
+      positive(key("max_trials", Type::Int, S, V{std::int64_t{10000}}, "refuse larger sweeps")),
+      key("data.dataset", Type::String, T, V{std::string("mnist")},
+          "mnist, fashion-mnist, or a directory of IDX files"),
+      positive(key("data.train_limit", Type::Int, T, std::nullopt, "first N training samples")),
+      positive(key("data.test_limit", Type::Int, T, std::nullopt, "first N test samples")),
+      one_of(key("model.kind", Type::String, T, V{std::string("dense")}, "autoencoder family"),
+             {"dense"}),
+      positive(key("model.hidden", Type::IntList, T, V{IntList{256}}, "encoder hidden widths")),
+      positive(key("model.latent", Type::Int, T, V{std::int64_t{64}}, "code size")),
+      one_of(key("model.activation", Type::String, T, V{std::string("relu")}, "hidden activation"),
+             {"relu", "tanh", "sigmoid", "sin"}),
+      positive(key("train.epochs", Type::Int, T, V{std::int64_t{5}}, "passes over the train set")),
+      positive(key("train.batch_size", Type::Int, T, V{std::int64_t{128}}, "global batch")),
+      positive(key("train.lr", Type::Float, T, V{1e-3}, "Adam learning rate")),
+      positive(key("cluster.threads_per_rank", Type::Int, C, std::nullopt,
+                   "LibTorch intra-op threads per rank")),
+  };
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string describe(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date or time";
+  }
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& all_keys() {
+  static const std::vector<KeySpec> keys = make_keys();
+  return keys;
+}
+
+const KeySpec* find_key(const std::string& path) {
+  for (const auto& k : all_keys())
+    if (k.path == path) return &k;
+  return nullptr;
+}
+
+std::string closest_key(const std::string& path, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = std::string::npos;
+  for (const auto& c : candidates) {
+    // Compare the last segment too, so "latnet" finds "model.latent".
+    size_t d = edit_distance(path, c);
+    auto dot = c.rfind('.');
+    if (dot != std::string::npos) d = std::min(d, edit_distance(path, c.substr(dot + 1)));
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best_d <= std::max<size_t>(2, path.size() / 3) ? best : "";
+}
+
+const char* type_name(Type t) {
+  switch (t) {
+    case Type::Bool: return "a boolean";
+    case Type::Int: return "an integer";
+    case Type::Float: return "a number";
+    case Type::String: return "a string";
+    case Type::IntList: return "an array of integers";
+  }
+  return "?";
+}
+
+void check_bounds(const KeySpec& spec, const Value& v, const Source& where) {
+  auto check_number = [&](double x, const std::string& shown) {
+    bool ok = spec.min_exclusive ? x > spec.min : x >= spec.min;
+    if (!ok)
+      throw InputError(where, spec.path,
+                       std::string("must be ") + (spec.min_exclusive ? "> " : ">= ") +
+                           format_double(spec.min) + ", got " + shown);
+  };
+  if (auto i = std::get_if<std::int64_t>(&v)) check_number(static_cast<double>(*i), to_json(v));
+  if (auto d = std::get_if<double>(&v)) {
+    if (!std::isfinite(*d)) throw InputError(where, spec.path, "must be finite");
+    check_number(*d, format_double(*d));
+  }
+  if (auto l = std::get_if<IntList>(&v))
+    for (auto x : *l) check_number(static_cast<double>(x), std::to_string(x) + " in " + to_json(v));
+  if (auto s = std::get_if<std::string>(&v)) {
+    if (!spec.choices.empty() &&
+        std::find(spec.choices.begin(), spec.choices.end(), *s) == spec.choices.end()) {
+      std::string list;
+      for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+      throw InputError(where, spec.path, "unknown value \"" + *s + "\" (one of: " + list + ")");
+    }
+  }
+}
+
+Value convert(const KeySpec& spec, const toml::node& node, const Source& where) {
+  auto wrong = [&]() {
+    return InputError(where, spec.path,
+                      std::string("expected ") + type_name(spec.type) + ", got " + describe(node));
+  };
+  Value v;
+  switch (spec.type) {
+    case Type::Bool:
+      if (!node.is_boolean()) throw wrong();
+      v = node.as_boolean()->get();
+      break;
+    case Type::Int:
+      if (!node.is_integer()) throw wrong();
+      v = node.as_integer()->get();
+      break;
+    case Type::Float:
+      if (node.is_integer()) v = static_cast<double>(node.as_integer()->get());
+      else if (node.is_floating_point()) v = node.as_floating_point()->get();
+      else throw wrong();
+      break;
+    case Type::String:
+      if (!node.is_string()) throw wrong();
+      v = node.as_string()->get();
+      break;
+    case Type::IntList: {
+      if (!node.is_array()) throw wrong();
+      IntList list;
+      for (const auto& el : *node.as_array()) {
+        if (!el.is_integer()) throw wrong();
+        list.push_back(el.as_integer()->get());
+      }
+      v = std::move(list);
+      break;
+    }
+  }
+  check_bounds(spec, v, where);
+  return v;
+}
+
+}  // namespace sweeps

@@ -1,0 +1,453 @@
+#include "sweeps/spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "sweeps/schema.h"
+
+namespace sweeps {
+namespace {
+
+constexpr const char* kSetPrefix = "--set ";  // Source::file of values that came from --set
+
+Source source_of(const toml::node& node, const std::string& file) {
+  const auto& src = node.source();
+  if (src.path && src.path->rfind(kSetPrefix, 0) == 0) return {*src.path, 0};
+  return {file, static_cast<int>(src.begin.line)};
+}
+
+std::vector<std::string> paths_in(Scope scope) {
+  std::vector<std::string> out;
+  for (const auto& k : all_keys())
+    if (k.scope == scope) out.push_back(k.path);
+  return out;
+}
+
+std::string suggestion(const std::string& path, const std::vector<std::string>& candidates) {
+  std::string best = closest_key(path, candidates);
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+// Deep-merges `from` into `into`; leaves of `from` replace those of `into`.
+void merge(toml::table& into, const toml::table& from) {
+  for (const auto& [k, v] : from) {
+    auto* existing = into.get(k);
+    if (existing && existing->is_table() && v.is_table())
+      merge(*existing->as_table(), *v.as_table());
+    else
+      into.insert_or_assign(k, v);
+  }
+}
+
+void leaf_paths(const toml::table& t, const std::string& prefix, std::vector<std::string>& out) {
+  for (const auto& [k, v] : t) {
+    std::string p = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (v.is_table()) leaf_paths(*v.as_table(), p, out);
+    else out.push_back(p);
+  }
+}
+
+// Applies --set overrides to the document; returns the dotted paths they set.
+std::vector<std::string> apply_overrides(toml::table& doc, const std::vector<std::string>& sets) {
+  std::vector<std::string> paths;
+  for (const auto& s : sets) {
+    const std::string where = kSetPrefix + s;
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError({where, 0}, "", "expected key=value");
+    std::string k = s.substr(0, eq), v = s.substr(eq + 1);
+    toml::table parsed;
+    try {
+      parsed = toml::parse(k + " = " + v, where);
+    } catch (const toml::parse_error&) {
+      // A bare word (dataset = fashion-mnist) is meant as a string.
+      std::string quoted;
+      for (char c : v) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+      try {
+        parsed = toml::parse(k + " = \"" + quoted + "\"", where);
+      } catch (const toml::parse_error& e) {
+        throw InputError({where, 0}, k, std::string("cannot parse: ") + std::string(e.description()));
+      }
+    }
+    leaf_paths(parsed, "", paths);
+    merge(doc, parsed);
+  }
+  return paths;
+}
+
+// Flattens nested tables to dotted paths, so `model.latent = [..]` and `"model.latent" = [..]`
+// mean the same inside [sweep.*]. `is_leaf` stops descent (random distributions are tables).
+template <typename IsLeaf>
+void flatten(const toml::table& t, const std::string& prefix, IsLeaf is_leaf,
+             std::vector<std::pair<std::string, const toml::node*>>& out) {
+  for (const auto& [k, v] : t) {
+    std::string p = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (v.is_table() && !is_leaf(*v.as_table())) flatten(*v.as_table(), p, is_leaf, out);
+    else out.emplace_back(p, &v);
+  }
+}
+
+class Parser {
+ public:
+  Parser(std::string file) : file_(std::move(file)) {}
+
+  SweepSpec parse(toml::table& doc, const std::vector<std::string>& set_paths) {
+    SweepSpec spec;
+    spec.file = file_;
+    check_unknown(doc);
+    read_top(doc, spec);
+    read_trial_keys(doc, spec);
+    if (auto* c = doc.get("cluster"))
+      if (auto* t = c->as_table())
+        if (auto* n = t->get("threads_per_rank"))
+          spec.cluster.threads_per_rank =
+              std::get<std::int64_t>(convert(*find_key("cluster.threads_per_rank"), *n, src(*n)));
+    if (auto* sweep = doc.get("sweep")) read_sweep(*sweep, spec);
+    drop_overridden(spec, set_paths);
+    check_count(doc, spec);
+    return spec;
+  }
+
+ private:
+  Source src(const toml::node& n) const { return source_of(n, file_); }
+
+  void check_unknown(const toml::table& doc) {
+    static const std::set<std::string> tables = {"data", "model", "train", "cluster", "sweep"};
+    std::vector<std::string> known;
+    for (const auto& k : all_keys()) known.push_back(k.path);
+    for (const auto& [k, v] : doc) {
+      std::string key(k.str());
+      if (key == "sweep") continue;
+      if (tables.count(key)) {
+        if (!v.is_table()) throw InputError(src(v), key, "expected a table");
+        for (const auto& [k2, v2] : *v.as_table()) {
+          std::string path = key + "." + std::string(k2.str());
+          if (!find_key(path))
+            throw InputError(src(v2), path, "unknown key" + suggestion(path, known));
+        }
+      } else if (!find_key(key)) {
+        throw InputError(src(v), key, "unknown key" + suggestion(key, known));
+      }
+    }
+  }
+
+  const toml::node* lookup(const toml::table& doc, const std::string& path) {
+    auto dot = path.find('.');
+    if (dot == std::string::npos) return doc.get(path);
+    auto* t = doc.get(path.substr(0, dot));
+    return t && t->is_table() ? t->as_table()->get(path.substr(dot + 1)) : nullptr;
+  }
+
+  void read_top(const toml::table& doc, SweepSpec& spec) {
+    auto get = [&](const std::string& path) -> Value {
+      const KeySpec& k = *find_key(path);
+      if (auto* n = lookup(doc, path)) return convert(k, *n, src(*n));
+      if (k.required) throw InputError({file_, 0}, path, "required key is missing");
+      return *k.default_value;
+    };
+    spec.name = std::get<std::string>(get("name"));
+    static const std::regex safe("[A-Za-z0-9_.-]+");
+    if (!std::regex_match(spec.name, safe) || spec.name == "." || spec.name == "..")
+      throw InputError(src(*doc.get("name")), "name",
+                       "\"" + spec.name + "\" is not a safe name: use letters, digits, _ . - only");
+    spec.seed = std::get<std::int64_t>(get("seed"));
+    spec.repeats = std::get<std::int64_t>(get("repeats"));
+    spec.max_trials = std::get<std::int64_t>(get("max_trials"));
+  }
+
+  void read_trial_keys(const toml::table& doc, SweepSpec& spec) {
+    for (const auto& k : all_keys()) {
+      if (k.scope != Scope::Trial) continue;
+      if (auto* n = lookup(doc, k.path)) {
+        spec.base[k.path] = convert(k, *n, src(*n));
+        spec.sources[k.path] = src(*n);
+      }
+      else if (k.default_value) spec.base[k.path] = *k.default_value;
+    }
+  }
+
+  const KeySpec& sweepable(const std::string& path, const toml::node& at, const std::string& where) {
+    const KeySpec* k = find_key(path);
+    if (!k || k->scope != Scope::Trial)
+      throw InputError(src(at), where,
+                       "unknown sweep path '" + path + "'" + suggestion(path, paths_in(Scope::Trial)));
+    return *k;
+  }
+
+  void read_sweep(const toml::node& node, SweepSpec& spec) {
+    if (!node.is_table()) throw InputError(src(node), "sweep", "expected a table");
+    for (const auto& [k, v] : *node.as_table()) {
+      std::string key(k.str());
+      if (key == "grid") read_grid(v, spec);
+      else if (key == "cases") read_cases(v, spec);
+      else if (key == "random") read_random(v, spec);
+      else
+        throw InputError(src(v), "sweep." + key,
+                         "unknown key" + suggestion("sweep." + key,
+                                                    {"sweep.grid", "sweep.cases", "sweep.random"}));
+    }
+    std::set<std::string> seen;
+    auto claim = [&](const std::string& path, const char* where) {
+      if (!seen.insert(path).second)
+        throw InputError({file_, 0}, path,
+                         std::string("swept twice (again in ") + where + "): sweep each key once");
+    };
+    for (const auto& a : spec.grid) claim(a.path, "sweep.grid");
+    for (const auto& d : spec.random) claim(d.path, "sweep.random");
+    std::set<std::string> case_keys;
+    for (const auto& c : spec.cases)
+      for (const auto& [p, _] : c) case_keys.insert(p);
+    for (const auto& p : case_keys) claim(p, "sweep.cases");
+  }
+
+  void read_grid(const toml::node& node, SweepSpec& spec) {
+    if (!node.is_table()) throw InputError(src(node), "sweep.grid", "expected a table");
+    std::vector<std::pair<std::string, const toml::node*>> entries;
+    flatten(*node.as_table(), "", [](const toml::table&) { return false; }, entries);
+    for (const auto& [path, n] : entries) {
+      std::string where = "sweep.grid." + path;
+      const KeySpec& k = sweepable(path, *n, where);
+      if (!n->is_array()) throw InputError(src(*n), where, "expected an array of values");
+      Axis axis{path, {}};
+      for (const auto& el : *n->as_array()) axis.values.push_back(convert(k, el, src(el)));
+      spec.sources[path] = src(*n);
+      if (axis.values.empty()) throw InputError(src(*n), where, "empty axis: give at least one value");
+      spec.grid.push_back(std::move(axis));
+    }
+  }
+
+  void read_cases(const toml::node& node, SweepSpec& spec) {
+    if (!node.is_array_of_tables())
+      throw InputError(src(node), "sweep.cases", "expected [[sweep.cases]] tables");
+    if (node.as_array()->empty()) throw InputError(src(node), "sweep.cases", "no cases given");
+    for (const auto& c : *node.as_array()) {
+      std::vector<std::pair<std::string, const toml::node*>> entries;
+      flatten(*c.as_table(), "", [](const toml::table&) { return false; }, entries);
+      Params p;
+      for (const auto& [path, n] : entries)
+      {
+        p[path] = convert(sweepable(path, *n, "sweep.cases." + path), *n, src(*n));
+        spec.sources[path] = src(*n);
+      }
+      spec.cases.push_back(std::move(p));
+    }
+  }
+
+  void read_random(const toml::node& node, SweepSpec& spec) {
+    if (!node.is_table()) throw InputError(src(node), "sweep.random", "expected a table");
+    static const std::vector<std::string> kinds = {"uniform", "log_uniform", "int_uniform", "choice"};
+    auto is_dist = [](const toml::table& t) {
+      return t.size() == 1 && std::find(kinds.begin(), kinds.end(), std::string(t.begin()->first.str())) != kinds.end();
+    };
+    std::vector<std::pair<std::string, const toml::node*>> entries;
+    flatten(*node.as_table(), "", is_dist, entries);
+    const toml::node* samples = nullptr;
+    for (const auto& [path, n] : entries) {
+      if (path == "samples") {
+        samples = n;
+        continue;
+      }
+      std::string where = "sweep.random." + path;
+      const KeySpec& k = sweepable(path, *n, where);
+      if (!n->is_table() || !is_dist(*n->as_table()))
+        throw InputError(src(*n), where,
+                         "expected { uniform = [lo, hi] }, { log_uniform = [lo, hi] }, "
+                         "{ int_uniform = [lo, hi] } or { choice = [...] }");
+      spec.random.push_back(read_distribution(k, *n->as_table(), where));
+      spec.sources[path] = src(*n);
+    }
+    if (!samples) throw InputError(src(node), "sweep.random.samples", "required key is missing");
+    if (!samples->is_integer() || samples->as_integer()->get() < 1)
+      throw InputError(src(*samples), "sweep.random.samples", "expected an integer >= 1");
+    spec.samples = samples->as_integer()->get();
+    if (spec.random.empty())
+      throw InputError(src(node), "sweep.random", "no keys to draw: add e.g. \"train.lr\" = { log_uniform = [1e-4, 1e-2] }");
+  }
+
+  Distribution read_distribution(const KeySpec& k, const toml::table& t, const std::string& where) {
+    const std::string kind(t.begin()->first.str());
+    const toml::node& arg = t.begin()->second;
+    Distribution d;
+    d.path = k.path;
+    if (!arg.is_array()) throw InputError(src(arg), where, kind + " expects an array");
+    const auto& arr = *arg.as_array();
+    if (kind == "choice") {
+      d.kind = Distribution::Kind::Choice;
+      for (const auto& el : arr) d.choices.push_back(convert(k, el, src(el)));
+      if (d.choices.empty()) throw InputError(src(arg), where, "choice needs at least one value");
+      return d;
+    }
+    d.kind = kind == "uniform"       ? Distribution::Kind::Uniform
+             : kind == "log_uniform" ? Distribution::Kind::LogUniform
+                                     : Distribution::Kind::IntUniform;
+    bool int_dist = d.kind == Distribution::Kind::IntUniform;
+    if (int_dist != (k.type == Type::Int))
+      throw InputError(src(arg), where,
+                       kind + " does not fit " + type_name(k.type) +
+                           (int_dist ? ": use uniform or log_uniform" : ": use int_uniform or choice"));
+    if (arr.size() != 2 || !arr[0].is_number() || !arr[1].is_number() ||
+        (int_dist && !(arr[0].is_integer() && arr[1].is_integer())))
+      throw InputError(src(arg), where, kind + " expects [low, high]");
+    d.low = arr[0].value<double>().value();
+    d.high = arr[1].value<double>().value();
+    if (!(d.low <= d.high)) throw InputError(src(arg), where, "low must not exceed high");
+    if (d.kind == Distribution::Kind::LogUniform && d.low <= 0)
+      throw InputError(src(arg), where, "log_uniform needs low > 0");
+    // Both ends must themselves be valid values of the key.
+    check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.low)} : Value{d.low}, src(arr[0]));
+    check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.high)} : Value{d.high}, src(arr[1]));
+    return d;
+  }
+
+  // A --set of a swept key pins it: the override wins over the axis.
+  void drop_overridden(SweepSpec& spec, const std::vector<std::string>& set_paths) {
+    for (const auto& p : set_paths) {
+      spec.grid.erase(std::remove_if(spec.grid.begin(), spec.grid.end(),
+                                     [&](const Axis& a) { return a.path == p; }),
+                      spec.grid.end());
+      spec.random.erase(std::remove_if(spec.random.begin(), spec.random.end(),
+                                       [&](const Distribution& d) { return d.path == p; }),
+                        spec.random.end());
+      for (auto& c : spec.cases) c.erase(p);
+    }
+    if (spec.random.empty()) spec.samples = 0;
+  }
+
+  void check_count(const toml::table& doc, const SweepSpec& spec) {
+    std::int64_t n = count_trials(spec);
+    if (n > spec.max_trials) {
+      const toml::node* at = doc.get("max_trials");
+      throw InputError(at ? src(*at) : Source{file_, 0}, "max_trials",
+                       "the sweep expands to " + (n < 0 ? std::string("more than 2^62") : std::to_string(n)) +
+                           " trials, more than max_trials = " + std::to_string(spec.max_trials));
+    }
+  }
+
+  std::string file_;
+};
+
+// splitmix64: a small, well-mixed, portable generator for seeded draws.
+struct SplitMix {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+};
+
+Value draw(const Distribution& d, SplitMix& rng) {
+  switch (d.kind) {
+    case Distribution::Kind::Uniform: return d.low + (d.high - d.low) * rng.uniform();
+    case Distribution::Kind::LogUniform:
+      return std::exp(std::log(d.low) + (std::log(d.high) - std::log(d.low)) * rng.uniform());
+    case Distribution::Kind::IntUniform: {
+      auto lo = static_cast<std::int64_t>(d.low), hi = static_cast<std::int64_t>(d.high);
+      return lo + static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(hi - lo + 1));
+    }
+    case Distribution::Kind::Choice: return d.choices[rng.next() % d.choices.size()];
+  }
+  return {};
+}
+
+}  // namespace
+
+SweepSpec parse_sweep(const std::string& text, const std::string& file,
+                      const std::vector<std::string>& overrides) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    throw InputError({file, static_cast<int>(e.source().begin.line)}, "",
+                     "TOML syntax error: " + std::string(e.description()));
+  }
+  auto set_paths = apply_overrides(doc, overrides);
+  return Parser(file).parse(doc, set_paths);
+}
+
+SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError({path, 0}, "", "cannot read the sweep file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  SweepSpec spec = parse_sweep(ss.str(), path, overrides);
+  auto slash = path.rfind('/');
+  spec.dataset_dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  return spec;
+}
+
+Source SweepSpec::source_of(const std::string& path) const {
+  auto it = sources.find(path);
+  return it != sources.end() ? it->second : Source{file, 0};
+}
+
+std::int64_t count_trials(const SweepSpec& spec) {
+  const std::int64_t cap = std::int64_t{1} << 62;
+  std::int64_t n = std::max<std::int64_t>(1, static_cast<std::int64_t>(spec.cases.size()));
+  auto mul = [&](std::int64_t f) { n = (n > cap / std::max<std::int64_t>(f, 1)) ? cap : n * f; };
+  for (const auto& a : spec.grid) mul(static_cast<std::int64_t>(a.values.size()));
+  mul(std::max<std::int64_t>(1, spec.samples));
+  mul(spec.repeats);
+  return n >= cap ? -1 : n;
+}
+
+std::vector<Trial> expand(const SweepSpec& spec) {
+  // Random points are drawn once and crossed with every case and grid point.
+  std::vector<Params> points(std::max<std::int64_t>(1, spec.samples));
+  SplitMix rng{fnv1a64("random/" + std::to_string(spec.seed))};
+  for (auto& p : points)
+    for (const auto& d : spec.random) p[d.path] = draw(d, rng);
+
+  std::vector<Params> cases = spec.cases.empty() ? std::vector<Params>{{}} : spec.cases;
+  std::vector<Trial> trials;
+  const std::map<std::string, Value> top = {{"seed", Value{spec.seed}}};
+  for (const auto& c : cases) {
+    std::vector<size_t> at(spec.grid.size(), 0);
+    while (true) {
+      for (const auto& point : points) {
+        Params params = spec.base;
+        for (const auto& [k, v] : c) params[k] = v;
+        for (size_t i = 0; i < spec.grid.size(); ++i) params[spec.grid[i].path] = spec.grid[i].values[at[i]];
+        for (const auto& [k, v] : point) params[k] = v;
+        std::string json = params_to_json(params, top);
+        std::string hash = hex64(fnv1a64(json));
+        for (std::int64_t r = 0; r < spec.repeats; ++r) {
+          Trial t;
+          t.repeat = r;
+          t.params = params;
+          t.config_json = json;
+          t.config_hash = hash;
+          t.id = hex64(fnv1a64(spec.name + '\0' + hash + '\0' + std::to_string(r))).substr(0, 12);
+          t.seed = static_cast<std::int64_t>(fnv1a64(json + "/repeat/" + std::to_string(r)) >> 1);
+          trials.push_back(std::move(t));
+        }
+      }
+      // Odometer over the grid, last axis fastest.
+      size_t i = spec.grid.size();
+      while (i > 0 && ++at[i - 1] == spec.grid[i - 1].values.size()) at[--i] = 0;
+      if (i == 0) break;
+    }
+  }
+  return trials;
+}
+
+std::vector<std::string> varying_keys(const std::vector<Trial>& trials) {
+  std::vector<std::string> out;
+  if (trials.empty()) return out;
+  for (const auto& [k, v] : trials.front().params)
+    for (const auto& t : trials)
+      if (t.params.at(k) != v) {
+        out.push_back(k);
+        break;
+      }
+  return out;
+}
+
+}  // namespace sweeps

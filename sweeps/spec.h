@@ -1,0 +1,65 @@
+#pragma once
+// A sweep file, parsed and validated, and its expansion into trials.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sweeps/config.h"
+#include "sweeps/input_error.h"
+#include "sweeps/value.h"
+
+namespace sweeps {
+
+struct Axis {  // one [sweep.grid] entry
+  std::string path;
+  std::vector<Value> values;
+};
+
+struct Distribution {  // one [sweep.random] entry
+  enum class Kind { Uniform, LogUniform, IntUniform, Choice };
+  std::string path;
+  Kind kind;
+  double low = 0, high = 0;
+  std::vector<Value> choices;
+};
+
+struct SweepSpec {
+  std::string file;  // where it was read from, for messages
+  std::string name;
+  std::int64_t seed = 0;
+  std::int64_t repeats = 1;
+  std::int64_t max_trials = 10000;
+  Params base;                        // every trial key: the file's value or the default
+  std::vector<Params> cases;          // [[sweep.cases]]; empty means one case with no overrides
+  std::vector<Axis> grid;             // [sweep.grid], sorted by path
+  std::int64_t samples = 0;           // [sweep.random] samples; 0 when there is no such table
+  std::vector<Distribution> random;   // sorted by path
+  ClusterConfig cluster;
+  std::string dataset_dir;            // resolved base dir for relative dataset paths
+  std::map<std::string, Source> sources;  // where each trial key was set (file and line)
+
+  // Where `path` was set: its line in the file, or the file alone for defaults.
+  Source source_of(const std::string& path) const;
+};
+
+struct Trial {
+  std::string id;           // stable: derived from sweep name, config and repeat
+  std::int64_t repeat = 0;
+  std::int64_t seed = 0;    // derived from the config and repeat
+  Params params;            // every trial key, resolved
+  std::string config_json;  // canonical, stored in the database
+  std::string config_hash;
+};
+
+// Reads and validates a sweep; `overrides` are "key=value" strings from --set. Throws InputError.
+SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& overrides = {});
+SweepSpec parse_sweep(const std::string& text, const std::string& file,
+                      const std::vector<std::string>& overrides = {});
+
+std::int64_t count_trials(const SweepSpec& spec);
+std::vector<Trial> expand(const SweepSpec& spec);
+// Keys whose value differs between trials (what a plan line or a results table shows).
+std::vector<std::string> varying_keys(const std::vector<Trial>& trials);
+
+}  // namespace sweeps

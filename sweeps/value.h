@@ -1,0 +1,29 @@
+#pragma once
+// The values a sweep can set, and the canonical JSON they are stored and hashed as.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace sweeps {
+
+using IntList = std::vector<std::int64_t>;
+using Value = std::variant<bool, std::int64_t, double, std::string, IntList>;
+// A resolved trial: dotted key ("model.latent") -> value. std::map keeps keys sorted, which makes
+// the JSON canonical and trial ids stable.
+using Params = std::map<std::string, Value>;
+
+// Shortest text that reads back to the same double (so 1e-3 prints as 0.001).
+std::string format_double(double v);
+std::string to_json(const Value& v);
+// Compact text for plan lines and tables: 8, 0.001, [128,64], relu.
+std::string to_display(const Value& v);
+// Nested JSON object of params ("model.latent" -> {"model":{"latent":..}}), keys sorted.
+std::string params_to_json(const Params& params, const std::map<std::string, Value>& top = {});
+
+// 64-bit FNV-1a: stable across platforms and library versions, unlike std::hash.
+std::uint64_t fnv1a64(const std::string& text);
+std::string hex64(std::uint64_t v);
+
+}  // namespace sweeps
