@@ -5,9 +5,7 @@ namespace results {
 void sqlite_check(int code, sqlite3* db, const char* call, const char* file, int line) {
   if (code == SQLITE_OK || code == SQLITE_ROW || code == SQLITE_DONE) return;
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
-  throw SqliteError(std::string("SQLite error") + (name && *name ? std::string(" in ") + name : "") +
-                    ": " + msg + " (" + call + " at " + file + ":" + std::to_string(line) + ")");
+  throw SqliteError("SQLite error: " + msg + " (" + call + " at " + file + ":" + std::to_string(line) + ")");
 }
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
@@ -17,7 +15,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw SqliteError(path + ": cannot open database: " + msg);
+    throw SqliteError("cannot open database: " + msg);
   }
   // A reader (runner query) may meet the writer mid-commit: wait instead of failing.
   sqlite3_busy_timeout(db_, 10000);

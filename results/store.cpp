@@ -154,7 +154,7 @@ void Store::fail(const std::string& id, const std::string& error) {
 
 void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out) {
   struct stat st;
-  if (::stat(db_path.c_str(), &st) != 0) throw SqliteError(db_path + ": no such database");
+  if (::stat(db_path.c_str(), &st) != 0) throw SqliteError("no such database");
   Database db(db_path, Database::Mode::ReadOnly);
   auto q = db.prepare(sql);
   auto field = [](std::string s) {

@@ -33,14 +33,15 @@ std::string suggestion(const std::string& path, const std::vector<std::string>& 
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
-// Deep-merges `from` into `into`; leaves of `from` replace those of `into`.
-void merge(toml::table& into, const toml::table& from) {
-  for (const auto& [k, v] : from) {
+// Deep-merges `from` into `into`; leaves of `from` replace those of `into`. Nodes are moved, not
+// copied: toml++ drops source positions on copy, and errors must still say "--set ...".
+void merge(toml::table& into, toml::table& from) {
+  for (auto&& [k, v] : from) {
     auto* existing = into.get(k);
     if (existing && existing->is_table() && v.is_table())
       merge(*existing->as_table(), *v.as_table());
     else
-      into.insert_or_assign(k, v);
+      into.insert_or_assign(k, std::move(v));
   }
 }
 
@@ -320,7 +321,7 @@ class Parser {
 
   void check_count(const toml::table& doc, const SweepSpec& spec) {
     std::int64_t n = count_trials(spec);
-    if (n > spec.max_trials) {
+    if (n < 0 || n > spec.max_trials) {
       const toml::node* at = doc.get("max_trials");
       throw InputError(at ? src(*at) : Source{file_, 0}, "max_trials",
                        "the sweep expands to " + (n < 0 ? std::string("more than 2^62") : std::to_string(n)) +

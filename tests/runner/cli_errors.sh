@@ -1,0 +1,62 @@
+# Invalid input: exit code 2, a message naming file, line and key, and nothing written.
+source "$(dirname "$0")/lib.sh"
+
+expect_invalid() {  # DESCRIPTION EXPECTED-TEXT COMMAND...
+  local what=$1 text=$2
+  shift 2
+  rm -rf runs out.db
+  "$@" > stdout.txt 2> stderr.txt
+  local rc=$?
+  check "$what: exit code" "$rc" 2
+  grep -qF -- "$text" stderr.txt || fail "$what: stderr lacks '$text': $(cat stderr.txt)"
+  [ ! -e runs ] && [ ! -e out.db ] || fail "$what: wrote a database"
+}
+
+good='name = "ok"
+[data]
+dataset = "mnist"
+[sweep.grid]
+"model.latent" = [4, 8]'
+
+printf 'name = "x"\n[model]\nlatent = = 4\n' > syntax.toml
+expect_invalid "syntax error" "syntax.toml:3: TOML syntax error" "$RUNNER" run syntax.toml
+printf 'name = "x"\n[model]\nlatnet = 4\n' > unknown.toml
+expect_invalid "unknown key" "unknown.toml:3: key 'model.latnet': unknown key (did you mean 'model.latent'?)" "$RUNNER" run unknown.toml
+printf 'name = "x"\n[train]\nepochs = "ten"\n' > type.toml
+expect_invalid "wrong type" "type.toml:3: key 'train.epochs': expected an integer, got a string" "$RUNNER" run type.toml
+printf 'name = "x"\n\n[train]\nlr = -0.1\n' > range.toml
+expect_invalid "out of range" "range.toml:4: key 'train.lr': must be > 0" "$RUNNER" run range.toml
+printf 'name = "x"\n[sweep.grid]\n"model.latent" = []\n' > empty.toml
+expect_invalid "empty axis" "empty.toml:3: key 'sweep.grid.model.latent': empty axis" "$RUNNER" run empty.toml
+printf 'name = "x"\n[sweep.grid]\n"model.hiden" = [[8]]\n' > path.toml
+expect_invalid "unknown sweep path" "unknown sweep path 'model.hiden' (did you mean 'model.hidden'?)" "$RUNNER" run path.toml
+printf 'name = "../../etc/x"\n' > unsafe.toml
+expect_invalid "unsafe name" "unsafe.toml:1: key 'name'" "$RUNNER" run unsafe.toml
+printf 'name = "x"\n[data]\ndataset = "no-such-dir"\n' > dataset.toml
+expect_invalid "missing dataset" "dataset.toml:3: key 'data.dataset': dataset \"no-such-dir\"" "$RUNNER" run dataset.toml
+printf 'name = "x"\nmax_trials = 3\n[sweep.grid]\n"model.latent" = [1, 2]\n"train.lr" = [0.1, 0.01]\n' > many.toml
+expect_invalid "too many trials" "many.toml:2: key 'max_trials': the sweep expands to 4 trials" "$RUNNER" run many.toml
+echo "$good" > good.toml
+expect_invalid "bad --set" "--set train.epochs=0: key 'train.epochs': must be > 0" "$RUNNER" run good.toml --set train.epochs=0
+expect_invalid "unknown option" "unknown option --dbb" "$RUNNER" run good.toml --dbb x.db
+expect_invalid "missing file" "nope.toml: cannot read the sweep file" "$RUNNER" run nope.toml
+expect_invalid "plan too" "unknown.toml:3: key 'model.latnet'" "$RUNNER" plan unknown.toml
+expect_invalid "explicit --db not created" "range.toml:4" "$RUNNER" run range.toml --db out.db
+expect_invalid "under mpirun" "unknown.toml:3: key 'model.latnet'" "${MPI[@]}" -np 2 "$RUNNER" run unknown.toml
+expect_invalid "missing database" "$WORK/missing.db: no such database" "$RUNNER" query --db "$WORK/missing.db" "SELECT 1"
+sqlite3 "$WORK/exists.db" "CREATE TABLE t (x)"
+expect_invalid "bad SQL" "exists.db: SQLite error: near \"SELEC\": syntax error" "$RUNNER" query --db "$WORK/exists.db" "SELEC 1"
+expect_invalid "query cannot write" "attempt to write a readonly database" "$RUNNER" query --db "$WORK/exists.db" "DROP TABLE t"
+expect_invalid "no command" "unknown command" "$RUNNER" frobnicate
+
+# The valid file plans without writing anything.
+"$RUNNER" plan good.toml > plan.txt
+check "plan exit code" "$?" 0
+check "plan last line" "$(tail -n 1 plan.txt)" "2 trials"
+[ ! -e runs ] || fail "plan wrote runs/"
+for cmd in plan run query import-mnist; do
+  "$RUNNER" "$cmd" --help > help.txt
+  check "$cmd --help exit code" "$?" 0
+  grep -q "usage: runner $cmd" help.txt || fail "$cmd --help"
+done
+finish

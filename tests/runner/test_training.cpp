@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include "data/datasets.h"
+#include "runner/messages.h"
+#include "runner/training.h"
+
+namespace {
+
+runner::Assignment small_trial() {
+  runner::Assignment a;
+  a.trial_id = "t";
+  a.seed = 42;
+  a.threads = 1;
+  a.config.data.path = data::resolve_dataset("mnist", ".");
+  a.config.data.train_limit = 1000;
+  a.config.data.test_limit = 300;
+  a.config.model.hidden = {64};
+  a.config.model.latent = 16;
+  a.config.train.epochs = 3;
+  a.config.train.batch_size = 50;
+  a.config.train.lr = 3e-3;
+  return a;
+}
+
+struct Run {
+  runner::Metrics final_metrics;
+  std::vector<runner::Metrics> epochs;
+};
+
+Run train(const runner::Assignment& a) {
+  Run r;
+  r.final_metrics = runner::train_trial(a, [&](std::int64_t epoch, const runner::Metrics& m) {
+    EXPECT_EQ(epoch, static_cast<std::int64_t>(r.epochs.size()) + 1);
+    r.epochs.push_back(m);
+  });
+  return r;
+}
+
+double get(const runner::Metrics& m, const std::string& name) {
+  for (const auto& [k, v] : m)
+    if (k == name) return v;
+  ADD_FAILURE() << "no metric " << name;
+  return 0;
+}
+
+}  // namespace
+
+TEST(Training, LearnsAndReportsEveryMetric) {
+  auto r = train(small_trial());
+  ASSERT_EQ(r.epochs.size(), 3u);
+  EXPECT_LT(get(r.epochs[2], "train_loss"), 0.8 * get(r.epochs[0], "train_loss"));
+  EXPECT_LT(get(r.epochs[2], "test_recon_mse"), get(r.epochs[0], "test_recon_mse"));
+  EXPECT_DOUBLE_EQ(get(r.final_metrics, "recon_mse"), get(r.epochs[2], "test_recon_mse"));
+  double weighted = 0;
+  for (int k = 0; k < 10; ++k) {
+    double v = get(r.final_metrics, "recon_mse_class_" + std::to_string(k));
+    EXPECT_GT(v, 0);
+    weighted += v;
+  }
+  // Ones are the easiest digit to reconstruct (document 004).
+  EXPECT_LT(get(r.final_metrics, "recon_mse_class_1"), weighted / 10);
+  double acc = get(r.final_metrics, "probe_accuracy");
+  EXPECT_GT(acc, 0.5) << "codes of a trained AE separate digits far above chance (0.1)";
+  EXPECT_LE(acc, 1.0);
+  EXPECT_GT(get(r.final_metrics, "samples_per_s"), 0);
+  EXPECT_GT(get(r.final_metrics, "seconds"), 0);
+}
+
+TEST(Training, SameTrialSameThreadsGivesTheSameMetrics) {
+  auto a = train(small_trial()), b = train(small_trial());
+  for (const auto& [k, v] : a.final_metrics)
+    if (k != "samples_per_s" && k != "seconds") {
+      EXPECT_EQ(v, get(b.final_metrics, k)) << k;
+    }
+  for (std::size_t e = 0; e < a.epochs.size(); ++e) EXPECT_EQ(a.epochs[e], b.epochs[e]);
+  auto other = small_trial();
+  other.seed = 43;
+  EXPECT_NE(get(train(other).final_metrics, "recon_mse"), get(a.final_metrics, "recon_mse"));
+}
+
+TEST(Training, DivergenceThrowsWithEpochAndStep) {
+  auto a = small_trial();
+  a.config.train.lr = 1e30;
+  try {
+    train(a);
+    FAIL() << "expected a non-finite loss";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("loss is"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("epoch"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Messages, RoundTripThroughBoostSerialization) {
+  auto a = small_trial();
+  a.config.model.hidden = {512, 128};
+  auto b = runner::unpack<runner::Assignment>(runner::pack(a));
+  EXPECT_EQ(b.trial_id, a.trial_id);
+  EXPECT_EQ(b.seed, a.seed);
+  EXPECT_EQ(b.config.model.hidden, a.config.model.hidden);
+  EXPECT_EQ(b.config.data.path, a.config.data.path);
+  EXPECT_EQ(b.config.train.lr, a.config.train.lr);
+  runner::TrialResult r{"x", false, "boom", {{"recon_mse", 0.5}}};
+  auto r2 = runner::unpack<runner::TrialResult>(runner::pack(r));
+  EXPECT_EQ(r2.error, "boom");
+  EXPECT_EQ(r2.final_metrics, r.final_metrics);
+}

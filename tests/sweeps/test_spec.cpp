@@ -1,0 +1,221 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "sweeps/spec.h"
+
+using sweeps::InputError;
+using sweeps::parse_sweep;
+
+namespace {
+
+const char* kBase = R"(name = "t"
+[model]
+latent = 16
+)";
+
+// Parses `text` expecting an InputError; returns it for the caller to inspect.
+InputError error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
+  try {
+    parse_sweep(text, "s.toml", sets);
+  } catch (const InputError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error for:\n" << text;
+  return InputError({"", 0}, "", "");
+}
+
+}  // namespace
+
+TEST(Expand, CountsAreCasesTimesGridTimesSamplesTimesRepeats) {
+  auto spec = parse_sweep(R"(name = "t"
+repeats = 2
+[sweep.grid]
+"model.latent" = [8, 16, 64]
+"train.lr" = [1e-3, 3e-4]
+[[sweep.cases]]
+"model.hidden" = [128, 64]
+[[sweep.cases]]
+"model.hidden" = [256]
+[sweep.random]
+samples = 5
+"train.batch_size" = { int_uniform = [32, 256] }
+)", "s.toml");
+  EXPECT_EQ(sweeps::count_trials(spec), 2 * 3 * 2 * 5 * 2);
+  auto trials = sweeps::expand(spec);
+  ASSERT_EQ(trials.size(), 120u);
+  std::set<std::string> ids;
+  for (const auto& t : trials) ids.insert(t.id);
+  EXPECT_EQ(ids.size(), trials.size()) << "trial ids must be unique";
+}
+
+TEST(Expand, NoSweepTablesGivesOneTrialPerRepeat) {
+  auto trials = sweeps::expand(parse_sweep("name = \"t\"\nrepeats = 3\n", "s.toml"));
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[0].config_hash, trials[2].config_hash);
+  EXPECT_NE(trials[0].seed, trials[1].seed);
+  EXPECT_NE(trials[0].id, trials[1].id);
+}
+
+TEST(Expand, IdsAreStableAndIndependentOfOtherTrials) {
+  const std::string a = std::string(kBase) + "[sweep.grid]\n\"model.latent\" = [8, 16]\n";
+  const std::string b = std::string(kBase) + "[sweep.grid]\n\"model.latent\" = [4, 8, 16, 32]\n";
+  auto ta = sweeps::expand(parse_sweep(a, "a.toml"));
+  auto ta2 = sweeps::expand(parse_sweep(a, "elsewhere.toml"));
+  auto tb = sweeps::expand(parse_sweep(b, "b.toml"));
+  ASSERT_EQ(ta.size(), 2u);
+  EXPECT_EQ(ta[0].id, ta2[0].id);
+  EXPECT_EQ(ta[1].id, ta2[1].id);
+  // Growing a sweep keeps the ids (and so the finished results) of the trials it had.
+  EXPECT_EQ(ta[0].id, tb[1].id);
+  EXPECT_EQ(ta[1].id, tb[2].id);
+  // The same config in another sweep is another trial.
+  auto other = sweeps::expand(parse_sweep("name = \"u\"\n" + a.substr(a.find('\n') + 1), "a.toml"));
+  EXPECT_NE(ta[0].id, other[0].id);
+  EXPECT_EQ(ta[0].config_hash, other[0].config_hash);
+}
+
+TEST(Expand, ConfigJsonIsCanonicalAndComplete) {
+  auto t = sweeps::expand(parse_sweep(kBase, "s.toml"))[0];
+  EXPECT_EQ(t.config_json,
+            R"({"data":{"dataset":"mnist"},"model":{"activation":"relu","hidden":[256],"kind":"dense","latent":16},)"
+            R"("seed":0,"train":{"batch_size":128,"epochs":5,"lr":0.001}})");
+}
+
+TEST(Expand, RandomDrawsAreSeededAndInRange) {
+  const std::string text = R"(name = "t"
+[sweep.random]
+samples = 50
+"train.lr" = { log_uniform = [1e-4, 1e-2] }
+"model.latent" = { int_uniform = [2, 5] }
+"model.activation" = { choice = ["relu", "tanh"] }
+)";
+  auto a = sweeps::expand(parse_sweep(text, "s.toml"));
+  auto b = sweeps::expand(parse_sweep(text, "s.toml"));
+  ASSERT_EQ(a.size(), 50u);
+  std::set<std::int64_t> latents;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].id, b[i].id);
+    double lr = std::get<double>(a[i].params.at("train.lr"));
+    EXPECT_GE(lr, 1e-4);
+    EXPECT_LE(lr, 1e-2);
+    latents.insert(std::get<std::int64_t>(a[i].params.at("model.latent")));
+  }
+  EXPECT_EQ(latents, (std::set<std::int64_t>{2, 3, 4, 5}));
+  auto c = sweeps::expand(parse_sweep("seed = 1\n" + text, "s.toml"));
+  EXPECT_NE(a[0].params.at("train.lr"), c[0].params.at("train.lr"));
+}
+
+TEST(Expand, VaryingKeysAreTheSweptOnes) {
+  auto trials = sweeps::expand(parse_sweep(std::string(kBase) + "[sweep.grid]\nmodel.latent = [8, 16]\n", "s.toml"));
+  EXPECT_EQ(sweeps::varying_keys(trials), std::vector<std::string>{"model.latent"});
+}
+
+TEST(Overrides, SetReplacesValuesAndPinsSweptKeys) {
+  const std::string text = std::string(kBase) + "[sweep.grid]\n\"model.latent\" = [8, 16]\n\"train.lr\" = [1e-3, 1e-2]\n";
+  auto spec = parse_sweep(text, "s.toml",
+                          {"model.latent=32", "data.dataset=fashion-mnist", "model.hidden=[64, 32]", "train.epochs=2"});
+  auto trials = sweeps::expand(spec);
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_EQ(std::get<std::int64_t>(trials[0].params.at("model.latent")), 32);
+  EXPECT_EQ(std::get<std::string>(trials[0].params.at("data.dataset")), "fashion-mnist");
+  EXPECT_EQ(std::get<sweeps::IntList>(trials[0].params.at("model.hidden")), (sweeps::IntList{64, 32}));
+  EXPECT_EQ(std::get<std::int64_t>(trials[0].params.at("train.epochs")), 2);
+}
+
+TEST(Validation, SyntaxErrorNamesFileAndLine) {
+  auto e = error_of("name = \"t\"\n[model]\nlatent = = 3\n");
+  EXPECT_EQ(e.where().file, "s.toml");
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(std::string(e.what()).find("s.toml:3"), std::string::npos) << e.what();
+}
+
+TEST(Validation, UnknownKeySuggestsTheClosest) {
+  auto e = error_of("name = \"t\"\n[model]\nlatnet = 3\n");
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_EQ(e.key(), "model.latnet");
+  EXPECT_NE(std::string(e.what()).find("did you mean 'model.latent'"), std::string::npos) << e.what();
+  EXPECT_EQ(error_of("name = \"t\"\nrepeat = 2\n").key(), "repeat");
+  EXPECT_EQ(error_of("name = \"t\"\n[trian]\nepochs = 2\n").key(), "trian");
+}
+
+TEST(Validation, WrongTypes) {
+  auto e = error_of("name = \"t\"\n[model]\nlatent = \"big\"\n");
+  EXPECT_EQ(e.key(), "model.latent");
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(std::string(e.what()).find("expected an integer, got a string"), std::string::npos) << e.what();
+  EXPECT_EQ(error_of("name = \"t\"\n[model]\nhidden = [1.5]\n").key(), "model.hidden");
+  EXPECT_EQ(error_of("name = 3\n").key(), "name");
+}
+
+TEST(Validation, OutOfRangeValues) {
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"[model]\nlatent = 0\n", "model.latent"},
+           {"[model]\nhidden = [128, -1]\n", "model.hidden"},
+           {"[train]\nepochs = 0\n", "train.epochs"},
+           {"[train]\nbatch_size = -5\n", "train.batch_size"},
+           {"[train]\nlr = 0.0\n", "train.lr"},
+           {"[train]\nlr = nan\n", "train.lr"},
+           {"[data]\ntrain_limit = 0\n", "data.train_limit"},
+           {"[model]\nkind = \"transformer\"\n", "model.kind"},
+           {"repeats = 0\n", "repeats"},
+       }) {
+    auto e = error_of("name = \"t\"\n" + text);
+    EXPECT_EQ(e.key(), key) << e.what();
+    EXPECT_GE(e.where().line, 2) << e.what();
+  }
+}
+
+TEST(Validation, GridErrors) {
+  auto e = error_of("name = \"t\"\n[sweep.grid]\n\"model.latent\" = []\n");
+  EXPECT_NE(std::string(e.what()).find("empty axis"), std::string::npos) << e.what();
+  EXPECT_EQ(e.where().line, 3);
+  e = error_of("name = \"t\"\n[sweep.grid]\n\"model.latnt\" = [1, 2]\n");
+  EXPECT_NE(std::string(e.what()).find("unknown sweep path 'model.latnt'"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("model.latent"), std::string::npos) << e.what();
+  e = error_of("name = \"t\"\n[sweep.grid]\n\"model.latent\" = [8,\n 0]\n");
+  EXPECT_EQ(e.where().line, 4) << "the bad element's own line";
+  e = error_of("name = \"t\"\n[sweep.grid]\n\"seed\" = [1, 2]\n");
+  EXPECT_NE(std::string(e.what()).find("unknown sweep path"), std::string::npos) << e.what();
+  e = error_of("name = \"t\"\n[sweep.grid]\n\"model.latent\" = [1, 2]\n[sweep.random]\nsamples = 2\n"
+               "\"model.latent\" = { int_uniform = [1, 4] }\n");
+  EXPECT_NE(std::string(e.what()).find("swept twice"), std::string::npos) << e.what();
+  e = error_of("name = \"t\"\n[sweep.random]\nsamples = 2\n\"train.lr\" = { log_uniform = [0, 1] }\n");
+  EXPECT_EQ(e.key(), "sweep.random.train.lr");
+  e = error_of("name = \"t\"\n[sweep.random]\n\"train.lr\" = { uniform = [0.1, 1] }\n");
+  EXPECT_EQ(e.key(), "sweep.random.samples");
+  e = error_of("name = \"t\"\n[sweep.gird]\n");
+  EXPECT_NE(std::string(e.what()).find("did you mean 'sweep.grid'"), std::string::npos) << e.what();
+}
+
+TEST(Validation, UnsafeOrMissingName) {
+  auto e = error_of("name = \"../etc\"\n");
+  EXPECT_EQ(e.key(), "name");
+  EXPECT_EQ(e.where().line, 1);
+  EXPECT_EQ(error_of("name = \"a b\"\n").key(), "name");
+  e = error_of("seed = 1\n");
+  EXPECT_EQ(e.key(), "name");
+  EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos);
+}
+
+TEST(Validation, TooManyTrials) {
+  auto e = error_of("name = \"t\"\nmax_trials = 5\n[sweep.grid]\n\"model.latent\" = [1,2,3]\n\"train.lr\" = [0.1, 0.2]\n");
+  EXPECT_EQ(e.key(), "max_trials");
+  EXPECT_EQ(e.where().line, 2);
+  EXPECT_NE(std::string(e.what()).find("expands to 6 trials"), std::string::npos) << e.what();
+  // Overflowing products are caught too, not wrapped around.
+  std::string huge = "name = \"t\"\n[sweep.random]\nsamples = 9000000000000000000\n\"train.lr\" = { uniform = [0.1, 1] }\n"
+                     "[sweep.grid]\n\"model.latent\" = [1,2,3,4,5,6,7,8,9,10]\n";
+  EXPECT_EQ(error_of(huge).key(), "max_trials");
+}
+
+TEST(Validation, BadOverridesNameTheFlag) {
+  auto e = error_of(kBase, {"model.latnet=3"});
+  EXPECT_EQ(e.where().file, "--set model.latnet=3");
+  EXPECT_EQ(e.key(), "model.latnet");
+  e = error_of(kBase, {"train.epochs=-1"});
+  EXPECT_EQ(e.key(), "train.epochs");
+  EXPECT_EQ(e.where().file, "--set train.epochs=-1");
+  e = error_of(kBase, {"novalue"});
+  EXPECT_NE(std::string(e.what()).find("key=value"), std::string::npos);
+}
