@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace data {
@@ -54,17 +55,10 @@ Split load_split(const std::string& dir, const std::string& split) {
   return s;
 }
 
-// splitmix64, for the fixed shuffles of the import.
-std::uint64_t mix(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
+// Fisher-Yates on std::mt19937_64, whose output the standard fixes (std::shuffle's is not).
 template <typename T>
-void shuffle(std::vector<T>& v, std::uint64_t& state) {
-  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[mix(state) % i]);
+void shuffle(std::vector<T>& v, std::mt19937_64& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
 }
 
 std::vector<std::uint8_t> parse_digit_json(const std::string& path) {
@@ -159,21 +153,21 @@ void import_mnist_json(const std::string& digits_dir, const std::string& out_dir
   };
   std::vector<std::uint8_t> all;
   std::vector<Sample> train, test;
-  std::uint64_t state = kImportSeed;
+  std::mt19937_64 rng(kImportSeed);
   for (int digit = 0; digit < 10; ++digit) {
     auto pixels = parse_digit_json(digits_dir + "/" + std::to_string(digit) + ".json");
     std::vector<Sample> samples;
     for (std::size_t i = 0; i < pixels.size() / kPixels; ++i)
       samples.push_back({static_cast<std::uint8_t>(digit), all.size() + i * kPixels});
     all.insert(all.end(), pixels.begin(), pixels.end());
-    shuffle(samples, state);
+    shuffle(samples, rng);
     std::size_t n_test = (samples.size() + kImportTestShare / 2) / kImportTestShare;
     test.insert(test.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(n_test));
     train.insert(train.end(), samples.begin() + static_cast<std::ptrdiff_t>(n_test), samples.end());
   }
   // Interleave the classes so that the first N samples of a split are a fair subset.
-  shuffle(train, state);
-  shuffle(test, state);
+  shuffle(train, rng);
+  shuffle(test, rng);
   if (!is_dir(out_dir) && ::mkdir(out_dir.c_str(), 0755) != 0) throw DataError(out_dir + ": cannot create");
   for (auto [name, list] : {std::pair{"train", &train}, std::pair{"t10k", &test}}) {
     std::vector<std::uint8_t> images, labels;

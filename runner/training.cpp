@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <random>
 #include <stdexcept>
 
 #include "data/datasets.h"
@@ -59,17 +59,12 @@ SplitTensors first(const SplitTensors& s, std::int64_t limit) {
   return {s.x.narrow(0, 0, limit), s.y.narrow(0, 0, limit)};
 }
 
-// Fisher-Yates with splitmix64: the same order on every platform and LibTorch version.
-torch::Tensor permutation(std::int64_t n, std::uint64_t& state) {
+// Fisher-Yates on std::mt19937_64 (its output is fixed by the standard): the same batch order on
+// every platform and LibTorch version, which torch::randperm does not promise.
+torch::Tensor permutation(std::int64_t n, std::mt19937_64& rng) {
   std::vector<std::int64_t> p(n);
   for (std::int64_t i = 0; i < n; ++i) p[i] = i;
-  for (std::int64_t i = n - 1; i > 0; --i) {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    std::swap(p[i], p[z % static_cast<std::uint64_t>(i + 1)]);
-  }
+  for (std::int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng() % static_cast<std::uint64_t>(i + 1)]);
   return torch::tensor(p, torch::kInt64);
 }
 
@@ -125,12 +120,12 @@ Metrics train_trial(const Assignment& a, const EpochCallback& on_epoch) {
 
   auto model = models::make_autoencoder(c.model, train.x.size(1));
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(c.train.lr));
-  std::uint64_t order_state = static_cast<std::uint64_t>(a.seed);
+  std::mt19937_64 batch_order(static_cast<std::uint64_t>(a.seed));
   double train_seconds = 0;
 
   for (std::int64_t epoch = 1; epoch <= c.train.epochs; ++epoch) {
     const auto t_epoch = Clock::now();
-    auto perm = permutation(n, order_state);
+    auto perm = permutation(n, batch_order);
     double loss_sum = 0;
     for (std::int64_t start = 0, step = 0; start < n; start += c.train.batch_size, ++step) {
       auto idx = perm.narrow(0, start, std::min(c.train.batch_size, n - start));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -332,28 +333,20 @@ class Parser {
   std::string file_;
 };
 
-// splitmix64: a small, well-mixed, portable generator for seeded draws.
-struct SplitMix {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-};
+// std::mt19937_64's output is fixed by the C++ standard, unlike the standard distributions, so
+// draws are mapped to values here: the same sweep expands the same way everywhere.
+double unit(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
-Value draw(const Distribution& d, SplitMix& rng) {
+Value draw(const Distribution& d, std::mt19937_64& rng) {
   switch (d.kind) {
-    case Distribution::Kind::Uniform: return d.low + (d.high - d.low) * rng.uniform();
+    case Distribution::Kind::Uniform: return d.low + (d.high - d.low) * unit(rng);
     case Distribution::Kind::LogUniform:
-      return std::exp(std::log(d.low) + (std::log(d.high) - std::log(d.low)) * rng.uniform());
+      return std::exp(std::log(d.low) + (std::log(d.high) - std::log(d.low)) * unit(rng));
     case Distribution::Kind::IntUniform: {
       auto lo = static_cast<std::int64_t>(d.low), hi = static_cast<std::int64_t>(d.high);
-      return lo + static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(hi - lo + 1));
+      return lo + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(hi - lo + 1));
     }
-    case Distribution::Kind::Choice: return d.choices[rng.next() % d.choices.size()];
+    case Distribution::Kind::Choice: return d.choices[rng() % d.choices.size()];
   }
   return {};
 }
@@ -402,7 +395,7 @@ std::int64_t count_trials(const SweepSpec& spec) {
 std::vector<Trial> expand(const SweepSpec& spec) {
   // Random points are drawn once and crossed with every case and grid point.
   std::vector<Params> points(std::max<std::int64_t>(1, spec.samples));
-  SplitMix rng{fnv1a64("random/" + std::to_string(spec.seed))};
+  std::mt19937_64 rng(fnv1a64("random/" + std::to_string(spec.seed)));
   for (auto& p : points)
     for (const auto& d : spec.random) p[d.path] = draw(d, rng);
 
