@@ -57,12 +57,14 @@ void MpiContext::send(int dest, int tag, const std::string& bytes) {
   MPI_CHECK(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD));
 }
 
-Message MpiContext::receive() {
+Message MpiContext::receive() { return receive_polite(MPI_COMM_WORLD); }
+
+Message receive_polite(MPI_Comm comm) {
   MPI_Status status;
   int flag = 0;
   auto pause = std::chrono::microseconds(20);
   while (true) {
-    MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status));
+    MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status));
     if (flag) break;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(2000));
@@ -73,7 +75,7 @@ Message MpiContext::receive() {
   m.source = status.MPI_SOURCE;
   m.tag = status.MPI_TAG;
   m.bytes.resize(count);
-  MPI_CHECK(MPI_Recv(m.bytes.data(), count, MPI_BYTE, m.source, m.tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+  MPI_CHECK(MPI_Recv(m.bytes.data(), count, MPI_BYTE, m.source, m.tag, comm, MPI_STATUS_IGNORE));
   return m;
 }
 

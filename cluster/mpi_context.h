@@ -45,6 +45,9 @@ class MpiContext {
   std::vector<std::string> hosts_;
 };
 
+// Waits for the next message on `comm`, sleeping between probes (see MpiContext::receive).
+Message receive_polite(MPI_Comm comm);
+
 // Cores this process may run on (its affinity mask), at least 1.
 int cores_available();
 // Cores of this node that are online, at least 1.

@@ -155,10 +155,26 @@ struct Master {
   std::vector<Assignment> todo;
 };
 
-std::unique_ptr<Master> prepare_run(const Args& a) {
+// Checks that the world can be split into groups for the sweep; an input error if it cannot.
+cluster::Layout layout_for(const Plan& plan, int world) {
+  const auto& c = plan.spec.cluster;
+  const cluster::Layout layout(world, static_cast<int>(c.ranks_per_trial));
+  if (layout.groups == 0)
+    throw sweeps::InputError(plan.spec.source_of("cluster.ranks_per_trial"), "cluster.ranks_per_trial",
+                             std::to_string(c.ranks_per_trial) + " ranks per trial need at least " +
+                                 std::to_string(c.ranks_per_trial + 1) + " MPI ranks (rank 0 schedules), this job has " +
+                                 std::to_string(world));
+  if (layout.idle > 0)
+    std::cout << "warning: " << layout.idle << " rank(s) left idle: " << world - 1
+              << " training ranks do not split into groups of " << c.ranks_per_trial << std::endl;
+  return layout;
+}
+
+std::unique_ptr<Master> prepare_run(const Args& a, int world, int& ranks_per_trial) {
   need_positional(a, 1, "one sweep file");
   auto m = std::make_unique<Master>();
   m->plan = make_plan(a.positional[0], a.sets);
+  ranks_per_trial = layout_for(m->plan, world).ranks_per_trial;  // before anything is written
   std::string db = a.db.empty() ? "runs/" + m->plan.spec.name + ".db" : a.db;
   make_parent_dirs(db);
   m->store = std::make_unique<results::Store>(db);
@@ -168,7 +184,8 @@ std::unique_ptr<Master> prepare_run(const Args& a) {
   std::size_t i = 0;
   for (const auto& id : ids) {
     while (m->plan.trials[i].id != id) ++i;
-    m->todo.push_back({id, m->plan.trials[i].seed, m->plan.configs[i], m->plan.spec.cluster.threads_per_rank});
+    m->todo.push_back({id, m->plan.trials[i].seed, m->plan.configs[i], m->plan.spec.cluster.threads_per_rank,
+                       m->plan.spec.cluster.collective_timeout_s});
   }
   std::cout << "sweep " << m->plan.spec.name << ": " << m->plan.trials.size() << " trials, "
             << m->plan.trials.size() - m->todo.size() << " already done, " << m->todo.size() << " to run"
@@ -190,9 +207,10 @@ int cmd_run(const Args& a, int argc, char** argv) {
   cluster::MpiContext mpi(&argc, &argv);
   std::unique_ptr<Master> master;
   int code = kExitOk;
+  int ranks_per_trial = 1;
   if (mpi.rank() == 0) {
     try {
-      master = prepare_run(a);
+      master = prepare_run(a, mpi.size(), ranks_per_trial);
     } catch (const sweeps::InputError& e) {
       std::cerr << "error: " << e.what() << std::endl;
       code = kExitInvalid;
@@ -202,20 +220,21 @@ int cmd_run(const Args& a, int argc, char** argv) {
     }
   }
   if ((code = mpi.broadcast(code)) != kExitOk) return code;
+  const cluster::Layout layout(mpi.size(), mpi.broadcast(ranks_per_trial));
 
   const std::int64_t threads = default_threads(mpi);
-  Executor execute = [threads](const Assignment& assigned, const EpochCallback& on_epoch) {
+  Executor execute = [threads](const Assignment& assigned, cluster::Group& group, const EpochCallback& on_epoch) {
     Assignment local = assigned;
     if (local.threads <= 0) local.threads = threads;
-    return train_trial(local, on_epoch);
+    return train_trial(local, group, on_epoch);
   };
   if (mpi.rank() != 0) {
-    run_trials(mpi, {}, nullptr, execute);
+    run_trials(mpi, layout, {}, nullptr, execute);
     return kExitOk;
   }
   try {
     StoreSink sink(*master->store, master->plan, master->todo.size(), std::cout);
-    run_trials(mpi, master->todo, &sink, execute);
+    run_trials(mpi, layout, master->todo, &sink, execute);
     print_summary(*master->store, master->plan, std::cout);
     auto q = master->store->db().prepare("SELECT count(*) FROM trials WHERE sweep = ? AND status != 'completed'");
     q.bind(1, master->plan.spec.name);

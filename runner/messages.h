@@ -62,7 +62,7 @@ void serialize(A& ar, TrialResult& m, unsigned) {
 }
 template <class A>
 void serialize(A& ar, Assignment& m, unsigned) {
-  ar& m.trial_id& m.seed& m.config& m.threads;
+  ar& m.trial_id& m.seed& m.config& m.threads& m.collective_timeout_s;
 }
 
 }  // namespace runner
@@ -78,7 +78,7 @@ void serialize(A& ar, ModelConfig& c, unsigned) {
 }
 template <class A>
 void serialize(A& ar, TrainConfig& c, unsigned) {
-  ar& c.epochs& c.batch_size& c.lr;
+  ar& c.epochs& c.batch_size& c.lr& c.device;
 }
 template <class A>
 void serialize(A& ar, TrialConfig& c, unsigned) {

@@ -1,15 +1,13 @@
 #pragma once
-// Hands trials to free ranks. With one rank, rank 0 trains them itself; with several, rank 0 only
-// schedules and records (it is the single writer of the store) and every other rank trains.
+// Hands trials to free groups of ranks. With one process, it trains them itself; with several,
+// rank 0 only schedules and records (it is the single writer of the store), and ranks 1..N-1 train
+// in groups of cluster.ranks_per_trial (see cluster::Layout).
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "cluster/group.h"
 #include "runner/messages.h"
-
-namespace cluster {
-class MpiContext;
-}
 
 namespace runner {
 
@@ -22,13 +20,14 @@ class Sink {
   virtual void finished(const TrialResult& result) = 0;
 };
 
-// Trains one trial; the default is train_trial. Tests swap in cheap fakes.
-using Executor = std::function<Metrics(const Assignment&, const EpochCallback&)>;
+// Trains one trial on a group (train_trial in production, cheap fakes in tests). Every rank of
+// the group calls it; the group root's return value and epoch reports are the trial's.
+using Executor = std::function<Metrics(const Assignment&, cluster::Group&, const EpochCallback&)>;
 
-// Runs every assignment exactly once. Collective: every rank calls it; only rank 0's `todo` and
-// `sink` are used (others may pass nullptr). A trial that throws becomes a failed TrialResult,
-// and the sweep goes on.
-void run_trials(cluster::MpiContext& mpi, const std::vector<Assignment>& todo, Sink* sink,
-                const Executor& execute);
+// Runs every assignment exactly once. Collective: every rank calls it with the same layout; only
+// rank 0's `todo` and `sink` are used (others may pass nullptr). A trial that throws becomes a
+// failed TrialResult naming the rank and host, and the sweep goes on.
+void run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout, const std::vector<Assignment>& todo,
+                Sink* sink, const Executor& execute);
 
 }  // namespace runner

@@ -10,6 +10,8 @@
 #include <stdexcept>
 
 #include "data/datasets.h"
+#include "cluster/backend.h"
+#include "cluster/data_parallel.h"
 #include "models/autoencoder.h"
 
 namespace runner {
@@ -59,6 +61,10 @@ SplitTensors first(const SplitTensors& s, std::int64_t limit) {
   return {s.x.narrow(0, 0, limit), s.y.narrow(0, 0, limit)};
 }
 
+SplitTensors to_device(const SplitTensors& s, const torch::Device& device) {
+  return {s.x.to(device), s.y.to(device)};
+}
+
 // Fisher-Yates on std::mt19937_64 (its output is fixed by the standard): the same batch order on
 // every platform and LibTorch version, which torch::randperm does not promise.
 torch::Tensor permutation(std::int64_t n, std::mt19937_64& rng) {
@@ -105,47 +111,98 @@ double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch
   return probe->forward(z_test).argmax(1).eq(y_test).to(torch::kFloat64).mean().item<double>();
 }
 
+// The backend of a group for a device, made once per rank: NCCL communicators are costly to
+// set up, and a rank stays in one group for the whole run.
+cluster::Backend* backend_for(cluster::Group& group, const torch::Device& device, double timeout_s) {
+  if (group.size() == 1) return nullptr;
+  static std::map<std::pair<const cluster::Group*, std::string>, std::unique_ptr<cluster::Backend>> cache;
+  auto& slot = cache[{&group, device.str()}];
+  if (!slot) slot = cluster::make_backend(group, device, timeout_s);
+  return slot.get();
+}
+
+// Fails the trial on every rank of the group when any rank failed this step, with every rank's
+// message at the group root. All ranks reach this together, so none is left waiting.
+[[noreturn]] void fail_together(cluster::Backend* backend, cluster::Group& group, const std::string& mine) {
+  if (!backend) throw std::runtime_error(mine);
+  auto all = backend->gather_strings(mine);
+  std::string joined;
+  for (std::size_t r = 0; r < all.size(); ++r)
+    if (!all[r].empty())
+      joined += (joined.empty() ? "" : "; ") + std::string("rank ") + std::to_string(group.world_ranks()[r]) + ": " + all[r];
+  throw std::runtime_error(group.rank() == 0 ? joined : "failed on another rank of the group");
+}
+
 }  // namespace
 
-Metrics train_trial(const Assignment& a, const EpochCallback& on_epoch) {
+Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallback& on_epoch,
+                    torch::Tensor* final_parameters) {
   const auto t_start = Clock::now();
   const auto& c = a.config;
   if (a.threads > 0) torch::set_num_threads(static_cast<int>(a.threads));
   torch::manual_seed(static_cast<std::uint64_t>(a.seed));
+  const torch::Device device = cluster::choose_device(c.train.device, group.world().local_rank());
+  const bool root = group.rank() == 0;
 
   const DataTensors& all = dataset_tensors(c.data.path);
-  const SplitTensors train = first(all.train, c.data.train_limit);
-  const SplitTensors test = first(all.test, c.data.test_limit);
+  const SplitTensors train = to_device(first(all.train, c.data.train_limit), device);
+  const SplitTensors test = to_device(first(all.test, c.data.test_limit), device);
   const std::int64_t n = train.x.size(0);
 
   auto model = models::make_autoencoder(c.model, train.x.size(1));
+  model->to(device);
+  cluster::Backend* backend = backend_for(group, device, a.collective_timeout_s);
+  cluster::GradientSync sync(model->parameters(), backend, 2);
+  sync.broadcast_parameters();  // identical replicas, whatever each rank's RNG did
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(c.train.lr));
   std::mt19937_64 batch_order(static_cast<std::uint64_t>(a.seed));
   double train_seconds = 0;
 
   for (std::int64_t epoch = 1; epoch <= c.train.epochs; ++epoch) {
     const auto t_epoch = Clock::now();
-    auto perm = permutation(n, batch_order);
+    auto perm = permutation(n, batch_order).to(device);
     double loss_sum = 0;
     for (std::int64_t start = 0, step = 0; start < n; start += c.train.batch_size, ++step) {
-      auto idx = perm.narrow(0, start, std::min(c.train.batch_size, n - start));
-      auto x = train.x.index_select(0, idx);
-      auto losses = model->loss(x, x);
-      double value = losses.total.item<double>();
-      if (!std::isfinite(value))
-        throw std::runtime_error("loss is " + std::to_string(value) + " at epoch " + std::to_string(epoch) +
-                                 ", step " + std::to_string(step) + " (learning rate " +
-                                 std::to_string(c.train.lr) + " too high?)");
+      const std::int64_t batch = std::min(c.train.batch_size, n - start);
+      const auto [begin, end] = cluster::shard(batch, group.rank(), group.size());
+      std::vector<double> scalars = {0.0, 0.0};  // this rank's loss sum, and whether it failed
+      std::string error;
       opt.zero_grad();
-      losses.total.backward();
+      if (end > begin) {
+        try {
+          auto x = train.x.index_select(0, perm.narrow(0, start + begin, end - begin));
+          auto losses = model->loss(x, x);
+          double value = losses.total.item<double>();
+          if (!std::isfinite(value))
+            throw std::runtime_error("loss is " + std::to_string(value) + " at epoch " + std::to_string(epoch) +
+                                     ", step " + std::to_string(step) + " (learning rate " +
+                                     std::to_string(c.train.lr) + " too high?)");
+          // Weighted by the shard's share, the group's summed gradient is the global batch's.
+          (losses.total * (static_cast<double>(end - begin) / static_cast<double>(batch))).backward();
+          scalars[0] = value * static_cast<double>(end - begin);
+        } catch (const std::exception& e) {
+          scalars[1] = 1;
+          error = e.what();
+        }
+      }
+      sync.sum(scalars);
+      if (scalars[1] > 0) fail_together(backend, group, error);
       opt.step();
-      loss_sum += value * static_cast<double>(idx.size(0));
+      loss_sum += scalars[0];
     }
     train_seconds += seconds_since(t_epoch);
-    auto [test_err, test_codes] = evaluate(*model, test.x);
-    on_epoch(epoch, {{"train_loss", loss_sum / static_cast<double>(n)},
-                     {"test_recon_mse", test_err.mean().item<double>()}});
+    if (root) {
+      auto [test_err, test_codes] = evaluate(*model, test.x);
+      on_epoch(epoch, {{"train_loss", loss_sum / static_cast<double>(n)},
+                       {"test_recon_mse", test_err.mean().item<double>()}});
+    }
   }
+  if (final_parameters) {
+    std::vector<torch::Tensor> flat;
+    for (const auto& p : model->parameters()) flat.push_back(p.detach().reshape(-1).to(torch::kCPU));
+    *final_parameters = torch::cat(flat);
+  }
+  if (!root) return {};
 
   auto [test_err, test_codes] = evaluate(*model, test.x);
   auto [train_err, train_codes] = evaluate(*model, train.x);

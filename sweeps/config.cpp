@@ -27,6 +27,7 @@ TrialConfig trial_config_from(const Params& p) {
   c.train.epochs = get(p, "train.epochs", c.train.epochs);
   c.train.batch_size = get(p, "train.batch_size", c.train.batch_size);
   c.train.lr = get(p, "train.lr", c.train.lr);
+  c.train.device = get(p, "train.device", c.train.device);
   return c;
 }
 

@@ -27,6 +27,7 @@ struct TrainConfig {
   std::int64_t epochs = 5;
   std::int64_t batch_size = 128;  // the global batch of a trial
   double lr = 1e-3;
+  std::string device = "auto";  // auto: a GPU when the build and the node have one
 };
 
 struct TrialConfig {
@@ -38,6 +39,8 @@ struct TrialConfig {
 // Execution settings: how a sweep runs, never what a trial is.
 struct ClusterConfig {
   std::int64_t threads_per_rank = 0;  // 0: the rank's cores, shared among the ranks on a node
+  std::int64_t ranks_per_trial = 1;   // a trial trains on this many ranks in data parallel
+  double collective_timeout_s = 600;  // a collective stuck this long aborts the job
 };
 
 TrialConfig trial_config_from(const Params& params);

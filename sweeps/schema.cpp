@@ -55,8 +55,14 @@ std::vector<KeySpec> make_keys() {
       positive(key("train.epochs", Type::Int, T, V{std::int64_t{5}}, "passes over the train set")),
       positive(key("train.batch_size", Type::Int, T, V{std::int64_t{128}}, "global batch")),
       positive(key("train.lr", Type::Float, T, V{1e-3}, "Adam learning rate")),
+      one_of(key("train.device", Type::String, T, V{std::string("auto")}, "auto, cpu or cuda"),
+             {"auto", "cpu", "cuda"}),
       positive(key("cluster.threads_per_rank", Type::Int, C, std::nullopt,
                    "LibTorch intra-op threads per rank")),
+      positive(key("cluster.ranks_per_trial", Type::Int, C, V{std::int64_t{1}},
+                   "ranks that train one trial in data parallel")),
+      positive(key("cluster.collective_timeout_s", Type::Float, C, V{600.0},
+                   "seconds before a stuck collective aborts the job")),
   };
 }
 

@@ -104,11 +104,7 @@ class Parser {
     check_unknown(doc);
     read_top(doc, spec);
     read_trial_keys(doc, spec);
-    if (auto* c = doc.get("cluster"))
-      if (auto* t = c->as_table())
-        if (auto* n = t->get("threads_per_rank"))
-          spec.cluster.threads_per_rank =
-              std::get<std::int64_t>(convert(*find_key("cluster.threads_per_rank"), *n, src(*n)));
+    read_cluster(doc, spec.cluster);
     if (auto* sweep = doc.get("sweep")) read_sweep(*sweep, spec);
     drop_overridden(spec, set_paths);
     check_count(doc, spec);
@@ -160,6 +156,16 @@ class Parser {
     spec.seed = std::get<std::int64_t>(get("seed"));
     spec.repeats = std::get<std::int64_t>(get("repeats"));
     spec.max_trials = std::get<std::int64_t>(get("max_trials"));
+  }
+
+  void read_cluster(const toml::table& doc, ClusterConfig& c) {
+    auto get = [&](const char* path) -> std::optional<Value> {
+      if (auto* n = lookup(doc, path)) return convert(*find_key(path), *n, src(*n));
+      return std::nullopt;
+    };
+    if (auto v = get("cluster.threads_per_rank")) c.threads_per_rank = std::get<std::int64_t>(*v);
+    if (auto v = get("cluster.ranks_per_trial")) c.ranks_per_trial = std::get<std::int64_t>(*v);
+    if (auto v = get("cluster.collective_timeout_s")) c.collective_timeout_s = std::get<double>(*v);
   }
 
   void read_trial_keys(const toml::table& doc, SweepSpec& spec) {

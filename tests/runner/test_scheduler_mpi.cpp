@@ -31,7 +31,7 @@ struct RecordingSink : runner::Sink {
 };
 
 // A fake trial: two epochs, a metric naming the rank that ran it; "boom" throws.
-runner::Metrics fake_trial(const runner::Assignment& a, const runner::EpochCallback& on_epoch) {
+runner::Metrics fake_trial(const runner::Assignment& a, cluster::Group&, const runner::EpochCallback& on_epoch) {
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (a.trial_id == "boom") throw std::runtime_error("exploded in epoch 1");
   on_epoch(1, {{"train_loss", 1.0}});
@@ -55,7 +55,8 @@ std::vector<runner::Assignment> todo(int n) {
 TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
   RecordingSink sink;
   const auto work = todo(12);
-  runner::run_trials(*g_mpi, work, g_mpi->rank() == 0 ? &sink : nullptr, fake_trial);
+  runner::run_trials(*g_mpi, cluster::Layout(g_mpi->size(), 1), work, g_mpi->rank() == 0 ? &sink : nullptr,
+                     fake_trial);
   if (g_mpi->rank() != 0) return;
   std::set<int> ranks_used;
   for (const auto& a : work) {
@@ -85,10 +86,51 @@ TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
 
 TEST(Scheduler, NothingToDoStillReleasesEveryRank) {
   RecordingSink sink;
-  runner::run_trials(*g_mpi, {}, g_mpi->rank() == 0 ? &sink : nullptr, fake_trial);
+  runner::run_trials(*g_mpi, cluster::Layout(g_mpi->size(), 1), {}, g_mpi->rank() == 0 ? &sink : nullptr,
+                     fake_trial);
   if (g_mpi->rank() == 0) {
     EXPECT_TRUE(sink.starts.empty());
   }
+}
+
+TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
+  if (g_mpi->size() < 3) GTEST_SKIP() << "needs a scheduler and a group of two";
+  const cluster::Layout layout(g_mpi->size(), 2);
+  RecordingSink sink;
+  int executed_here = 0;
+  runner::Executor execute = [&](const runner::Assignment& a, cluster::Group& group, const runner::EpochCallback& on_epoch) {
+    ++executed_here;
+    EXPECT_EQ(group.size(), 2);
+    on_epoch(1, {{"train_loss", 1.0}});
+    return runner::Metrics{{"group_root", static_cast<double>(group.world_ranks().front())}, {"seed", double(a.seed)}};
+  };
+  const auto work = todo(5);
+  runner::run_trials(*g_mpi, layout, work, g_mpi->rank() == 0 ? &sink : nullptr, execute);
+  if (g_mpi->rank() != 0) {
+    // Both members of the group ran every trial (rank 3 of a 4-rank job is idle).
+    EXPECT_EQ(executed_here, layout.group_of(g_mpi->rank()) >= 0 ? 5 : 0);
+    return;
+  }
+  EXPECT_EQ(executed_here, 0);
+  for (const auto& a : work) {
+    EXPECT_EQ(sink.finishes[a.trial_id], 1);
+    EXPECT_EQ(sink.epochs[a.trial_id].size(), 1u) << "only the group root reports epochs";
+    EXPECT_EQ(sink.rank_of[a.trial_id], 1);
+  }
+}
+
+TEST(Layout, SplitsTrainingRanksIntoGroups) {
+  cluster::Layout l(8, 3);  // rank 0 schedules; ranks 1-3 and 4-6 train; rank 7 idles
+  EXPECT_EQ(l.groups, 2);
+  EXPECT_EQ(l.idle, 1);
+  EXPECT_EQ(l.members(1), (std::vector<int>{4, 5, 6}));
+  EXPECT_EQ(l.group_of(0), -1);
+  EXPECT_EQ(l.group_of(3), 0);
+  EXPECT_EQ(l.group_of(4), 1);
+  EXPECT_EQ(l.group_of(7), -1);
+  EXPECT_EQ(cluster::Layout(1, 1).groups, 1);
+  EXPECT_EQ(cluster::Layout(1, 2).groups, 0);
+  EXPECT_EQ(cluster::Layout(2, 2).groups, 0);
 }
 
 TEST(MpiContext, KnowsTheNodeLayout) {

@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "cluster/group.h"
 #include "data/datasets.h"
 #include "runner/messages.h"
 #include "runner/training.h"
 
 namespace {
+
+cluster::MpiContext* g_mpi = nullptr;
 
 runner::Assignment small_trial() {
   runner::Assignment a;
@@ -19,6 +22,7 @@ runner::Assignment small_trial() {
   a.config.train.epochs = 3;
   a.config.train.batch_size = 50;
   a.config.train.lr = 3e-3;
+  a.config.train.device = "cpu";
   return a;
 }
 
@@ -29,7 +33,8 @@ struct Run {
 
 Run train(const runner::Assignment& a) {
   Run r;
-  r.final_metrics = runner::train_trial(a, [&](std::int64_t epoch, const runner::Metrics& m) {
+  cluster::Group alone(*g_mpi, MPI_COMM_SELF);
+  r.final_metrics = runner::train_trial(a, alone, [&](std::int64_t epoch, const runner::Metrics& m) {
     EXPECT_EQ(epoch, static_cast<std::int64_t>(r.epochs.size()) + 1);
     r.epochs.push_back(m);
   });
@@ -103,4 +108,11 @@ TEST(Messages, RoundTripThroughBoostSerialization) {
   auto r2 = runner::unpack<runner::TrialResult>(runner::pack(r));
   EXPECT_EQ(r2.error, "boom");
   EXPECT_EQ(r2.final_metrics, r.final_metrics);
+}
+
+int main(int argc, char** argv) {
+  cluster::MpiContext mpi(&argc, &argv);
+  g_mpi = &mpi;
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
 }

@@ -1,0 +1,91 @@
+#include "cluster/group.h"
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+namespace cluster {
+
+Layout::Layout(int world, int g) : world_size(world), ranks_per_trial(g) {
+  if (world == 1) {
+    groups = g == 1 ? 1 : 0;
+    idle = 0;
+  } else {
+    groups = (world - 1) / g;
+    idle = (world - 1) % g;
+  }
+}
+
+std::vector<int> Layout::members(int g) const {
+  if (world_size == 1) return {0};
+  std::vector<int> out;
+  for (int i = 0; i < ranks_per_trial; ++i) out.push_back(1 + g * ranks_per_trial + i);
+  return out;
+}
+
+int Layout::group_of(int rank) const {
+  if (world_size == 1) return groups > 0 ? 0 : -1;
+  if (rank == 0) return -1;
+  int g = (rank - 1) / ranks_per_trial;
+  return g < groups ? g : -1;
+}
+
+Group::Group(MpiContext& mpi, const Layout& layout) : mpi_(mpi) {
+  int g = layout.group_of(mpi.rank());
+  MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, g < 0 ? MPI_UNDEFINED : g, mpi.rank(), &comm_));
+  if (comm_ == MPI_COMM_NULL) return;
+  MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+  MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
+  MPI_CHECK(MPI_Comm_size(comm_, &size_));
+  world_ranks_ = layout.members(g);
+}
+
+Group::Group(MpiContext& mpi, MPI_Comm parent) : mpi_(mpi) {
+  MPI_CHECK(MPI_Comm_dup(parent, &comm_));
+  MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+  MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
+  MPI_CHECK(MPI_Comm_size(comm_, &size_));
+  world_ranks_.resize(size_);
+  int me = mpi.rank();
+  MPI_CHECK(MPI_Allgather(&me, 1, MPI_INT, world_ranks_.data(), 1, MPI_INT, comm_));
+}
+
+Group::~Group() {
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+void Group::send(int dest, int tag, const std::string& bytes) {
+  MPI_CHECK(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, comm_));
+}
+
+Message Group::receive() { return receive_polite(comm_); }
+
+void wait_or_abort(MPI_Request& request, const std::string& what, double timeout_s) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto pause = std::chrono::microseconds(1);
+  int done = 0;
+  for (int spins = 0;; ++spins) {
+    MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) return;
+    // Spin briefly (a training step's allreduce is usually done within microseconds of the last
+    // rank arriving), then back off to sleeps so that waiting ranks leave their cores to others.
+    if (spins > 200) {
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    }
+    if (spins % 256 == 0 && std::chrono::duration<double>(Clock::now() - start).count() > timeout_s) {
+      int rank = 0;
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+      char host[MPI_MAX_PROCESSOR_NAME] = {0};
+      int len = 0;
+      MPI_Get_processor_name(host, &len);
+      std::cerr << "error: " << what << " did not complete within " << timeout_s << " s on rank " << rank
+                << " (" << host << "): a rank of the group died or hangs. Aborting the job; rerun to "
+                << "continue the sweep (cluster.collective_timeout_s sets the limit)." << std::endl;
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+  }
+}
+
+}  // namespace cluster

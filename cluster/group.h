@@ -1,0 +1,59 @@
+#pragma once
+// The ranks that train one trial together. With N ranks and G ranks per trial, rank 0 schedules
+// and ranks 1..N-1 form groups of G consecutive ranks; ranks left over (N-1 not a multiple of G)
+// sit idle. A group has its own communicator, so its collectives never mix with another group's.
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+#include "cluster/mpi_context.h"
+
+namespace cluster {
+
+struct Layout {
+  int world_size = 1;
+  int ranks_per_trial = 1;
+  int groups = 1;  // how many trials can run at once
+  int idle = 0;    // ranks left without a group
+
+  Layout(int world_size, int ranks_per_trial);
+  // World ranks of group g; with one process, group 0 is rank 0 itself.
+  std::vector<int> members(int g) const;
+  // The group of a world rank, or -1 for the scheduler and idle ranks.
+  int group_of(int rank) const;
+};
+
+class Group {
+ public:
+  // Collective over the world: every rank calls it with the same layout.
+  Group(MpiContext& mpi, const Layout& layout);
+  // Every rank of `parent` (MPI_COMM_WORLD, or MPI_COMM_SELF for a group of one) in one group.
+  Group(MpiContext& mpi, MPI_Comm parent);
+  ~Group();
+  Group(const Group&) = delete;
+  Group& operator=(const Group&) = delete;
+
+  bool active() const { return comm_ != MPI_COMM_NULL; }
+  int rank() const { return rank_; }  // within the group; 0 is the group root
+  int size() const { return size_; }
+  MPI_Comm comm() const { return comm_; }
+  const std::vector<int>& world_ranks() const { return world_ranks_; }
+  MpiContext& world() { return mpi_; }
+
+  void send(int dest, int tag, const std::string& bytes);
+  Message receive();  // polite, like MpiContext::receive
+
+ private:
+  MpiContext& mpi_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+  std::vector<int> world_ranks_;
+};
+
+// Waits for a non-blocking MPI operation without spinning a core. If it has not completed after
+// `timeout_s` (a rank died or hangs), prints what was waited for, on which rank and host, and
+// aborts the whole job: a stuck collective must never hang a cluster allocation.
+void wait_or_abort(MPI_Request& request, const std::string& what, double timeout_s);
+
+}  // namespace cluster

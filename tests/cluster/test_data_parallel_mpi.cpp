@@ -1,0 +1,182 @@
+// Runs under mpirun with 1, 2 and 3 ranks (see tests/CMakeLists.txt): every rank of the world is
+// one data-parallel group.
+#include <gtest/gtest.h>
+
+#include "cluster/backend.h"
+#include "cluster/data_parallel.h"
+#include "cluster/group.h"
+#include "data/datasets.h"
+#include "runner/training.h"
+
+namespace {
+
+cluster::MpiContext* g_mpi = nullptr;
+
+}  // namespace
+
+TEST(Shard, CoversEveryGlobalBatchSampleExactlyOnce) {
+  for (std::int64_t batch = 1; batch <= 20; ++batch)
+    for (int size = 1; size <= 5; ++size) {
+      std::vector<int> seen(batch, 0);
+      std::int64_t expected_begin = 0, smallest = batch, largest = 0;
+      for (int r = 0; r < size; ++r) {
+        auto [b, e] = cluster::shard(batch, r, size);
+        EXPECT_EQ(b, expected_begin) << "contiguous, in rank order";
+        expected_begin = e;
+        for (auto i = b; i < e; ++i) ++seen[i];
+        smallest = std::min(smallest, e - b);
+        largest = std::max(largest, e - b);
+      }
+      EXPECT_EQ(expected_begin, batch);
+      for (int s : seen) EXPECT_EQ(s, 1);
+      EXPECT_LE(largest - smallest, 1);
+    }
+}
+
+TEST(MpiBackend, AllreduceAndBroadcastMatchHandComputedSums) {
+  cluster::Group group(*g_mpi, MPI_COMM_WORLD);
+  auto backend = cluster::make_backend(group, torch::kCPU, 60);
+  const int n = group.size();
+  auto t = torch::tensor({float(group.rank() + 1), 10.0f * float(group.rank() + 1), -1.0f});
+  backend->allreduce_sum(t);
+  const float s = n * (n + 1) / 2.0f;
+  EXPECT_EQ(t[0].item<float>(), s);
+  EXPECT_EQ(t[1].item<float>(), 10 * s);
+  EXPECT_EQ(t[2].item<float>(), -n);
+  auto b = torch::full({4}, float(group.rank()));
+  backend->broadcast(b);
+  EXPECT_TRUE(b.eq(0).all().item<bool>());
+  auto messages = backend->gather_strings(group.rank() == 1 ? "boom" : "");
+  if (group.rank() == 0) {
+    ASSERT_EQ(messages.size(), static_cast<std::size_t>(n));
+    if (n > 1) {
+      EXPECT_EQ(messages[1], "boom");
+    }
+  }
+}
+
+// y = w.x without bias, w = (1, -1), on a global batch of six samples. Worked by hand:
+// residuals w.x - t = (0, -1, -2, 1, -1, 2), so the mean squared loss is 11/6 and its gradient
+// (2/6) * sum(r_i x_i) = (1/3) * (2, -7).
+TEST(GradientSync, ShardsSumToTheGlobalBatchGradient) {
+  cluster::Group group(*g_mpi, MPI_COMM_WORLD);
+  auto backend = cluster::make_backend(group, torch::kCPU, 60);
+  auto w = torch::tensor({1.0f, -1.0f}).requires_grad_(true);
+  auto x = torch::tensor({1.f, 0.f, 0.f, 1.f, 1.f, 1.f, 2.f, 0.f, 0.f, 2.f, 1.f, -1.f}).view({6, 2});
+  auto t = torch::tensor({1.f, 0.f, 2.f, 1.f, -1.f, 0.f});
+  cluster::GradientSync sync({w}, group.size() > 1 ? backend.get() : nullptr, 1);
+  auto [b, e] = cluster::shard(6, group.rank(), group.size());
+  std::vector<double> scalars = {0};
+  if (e > b) {
+    auto loss = (x.narrow(0, b, e - b).matmul(w) - t.narrow(0, b, e - b)).pow(2).mean();
+    (loss * ((e - b) / 6.0)).backward();
+    scalars[0] = loss.item<double>() * (e - b);
+  }
+  sync.sum(scalars);
+  ASSERT_TRUE(w.grad().defined());
+  EXPECT_NEAR(w.grad()[0].item<float>(), 2.0 / 3.0, 1e-6);
+  EXPECT_NEAR(w.grad()[1].item<float>(), -7.0 / 3.0, 1e-6);
+  EXPECT_NEAR(scalars[0] / 6, 11.0 / 6.0, 1e-6);
+}
+
+TEST(GradientSync, BroadcastGivesEveryReplicaTheRootsWeights) {
+  cluster::Group group(*g_mpi, MPI_COMM_WORLD);
+  auto backend = cluster::make_backend(group, torch::kCPU, 60);
+  torch::manual_seed(100 + group.rank());  // different on purpose
+  torch::nn::Linear layer(5, 3);
+  cluster::GradientSync sync(layer->parameters(), group.size() > 1 ? backend.get() : nullptr, 0);
+  sync.broadcast_parameters();
+  torch::manual_seed(100);
+  torch::nn::Linear root_layer(5, 3);
+  EXPECT_TRUE(torch::equal(layer->weight, root_layer->weight));
+  EXPECT_TRUE(torch::equal(layer->bias, root_layer->bias));
+}
+
+namespace {
+
+runner::Assignment dp_trial() {
+  runner::Assignment a;
+  a.trial_id = "dp";
+  a.seed = 7;
+  a.threads = 1;
+  a.config.data.path = data::resolve_dataset("mnist", ".");
+  a.config.data.train_limit = 700;  // 700 = 5 full batches of 128 + one of 60: uneven shards too
+  a.config.data.test_limit = 200;
+  a.config.model.hidden = {64};
+  a.config.model.latent = 16;
+  a.config.train.epochs = 2;
+  a.config.train.batch_size = 128;
+  a.config.train.lr = 2e-3;
+  a.config.train.device = "cpu";
+  return a;
+}
+
+double metric(const runner::Metrics& m, const std::string& name) {
+  for (const auto& [k, v] : m)
+    if (k == name) return v;
+  return std::nan("");
+}
+
+}  // namespace
+
+TEST(DataParallel, DenseTrialOnTheGroupMatchesTheSameTrialOnOneRank) {
+  cluster::Group group(*g_mpi, MPI_COMM_WORLD);
+  std::vector<runner::Metrics> epochs;
+  torch::Tensor weights;
+  auto metrics = runner::train_trial(dp_trial(), group, [&](std::int64_t, const runner::Metrics& m) { epochs.push_back(m); },
+                                     &weights);
+  if (group.rank() != 0) {
+    EXPECT_TRUE(metrics.empty()) << "only the group root reports";
+    EXPECT_TRUE(epochs.empty());
+    return;
+  }
+  cluster::Group alone(*g_mpi, MPI_COMM_SELF);
+  std::vector<runner::Metrics> ref_epochs;
+  torch::Tensor ref_weights;
+  auto ref = runner::train_trial(dp_trial(), alone, [&](std::int64_t, const runner::Metrics& m) { ref_epochs.push_back(m); },
+                                 &ref_weights);
+  ASSERT_EQ(epochs.size(), ref_epochs.size());
+  // Float rounding differs (sums over shards, then over ranks), nothing else.
+  const double max_diff = (weights - ref_weights).abs().max().item<double>();
+  EXPECT_LT(max_diff, 1e-4) << "final weights";
+  for (const char* name : {"recon_mse", "recon_mse_class_3"})
+    EXPECT_NEAR(metric(metrics, name), metric(ref, name), 1e-5 * metric(ref, name) + 1e-7) << name;
+  EXPECT_NEAR(metric(metrics, "probe_accuracy"), metric(ref, "probe_accuracy"), 0.011);
+  for (std::size_t e = 0; e < epochs.size(); ++e)
+    EXPECT_NEAR(metric(epochs[e], "train_loss"), metric(ref_epochs[e], "train_loss"), 1e-5) << "epoch " << e + 1;
+}
+
+TEST(DataParallel, DivergenceFailsEveryRankOfTheGroupTogether) {
+  cluster::Group group(*g_mpi, MPI_COMM_WORLD);
+  auto a = dp_trial();
+  a.config.train.lr = 1e30;
+  try {
+    runner::train_trial(a, group, [](std::int64_t, const runner::Metrics&) {});
+    FAIL() << "expected a non-finite loss";
+  } catch (const std::runtime_error& e) {
+    const std::string expected = group.size() > 1 ? "rank 0: loss is" : "loss is";
+    if (group.rank() == 0) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
+  // Every rank got here: nobody is left waiting in a collective. Prove it with one more.
+  EXPECT_EQ(g_mpi->broadcast(g_mpi->rank() == 0 ? 5 : 0), 5);
+}
+
+TEST(Devices, CpuWhenAskedOrWhenThereIsNoGpu) {
+  EXPECT_TRUE(cluster::choose_device("cpu", 0).is_cpu());
+  if (torch::cuda::device_count() == 0) {
+    EXPECT_TRUE(cluster::choose_device("auto", 3).is_cpu());
+    EXPECT_THROW(cluster::choose_device("cuda", 0), std::runtime_error);
+  }
+}
+
+int main(int argc, char** argv) {
+  cluster::MpiContext mpi(&argc, &argv);
+  g_mpi = &mpi;
+  ::testing::InitGoogleTest(&argc, argv);
+  if (mpi.rank() != 0)
+    delete ::testing::UnitTest::GetInstance()->listeners().Release(
+        ::testing::UnitTest::GetInstance()->listeners().default_result_printer());
+  return RUN_ALL_TESTS();
+}

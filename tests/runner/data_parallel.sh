@@ -1,0 +1,25 @@
+# cluster.ranks_per_trial through the CLI: mpirun -np 5 makes two groups of two (ranks 1-2 and
+# 3-4) that each train a trial in data parallel; the metrics match a one-rank run within float
+# tolerance. A layout that cannot work is refused as invalid input.
+source "$(dirname "$0")/lib.sh"
+
+write_sweep dp 2 600 '"model.latent" = [4, 8, 16, 32]'
+"$RUNNER" run dp.toml --db one.db > one.txt 2>&1
+check "one process" "$?" 0
+"${MPI[@]}" -np 5 "$RUNNER" run dp.toml --db dp.db --set cluster.ranks_per_trial=2 > dp.txt 2>&1
+check "two groups of two" "$?" 0
+check "ranks of each trial" "$(sql dp.db "SELECT group_concat(DISTINCT ranks) FROM (SELECT ranks FROM trials ORDER BY ranks)")" "[1,2],[3,4]"
+check "same trial ids: ranks_per_trial is not part of a trial" \
+  "$(sql dp.db "SELECT group_concat(id) FROM (SELECT id FROM trials ORDER BY id)")" \
+  "$(sql one.db "SELECT group_concat(id) FROM (SELECT id FROM trials ORDER BY id)")"
+close=$(sql one.db "ATTACH 'dp.db' AS d; SELECT count(*) FROM final_metrics a JOIN d.final_metrics b USING (trial_id, name)
+  WHERE name LIKE 'recon_mse%' AND abs(a.value - b.value) <= 1e-4 * abs(a.value)")
+check "reconstruction metrics within 1e-4 relative" "$close" $((4 * 11))
+check "series within tolerance" "$(sql one.db "ATTACH 'dp.db' AS d; SELECT count(*) FROM metrics a JOIN d.metrics b USING (trial_id, epoch, name)
+  WHERE abs(a.value - b.value) <= 1e-4 * abs(a.value)")" 16
+
+"${MPI[@]}" -np 2 "$RUNNER" run dp.toml --db bad.db --set cluster.ranks_per_trial=2 > bad.txt 2>&1
+check "too few ranks for a group: exit code" "$?" 2
+grep -qF "key 'cluster.ranks_per_trial': 2 ranks per trial need at least 3 MPI ranks" bad.txt || fail "message: $(cat bad.txt)"
+[ ! -e bad.db ] || fail "a refused layout wrote a database"
+finish
