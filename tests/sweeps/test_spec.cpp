@@ -79,7 +79,7 @@ TEST(Expand, ConfigJsonIsCanonicalAndComplete) {
   auto t = sweeps::expand(parse_sweep(kBase, "s.toml"))[0];
   EXPECT_EQ(t.config_json,
             R"({"data":{"dataset":"mnist"},"model":{"activation":"relu","hidden":[256],"kind":"dense","latent":16},)"
-            R"("seed":0,"train":{"batch_size":128,"epochs":5,"lr":0.001}})");
+            R"("seed":0,"train":{"batch_size":128,"device":"auto","epochs":5,"lr":0.001}})");
 }
 
 TEST(Expand, RandomDrawsAreSeededAndInRange) {
