@@ -12,6 +12,7 @@
 #include "data/datasets.h"
 #include "cluster/backend.h"
 #include "cluster/data_parallel.h"
+#include "runner/flat_adam.h"
 #include "models/autoencoder.h"
 
 namespace runner {
@@ -152,9 +153,10 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
   auto model = models::make_autoencoder(c.model, train.x.size(1));
   model->to(device);
   cluster::Backend* backend = backend_for(group, device, a.collective_timeout_s);
-  cluster::GradientSync sync(model->parameters(), backend, 2);
-  sync.broadcast_parameters();  // identical replicas, whatever each rank's RNG did
-  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(c.train.lr));
+  // Two scalars ride with the gradients: this rank's loss sum, and whether it failed.
+  FlatParameters flat(model->parameters(), 2);
+  if (backend) backend->broadcast(flat.values());  // identical replicas, whatever each RNG did
+  FlatAdam opt(flat, c.train.lr);
   std::mt19937_64 batch_order(static_cast<std::uint64_t>(a.seed));
   double train_seconds = 0;
 
@@ -165,9 +167,9 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
     for (std::int64_t start = 0, step = 0; start < n; start += c.train.batch_size, ++step) {
       const std::int64_t batch = std::min(c.train.batch_size, n - start);
       const auto [begin, end] = cluster::shard(batch, group.rank(), group.size());
-      std::vector<double> scalars = {0.0, 0.0};  // this rank's loss sum, and whether it failed
+      double scalars[2] = {0.0, 0.0};  // this rank's loss sum, and whether it failed
       std::string error;
-      opt.zero_grad();
+      flat.zero_grad();
       if (end > begin) {
         try {
           auto x = train.x.index_select(0, perm.narrow(0, start + begin, end - begin));
@@ -185,7 +187,13 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
           error = e.what();
         }
       }
-      sync.sum(scalars);
+      if (backend) {
+        flat.extra().copy_(torch::tensor({scalars[0], scalars[1]}, torch::kFloat64));
+        backend->allreduce_sum(flat.gradients_and_extra());
+        auto summed = flat.extra().to(torch::kCPU, torch::kFloat64);
+        scalars[0] = summed[0].item<double>();
+        scalars[1] = summed[1].item<double>();
+      }
       if (scalars[1] > 0) fail_together(backend, group, error);
       opt.step();
       loss_sum += scalars[0];
@@ -197,11 +205,7 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
                        {"test_recon_mse", test_err.mean().item<double>()}});
     }
   }
-  if (final_parameters) {
-    std::vector<torch::Tensor> flat;
-    for (const auto& p : model->parameters()) flat.push_back(p.detach().reshape(-1).to(torch::kCPU));
-    *final_parameters = torch::cat(flat);
-  }
+  if (final_parameters) *final_parameters = flat.values().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
   if (!root) return {};
 
   auto [test_err, test_codes] = evaluate(*model, test.x);

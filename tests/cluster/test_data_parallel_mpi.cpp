@@ -6,6 +6,7 @@
 #include "cluster/data_parallel.h"
 #include "cluster/group.h"
 #include "data/datasets.h"
+#include "runner/flat_adam.h"
 #include "runner/training.h"
 
 namespace {
@@ -58,34 +59,32 @@ TEST(MpiBackend, AllreduceAndBroadcastMatchHandComputedSums) {
 // y = w.x without bias, w = (1, -1), on a global batch of six samples. Worked by hand:
 // residuals w.x - t = (0, -1, -2, 1, -1, 2), so the mean squared loss is 11/6 and its gradient
 // (2/6) * sum(r_i x_i) = (1/3) * (2, -7).
-TEST(GradientSync, ShardsSumToTheGlobalBatchGradient) {
+TEST(DataParallel, ShardedGradientsSumToTheGlobalBatchGradient) {
   cluster::Group group(*g_mpi, MPI_COMM_WORLD);
   auto backend = cluster::make_backend(group, torch::kCPU, 60);
   auto w = torch::tensor({1.0f, -1.0f}).requires_grad_(true);
+  runner::FlatParameters flat({w}, 1);
   auto x = torch::tensor({1.f, 0.f, 0.f, 1.f, 1.f, 1.f, 2.f, 0.f, 0.f, 2.f, 1.f, -1.f}).view({6, 2});
   auto t = torch::tensor({1.f, 0.f, 2.f, 1.f, -1.f, 0.f});
-  cluster::GradientSync sync({w}, group.size() > 1 ? backend.get() : nullptr, 1);
   auto [b, e] = cluster::shard(6, group.rank(), group.size());
-  std::vector<double> scalars = {0};
   if (e > b) {
     auto loss = (x.narrow(0, b, e - b).matmul(w) - t.narrow(0, b, e - b)).pow(2).mean();
     (loss * ((e - b) / 6.0)).backward();
-    scalars[0] = loss.item<double>() * (e - b);
+    flat.extra().fill_(loss.item<float>() * (e - b));
   }
-  sync.sum(scalars);
-  ASSERT_TRUE(w.grad().defined());
+  backend->allreduce_sum(flat.gradients_and_extra());
   EXPECT_NEAR(w.grad()[0].item<float>(), 2.0 / 3.0, 1e-6);
   EXPECT_NEAR(w.grad()[1].item<float>(), -7.0 / 3.0, 1e-6);
-  EXPECT_NEAR(scalars[0] / 6, 11.0 / 6.0, 1e-6);
+  EXPECT_NEAR(flat.extra()[0].item<float>() / 6, 11.0 / 6.0, 1e-6);
 }
 
-TEST(GradientSync, BroadcastGivesEveryReplicaTheRootsWeights) {
+TEST(DataParallel, BroadcastGivesEveryReplicaTheRootsWeights) {
   cluster::Group group(*g_mpi, MPI_COMM_WORLD);
   auto backend = cluster::make_backend(group, torch::kCPU, 60);
   torch::manual_seed(100 + group.rank());  // different on purpose
   torch::nn::Linear layer(5, 3);
-  cluster::GradientSync sync(layer->parameters(), group.size() > 1 ? backend.get() : nullptr, 0);
-  sync.broadcast_parameters();
+  runner::FlatParameters flat(layer->parameters(), 0);
+  backend->broadcast(flat.values());
   torch::manual_seed(100);
   torch::nn::Linear root_layer(5, 3);
   EXPECT_TRUE(torch::equal(layer->weight, root_layer->weight));
