@@ -3,18 +3,22 @@
 #include <stdexcept>
 
 #include "models/dense.h"
+#include "models/vae.h"
 
 namespace models {
 
-Losses AutoencoderImpl::loss(const torch::Tensor& input, const torch::Tensor& target) {
-  auto recon = torch::mse_loss(forward(input), target);
+Losses AutoencoderImpl::loss(const Batch& b, const LossWeights&) {
+  auto recon = torch::mse_loss(reconstruct(b.input, b.labels), b.target);
   return {recon, recon};
 }
 
-std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& config,
-                                                  std::int64_t input_dim) {
-  if (config.kind == "dense") return std::make_shared<DenseAEImpl>(config, input_dim);
-  throw std::invalid_argument("unknown model.kind \"" + config.kind + "\"");
+std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& config, std::int64_t input_dim,
+                                                  std::int64_t num_classes) {
+  const auto& k = config.kind;
+  if (k == "dense" || k == "sparse_l1" || k == "contractive") return std::make_shared<DenseAEImpl>(config, input_dim);
+  if (k == "sparse_binary") return std::make_shared<SparseBinaryAEImpl>(config, input_dim);
+  if (k == "vae" || k == "icvae") return std::make_shared<VaeImpl>(config, input_dim, num_classes);
+  throw std::invalid_argument("unknown model.kind \"" + k + "\"");
 }
 
 }  // namespace models

@@ -1,13 +1,32 @@
 #pragma once
 // The interface every autoencoder family implements, and the factory that builds one from its
-// config. Inputs are flattened images in [0, 1], shape (batch, input_dim).
+// config. Images are flattened, in [0, 1], shape (batch, pixels).
 #include <torch/torch.h>
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sweeps/config.h"
 
 namespace models {
+
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+struct Batch {
+  torch::Tensor input;   // what the encoder sees (a corrupted image, maybe with its mask)
+  torch::Tensor target;  // the clean image to reconstruct
+  torch::Tensor labels;  // int64 classes; conditional decoders use them
+  // Standard normal noise for stochastic codes, (batch, noise_dim()), drawn by the trainer for
+  // the whole global batch so that a sample's noise does not depend on how the batch is sharded.
+  torch::Tensor noise;
+};
+
+struct LossWeights {
+  double beta = 1;    // loss.beta times the KL annealing factor of the epoch
+  double lambda = 0;  // loss.lambda
+};
 
 struct Losses {
   torch::Tensor total;  // what the optimizer minimises
@@ -16,14 +35,20 @@ struct Losses {
 
 class AutoencoderImpl : public torch::nn::Module {
  public:
-  virtual torch::Tensor encode(const torch::Tensor& x) = 0;
-  virtual torch::Tensor decode(const torch::Tensor& z) = 0;
-  torch::Tensor forward(const torch::Tensor& x) { return decode(encode(x)); }
-  // Training objective for reconstructing `target` from `input`.
-  virtual Losses loss(const torch::Tensor& input, const torch::Tensor& target);
+  // The deterministic code (the mean, for VAEs): what classifiers of the code see.
+  virtual torch::Tensor encode(const torch::Tensor& input) = 0;
+  // The deterministic reconstruction of `input`; conditional decoders also take the labels.
+  virtual torch::Tensor reconstruct(const torch::Tensor& input, const torch::Tensor& labels) = 0;
+  virtual Losses loss(const Batch& batch, const LossWeights& weights);
+  // Width of the noise a training batch needs (0: deterministic).
+  virtual std::int64_t noise_dim() const { return 0; }
+  // Figures particular to the family, on an evaluation set (in chunks, without gradients unless
+  // the figure needs them).
+  virtual void add_metrics(const torch::Tensor& /*input*/, const torch::Tensor& /*labels*/,
+                           const LossWeights& /*weights*/, Metrics& /*out*/) {}
 };
 
 std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& config,
-                                                  std::int64_t input_dim);
+                                                  std::int64_t input_dim, std::int64_t num_classes);
 
 }  // namespace models

@@ -18,13 +18,66 @@ torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, const std::st
   return seq;
 }
 
-DenseAEImpl::DenseAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim) {
+MlpView mlp_view(const torch::nn::Sequential& seq, const std::string& activation) {
+  MlpView v;
+  v.activation = activation;
+  for (const auto& m : seq->children())
+    if (auto* lin = m->as<torch::nn::Linear>()) {
+      v.weights.push_back(lin->weight);
+      v.biases.push_back(lin->bias);
+    }
+  return v;
+}
+
+DenseAEImpl::DenseAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim)
+    : kind_(c.kind), activation_(c.activation) {
   std::vector<std::int64_t> widths = {input_dim};
   widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
   widths.push_back(c.latent);
   encoder = register_module("encoder", mlp(widths, c.activation));
   std::vector<std::int64_t> back(widths.rbegin(), widths.rend());
   decoder = register_module("decoder", mlp(back, c.activation));
+}
+
+torch::Tensor DenseAEImpl::encode(const torch::Tensor& x) {
+  auto z = encoder->forward(x);
+  return kind_ == "sparse_l1" ? z.relu() : z;
+}
+
+Losses DenseAEImpl::loss(const Batch& b, const LossWeights& w) {
+  auto z = encode(b.input);
+  auto recon = torch::mse_loss(decode(z), b.target);
+  if (kind_ == "sparse_l1") return {recon + w.lambda * z.abs().sum(1).mean(), recon};
+  if (kind_ == "contractive")
+    return {recon + w.lambda * jacobian_frobenius_sq(mlp_view(encoder, activation_), b.input).mean(), recon};
+  return {recon, recon};
+}
+
+void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor&, const LossWeights&, Metrics& out) {
+  torch::NoGradGuard no_grad;
+  if (kind_ == "contractive") {
+    double sum = 0;
+    for (std::int64_t i = 0; i < input.size(0); i += 500) {
+      auto x = input.narrow(0, i, std::min<std::int64_t>(500, input.size(0) - i));
+      sum += jacobian_frobenius_sq(mlp_view(encoder, activation_), x).sum().item<double>();
+    }
+    out.emplace_back("jacobian_fro", sum / static_cast<double>(input.size(0)));
+  }
+  if (kind_ == "sparse_l1" || kind_ == "sparse_binary") {
+    auto active = encode(input).gt(0);
+    out.emplace_back("active_fraction", active.to(torch::kFloat64).mean().item<double>());
+    out.emplace_back("dead_fraction", active.any(0).logical_not().to(torch::kFloat64).mean().item<double>());
+  }
+}
+
+torch::Tensor SparseBinaryAEImpl::encode(const torch::Tensor& x) {
+  return straight_through_step(torch::sigmoid(encoder->forward(x)), 0.5);
+}
+
+Losses SparseBinaryAEImpl::loss(const Batch& b, const LossWeights& w) {
+  auto bits = encode(b.input);
+  auto recon = torch::mse_loss(decode(bits), b.target);
+  return {recon + w.lambda * bits.sum(1).mean(), recon};
 }
 
 }  // namespace models

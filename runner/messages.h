@@ -81,7 +81,15 @@ void serialize(A& ar, TrainConfig& c, unsigned) {
   ar& c.epochs& c.batch_size& c.lr& c.device;
 }
 template <class A>
+void serialize(A& ar, LossConfig& c, unsigned) {
+  ar& c.beta& c.lambda;
+}
+template <class A>
+void serialize(A& ar, KlConfig& c, unsigned) {
+  ar& c.schedule& c.cycles& c.ratio& c.shape;
+}
+template <class A>
 void serialize(A& ar, TrialConfig& c, unsigned) {
-  ar& c.data& c.model& c.train;
+  ar& c.data& c.model& c.train& c.loss& c.kl;
 }
 }  // namespace sweeps

@@ -14,6 +14,7 @@
 #include "cluster/data_parallel.h"
 #include "runner/flat_adam.h"
 #include "models/autoencoder.h"
+#include "models/schedules.h"
 
 namespace runner {
 namespace {
@@ -76,15 +77,15 @@ torch::Tensor permutation(std::int64_t n, std::mt19937_64& rng) {
 }
 
 // Per-sample reconstruction error (mean over pixels) and codes of a split, in evaluation mode.
-std::pair<torch::Tensor, torch::Tensor> evaluate(models::AutoencoderImpl& model, const torch::Tensor& x) {
+std::pair<torch::Tensor, torch::Tensor> evaluate(models::AutoencoderImpl& model, const SplitTensors& s) {
   torch::NoGradGuard no_grad;
   model.eval();
   std::vector<torch::Tensor> errors, codes;
-  for (std::int64_t i = 0; i < x.size(0); i += kEvalChunk) {
-    auto xb = x.narrow(0, i, std::min(kEvalChunk, x.size(0) - i));
-    auto z = model.encode(xb);
-    errors.push_back((model.decode(z) - xb).pow(2).mean(1));
-    codes.push_back(z);
+  for (std::int64_t i = 0; i < s.x.size(0); i += kEvalChunk) {
+    const std::int64_t n = std::min(kEvalChunk, s.x.size(0) - i);
+    auto xb = s.x.narrow(0, i, n);
+    errors.push_back((model.reconstruct(xb, s.y.narrow(0, i, n)) - xb).pow(2).mean(1));
+    codes.push_back(model.encode(xb));
   }
   model.train();
   return {torch::cat(errors), torch::cat(codes)};
@@ -110,6 +111,31 @@ double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch
   });
   torch::NoGradGuard no_grad;
   return probe->forward(z_test).argmax(1).eq(y_test).to(torch::kFloat64).mean().item<double>();
+}
+
+// How well an MLP predicts the label from the code (document 002's adversary): trained on the
+// train codes, scored on the test codes. The lower, the less the code tells about the label.
+double adversary_accuracy(const torch::Tensor& z_train, const torch::Tensor& y_train, const torch::Tensor& z_test,
+                          const torch::Tensor& y_test, std::int64_t classes, std::int64_t seed) {
+  constexpr std::int64_t kHidden = 64, kEpochs = 30, kBatch = 128;
+  torch::manual_seed(static_cast<std::uint64_t>(seed) + 1);
+  torch::nn::Sequential mlp(torch::nn::Linear(z_train.size(1), kHidden), torch::nn::ReLU(),
+                            torch::nn::Linear(kHidden, classes));
+  mlp->to(z_train.device());
+  torch::optim::Adam opt(mlp->parameters(), torch::optim::AdamOptions(1e-3));
+  std::mt19937_64 order(static_cast<std::uint64_t>(seed));
+  const std::int64_t n = z_train.size(0);
+  for (std::int64_t epoch = 0; epoch < kEpochs; ++epoch) {
+    auto perm = permutation(n, order).to(z_train.device());
+    for (std::int64_t i = 0; i < n; i += kBatch) {
+      auto idx = perm.narrow(0, i, std::min(kBatch, n - i));
+      opt.zero_grad();
+      torch::cross_entropy_loss(mlp->forward(z_train.index_select(0, idx)), y_train.index_select(0, idx)).backward();
+      opt.step();
+    }
+  }
+  torch::NoGradGuard no_grad;
+  return mlp->forward(z_test).argmax(1).eq(y_test).to(torch::kFloat64).mean().item<double>();
 }
 
 // The backend of a group for a device, made once per rank: NCCL communicators are costly to
@@ -150,7 +176,7 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
   const SplitTensors test = to_device(first(all.test, c.data.test_limit), device);
   const std::int64_t n = train.x.size(0);
 
-  auto model = models::make_autoencoder(c.model, train.x.size(1));
+  auto model = models::make_autoencoder(c.model, train.x.size(1), all.num_classes);
   model->to(device);
   cluster::Backend* backend = backend_for(group, device, a.collective_timeout_s);
   // Two scalars ride with the gradients: this rank's loss sum, and whether it failed.
@@ -163,6 +189,7 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
   for (std::int64_t epoch = 1; epoch <= c.train.epochs; ++epoch) {
     const auto t_epoch = Clock::now();
     auto perm = permutation(n, batch_order).to(device);
+    const models::LossWeights weights{c.loss.beta * models::kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
     double loss_sum = 0;
     for (std::int64_t start = 0, step = 0; start < n; start += c.train.batch_size, ++step) {
       const std::int64_t batch = std::min(c.train.batch_size, n - start);
@@ -170,10 +197,17 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
       double scalars[2] = {0.0, 0.0};  // this rank's loss sum, and whether it failed
       std::string error;
       flat.zero_grad();
+      // Noise for the whole global batch, drawn alike on every rank: a sample's noise must not
+      // depend on how the batch is sharded (nor the global RNG state drift between ranks).
+      torch::Tensor noise;
+      if (model->noise_dim() > 0) noise = torch::randn({batch, model->noise_dim()}).to(device);
       if (end > begin) {
         try {
-          auto x = train.x.index_select(0, perm.narrow(0, start + begin, end - begin));
-          auto losses = model->loss(x, x);
+          auto idx = perm.narrow(0, start + begin, end - begin);
+          auto x = train.x.index_select(0, idx);
+          models::Batch b{x, x, train.y.index_select(0, idx),
+                          noise.defined() ? noise.narrow(0, begin, end - begin) : noise};
+          auto losses = model->loss(b, weights);
           double value = losses.total.item<double>();
           if (!std::isfinite(value))
             throw std::runtime_error("loss is " + std::to_string(value) + " at epoch " + std::to_string(epoch) +
@@ -200,16 +234,18 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
     }
     train_seconds += seconds_since(t_epoch);
     if (root) {
-      auto [test_err, test_codes] = evaluate(*model, test.x);
-      on_epoch(epoch, {{"train_loss", loss_sum / static_cast<double>(n)},
-                       {"test_recon_mse", test_err.mean().item<double>()}});
+      auto [test_err, test_codes] = evaluate(*model, test);
+      Metrics series = {{"train_loss", loss_sum / static_cast<double>(n)},
+                        {"test_recon_mse", test_err.mean().item<double>()}};
+      if (model->noise_dim() > 0) series.emplace_back("beta", weights.beta);
+      on_epoch(epoch, series);
     }
   }
   if (final_parameters) *final_parameters = flat.values().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
   if (!root) return {};
 
-  auto [test_err, test_codes] = evaluate(*model, test.x);
-  auto [train_err, train_codes] = evaluate(*model, train.x);
+  auto [test_err, test_codes] = evaluate(*model, test);
+  auto [train_err, train_codes] = evaluate(*model, train);
   Metrics out = {{"recon_mse", test_err.mean().item<double>()}};
   for (std::int64_t k = 0; k < all.num_classes; ++k) {
     auto mask = test.y.eq(k);
@@ -217,6 +253,15 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
       out.emplace_back("recon_mse_class_" + std::to_string(k), test_err.masked_select(mask).mean().item<double>());
   }
   out.emplace_back("probe_accuracy", probe_accuracy(train_codes, train.y, test_codes, test.y, all.num_classes));
+  if (model->noise_dim() > 0)
+    out.emplace_back("adversary_accuracy",
+                     adversary_accuracy(train_codes, train.y, test_codes, test.y, all.num_classes, a.seed));
+  {
+    const models::LossWeights final_weights{c.loss.beta * models::kl_factor(c.kl, c.train.epochs - 1, c.train.epochs),
+                                            c.loss.lambda};
+    model->eval();
+    model->add_metrics(test.x, test.y, final_weights, out);
+  }
   out.emplace_back("samples_per_s", static_cast<double>(n * c.train.epochs) / std::max(train_seconds, 1e-9));
   out.emplace_back("seconds", seconds_since(t_start));
   return out;

@@ -28,6 +28,12 @@ TrialConfig trial_config_from(const Params& p) {
   c.train.batch_size = get(p, "train.batch_size", c.train.batch_size);
   c.train.lr = get(p, "train.lr", c.train.lr);
   c.train.device = get(p, "train.device", c.train.device);
+  c.loss.beta = get(p, "loss.beta", c.loss.beta);
+  c.loss.lambda = get(p, "loss.lambda", c.loss.lambda);
+  c.kl.schedule = get(p, "kl.schedule", c.kl.schedule);
+  c.kl.cycles = get(p, "kl.cycles", c.kl.cycles);
+  c.kl.ratio = get(p, "kl.ratio", c.kl.ratio);
+  c.kl.shape = get(p, "kl.shape", c.kl.shape);
   return c;
 }
 

@@ -30,10 +30,25 @@ struct TrainConfig {
   std::string device = "auto";  // auto: a GPU when the build and the node have one
 };
 
+struct LossConfig {
+  double beta = 1;    // weight of KL(q(z|x) || N(0, I)) in vae and icvae
+  double lambda = 0;  // sparse_l1, sparse_binary, contractive: the penalty; icvae: invariance
+};
+
+// KL annealing (Fu et al. 2019): the factor multiplying loss.beta at each epoch.
+struct KlConfig {
+  std::string schedule = "constant";  // constant | monotone | cyclical
+  std::int64_t cycles = 4;            // M, for cyclical
+  double ratio = 0.5;                 // R: share of each cycle spent rising
+  std::string shape = "linear";       // linear | sigmoid | cosine
+};
+
 struct TrialConfig {
   DataConfig data;
   ModelConfig model;
   TrainConfig train;
+  LossConfig loss;
+  KlConfig kl;
 };
 
 // Execution settings: how a sweep runs, never what a trial is.

@@ -1,6 +1,7 @@
 #include "sweeps/schema.h"
 
 #include <algorithm>
+#include <cmath>
 #include <toml++/toml.h>
 
 namespace sweeps {
@@ -27,6 +28,16 @@ KeySpec at_least(KeySpec k, double min) {
   return k;
 }
 
+KeySpec at_most(KeySpec k, double max) {
+  k.max = max;
+  return k;
+}
+
+KeySpec by_kind(KeySpec k, std::map<std::string, Value> defaults) {
+  k.kind_defaults = std::move(defaults);
+  return k;
+}
+
 KeySpec one_of(KeySpec k, std::vector<std::string> choices) {
   k.choices = std::move(choices);
   return k;
@@ -47,14 +58,27 @@ std::vector<KeySpec> make_keys() {
       positive(key("data.train_limit", Type::Int, T, std::nullopt, "first N training samples")),
       positive(key("data.test_limit", Type::Int, T, std::nullopt, "first N test samples")),
       one_of(key("model.kind", Type::String, T, V{std::string("dense")}, "autoencoder family"),
-             {"dense"}),
-      positive(key("model.hidden", Type::IntList, T, V{IntList{256}}, "encoder hidden widths")),
-      positive(key("model.latent", Type::Int, T, V{std::int64_t{64}}, "code size")),
-      one_of(key("model.activation", Type::String, T, V{std::string("relu")}, "hidden activation"),
-             {"relu", "tanh", "sigmoid", "sin"}),
+             {"dense", "sparse_l1", "sparse_binary", "contractive", "vae", "icvae"}),
+      by_kind(at_least(key("model.hidden", Type::IntList, T, V{IntList{256}}, "encoder hidden widths"), 1),
+              {{"icvae", V{IntList{512, 512}}}, {"sparse_binary", V{IntList{512, 128}}}}),
+      by_kind(positive(key("model.latent", Type::Int, T, V{std::int64_t{64}}, "code size")),
+              {{"icvae", V{std::int64_t{16}}}, {"vae", V{std::int64_t{16}}}, {"sparse_binary", V{std::int64_t{4096}}}}),
+      by_kind(one_of(key("model.activation", Type::String, T, V{std::string("relu")}, "hidden activation"),
+                     {"relu", "tanh", "sigmoid", "sin"}),
+              {{"icvae", V{std::string("tanh")}}}),
       positive(key("train.epochs", Type::Int, T, V{std::int64_t{5}}, "passes over the train set")),
       positive(key("train.batch_size", Type::Int, T, V{std::int64_t{128}}, "global batch")),
-      positive(key("train.lr", Type::Float, T, V{1e-3}, "Adam learning rate")),
+      by_kind(positive(key("train.lr", Type::Float, T, V{1e-3}, "Adam learning rate")), {{"icvae", V{5e-4}}}),
+      by_kind(at_least(key("loss.beta", Type::Float, T, V{1.0}, "weight of the KL to the prior"), 0),
+              {{"icvae", V{0.1}}}),
+      by_kind(at_least(key("loss.lambda", Type::Float, T, V{0.0}, "penalty or invariance weight"), 0),
+              {{"icvae", V{1.0}}, {"sparse_l1", V{1e-3}}, {"sparse_binary", V{1e-4}}, {"contractive", V{1e-3}}}),
+      one_of(key("kl.schedule", Type::String, T, V{std::string("constant")}, "KL annealing"),
+             {"constant", "monotone", "cyclical"}),
+      positive(key("kl.cycles", Type::Int, T, V{std::int64_t{4}}, "M, cycles of a cyclical schedule")),
+      at_most(positive(key("kl.ratio", Type::Float, T, V{0.5}, "R, rising share of a cycle")), 1),
+      one_of(key("kl.shape", Type::String, T, V{std::string("linear")}, "how the factor rises"),
+             {"linear", "sigmoid", "cosine"}),
       one_of(key("train.device", Type::String, T, V{std::string("auto")}, "auto, cpu or cuda"),
              {"auto", "cpu", "cuda"}),
       positive(key("cluster.threads_per_rank", Type::Int, C, std::nullopt,
@@ -97,6 +121,18 @@ const std::vector<KeySpec>& all_keys() {
   return keys;
 }
 
+void fill_defaults(Params& params) {
+  const auto kind_it = params.find("model.kind");
+  const std::string kind = kind_it != params.end() ? std::get<std::string>(kind_it->second)
+                                                   : std::get<std::string>(*find_key("model.kind")->default_value);
+  for (const auto& k : all_keys()) {
+    if (k.scope != Scope::Trial || params.count(k.path)) continue;
+    auto by_kind = k.kind_defaults.find(kind);
+    if (by_kind != k.kind_defaults.end()) params[k.path] = by_kind->second;
+    else if (k.default_value) params[k.path] = *k.default_value;
+  }
+}
+
 const KeySpec* find_key(const std::string& path) {
   for (const auto& k : all_keys())
     if (k.path == path) return &k;
@@ -135,7 +171,12 @@ void check_bounds(const KeySpec& spec, const Value& v, const Source& where) {
                        std::string("must be ") + (spec.min_exclusive ? "> " : ">= ") +
                            format_double(spec.min) + ", got " + shown);
   };
+  auto check_max = [&](double x, const std::string& shown) {
+    if (x > spec.max)
+      throw InputError(where, spec.path, "must be <= " + format_double(spec.max) + ", got " + shown);
+  };
   if (auto i = std::get_if<std::int64_t>(&v)) check_number(static_cast<double>(*i), to_json(v));
+  if (auto d = std::get_if<double>(&v)) check_max(*d, format_double(*d));
   if (auto d = std::get_if<double>(&v)) {
     if (!std::isfinite(*d)) throw InputError(where, spec.path, "must be finite");
     check_number(*d, format_double(*d));

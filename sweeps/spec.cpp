@@ -115,7 +115,7 @@ class Parser {
   Source src(const toml::node& n) const { return source_of(n, file_); }
 
   void check_unknown(const toml::table& doc) {
-    static const std::set<std::string> tables = {"data", "model", "train", "cluster", "sweep"};
+    static const std::set<std::string> tables = {"data", "model", "train", "loss", "kl", "cluster", "sweep"};
     std::vector<std::string> known;
     for (const auto& k : all_keys()) known.push_back(k.path);
     for (const auto& [k, v] : doc) {
@@ -171,11 +171,11 @@ class Parser {
   void read_trial_keys(const toml::table& doc, SweepSpec& spec) {
     for (const auto& k : all_keys()) {
       if (k.scope != Scope::Trial) continue;
+      // Only what the file sets: defaults depend on the trial's model.kind (fill_defaults).
       if (auto* n = lookup(doc, k.path)) {
         spec.base[k.path] = convert(k, *n, src(*n));
         spec.sources[k.path] = src(*n);
       }
-      else if (k.default_value) spec.base[k.path] = *k.default_value;
     }
   }
 
@@ -416,6 +416,7 @@ std::vector<Trial> expand(const SweepSpec& spec) {
         for (const auto& [k, v] : c) params[k] = v;
         for (size_t i = 0; i < spec.grid.size(); ++i) params[spec.grid[i].path] = spec.grid[i].values[at[i]];
         for (const auto& [k, v] : point) params[k] = v;
+        fill_defaults(params);
         std::string json = params_to_json(params, top);
         std::string hash = hex64(fnv1a64(json));
         for (std::int64_t r = 0; r < spec.repeats; ++r) {

@@ -78,8 +78,38 @@ TEST(Expand, IdsAreStableAndIndependentOfOtherTrials) {
 TEST(Expand, ConfigJsonIsCanonicalAndComplete) {
   auto t = sweeps::expand(parse_sweep(kBase, "s.toml"))[0];
   EXPECT_EQ(t.config_json,
-            R"({"data":{"dataset":"mnist"},"model":{"activation":"relu","hidden":[256],"kind":"dense","latent":16},)"
+            R"({"data":{"dataset":"mnist"},"kl":{"cycles":4,"ratio":0.5,"schedule":"constant","shape":"linear"},)"
+            R"("loss":{"beta":1,"lambda":0},"model":{"activation":"relu","hidden":[256],"kind":"dense","latent":16},)"
             R"("seed":0,"train":{"batch_size":128,"device":"auto","epochs":5,"lr":0.001}})");
+}
+
+TEST(Expand, DefaultsFollowEachTrialsModelKind) {
+  auto trials = sweeps::expand(parse_sweep(R"(name = "t"
+[model]
+latent = 8
+[sweep.grid]
+"model.kind" = ["dense", "icvae"]
+)", "s.toml"));
+  ASSERT_EQ(trials.size(), 2u);
+  const auto& dense = trials[0].params;
+  const auto& icvae = trials[1].params;
+  EXPECT_EQ(std::get<sweeps::IntList>(dense.at("model.hidden")), (sweeps::IntList{256}));
+  // Document 002's defaults: encoder 784-512-512 tanh, beta 0.1, lambda 1, Adam 5e-4 ...
+  EXPECT_EQ(std::get<sweeps::IntList>(icvae.at("model.hidden")), (sweeps::IntList{512, 512}));
+  EXPECT_EQ(std::get<std::string>(icvae.at("model.activation")), "tanh");
+  EXPECT_EQ(std::get<double>(icvae.at("loss.beta")), 0.1);
+  EXPECT_EQ(std::get<double>(icvae.at("loss.lambda")), 1.0);
+  EXPECT_EQ(std::get<double>(icvae.at("train.lr")), 5e-4);
+  // ... but what the file sets wins.
+  EXPECT_EQ(std::get<std::int64_t>(icvae.at("model.latent")), 8);
+}
+
+TEST(Validation, KlRatioIsAShareOfACycle) {
+  auto e = error_of("name = \"t\"\n[kl]\nratio = 1.5\n");
+  EXPECT_EQ(e.key(), "kl.ratio");
+  EXPECT_NE(std::string(e.what()).find("must be <= 1"), std::string::npos) << e.what();
+  EXPECT_EQ(error_of("name = \"t\"\n[kl]\nschedule = \"cyclic\"\n").key(), "kl.schedule");
+  EXPECT_EQ(error_of("name = \"t\"\n[loss]\nlambda = -1.0\n").key(), "loss.lambda");
 }
 
 TEST(Expand, RandomDrawsAreSeededAndInRange) {

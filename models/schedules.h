@@ -1,0 +1,14 @@
+#pragma once
+// KL annealing: the factor that multiplies loss.beta at each epoch.
+#include <cstdint>
+
+#include "sweeps/config.h"
+
+namespace models {
+
+// The factor in [0, 1] for epoch `epoch` (0-based) of `epochs`. Cyclical: the run is split into M
+// cycles; with tau the position within the cycle in [0, 1), the factor rises over tau < R from 0
+// following the shape, then stays 1. Monotone is one cycle over the whole run. Constant is 1.
+double kl_factor(const sweeps::KlConfig& s, std::int64_t epoch, std::int64_t epochs);
+
+}  // namespace models
