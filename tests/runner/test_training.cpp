@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+
 #include "cluster/group.h"
 #include "data/datasets.h"
 #include "runner/messages.h"
@@ -115,4 +118,49 @@ int main(int argc, char** argv) {
   g_mpi = &mpi;
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
+}
+
+TEST(Training, EveryKindLearnsAndReportsItsOwnMetrics) {
+  const std::map<std::string, std::vector<std::string>> own = {
+      {"dense", {}},
+      {"sparse_l1", {"active_fraction", "dead_fraction"}},
+      {"sparse_binary", {"active_fraction", "dead_fraction"}},
+      {"contractive", {"jacobian_fro"}},
+      {"vae", {"kl_prior", "elbo", "compression_kl", "mi_bound", "adversary_accuracy"}},
+      {"icvae", {"kl_prior", "elbo", "compression_kl", "mi_bound", "adversary_accuracy"}},
+  };
+  for (const auto& [kind, names] : own) {
+    auto a = small_trial();
+    a.config.model.kind = kind;
+    a.config.train.epochs = 4;
+    if (kind == "sparse_binary") a.config.model.latent = 256, a.config.loss.lambda = 1e-4;
+    if (kind == "sparse_l1" || kind == "contractive") a.config.loss.lambda = 1e-3;
+    if (kind == "icvae") a.config.loss.beta = 0.1, a.config.loss.lambda = 1.0;
+    auto r = train(a);
+    ASSERT_EQ(r.epochs.size(), 4u) << kind;
+    EXPECT_LT(get(r.epochs[3], "train_loss"), 0.8 * get(r.epochs[0], "train_loss")) << kind;
+    EXPECT_LT(get(r.epochs[3], "test_recon_mse"), get(r.epochs[0], "test_recon_mse")) << kind;
+    for (const auto& name : names) {
+      double v = get(r.final_metrics, name);
+      EXPECT_TRUE(std::isfinite(v)) << kind << " " << name;
+    }
+    if (kind == "vae" || kind == "icvae") EXPECT_EQ(get(r.epochs[0], "beta"), a.config.loss.beta) << kind;
+    if (kind == "sparse_binary" || kind == "sparse_l1") {
+      EXPECT_GT(get(r.final_metrics, "active_fraction"), 0) << kind;
+      EXPECT_LT(get(r.final_metrics, "active_fraction"), 1) << kind;
+    }
+  }
+}
+
+TEST(Training, CyclicalAnnealingIsRecordedAsTheBetaSeries) {
+  auto a = small_trial();
+  a.config.model.kind = "vae";
+  a.config.train.epochs = 4;
+  a.config.loss.beta = 2.0;
+  a.config.kl.schedule = "cyclical";
+  a.config.kl.cycles = 2;
+  a.config.kl.ratio = 0.5;
+  auto r = train(a);
+  const double expected[] = {0.0, 2.0, 0.0, 2.0};  // two cycles of two epochs, rising over the first
+  for (int e = 0; e < 4; ++e) EXPECT_DOUBLE_EQ(get(r.epochs[e], "beta"), expected[e]) << e;
 }
