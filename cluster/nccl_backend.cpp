@@ -9,8 +9,7 @@ namespace {
 
 class NcclBackend : public Backend {
  public:
-  NcclBackend(Group& group, int device, double timeout_s)
-      : group_(group), comm_(group.comm(), device, timeout_s), timeout_s_(timeout_s) {}
+  NcclBackend(Group& group, int device, double timeout_s) : group_(group), comm_(group.comm(), device, timeout_s) {}
   std::string name() const override { return "nccl"; }
 
   void allreduce_sum(torch::Tensor& flat) override {
@@ -43,7 +42,6 @@ class NcclBackend : public Backend {
 
   Group& group_;
   NcclComm comm_;
-  double timeout_s_;
 };
 
 }  // namespace
