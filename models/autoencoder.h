@@ -48,7 +48,9 @@ class AutoencoderImpl : public torch::nn::Module {
                            const LossWeights& /*weights*/, Metrics& /*out*/) {}
 };
 
-std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& config,
-                                                  std::int64_t input_dim, std::int64_t num_classes);
+// `input_dim` is what the encoder sees (twice the pixels with corruption.mask_input), `output_dim`
+// the pixels of the image to reconstruct.
+std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& config, std::int64_t input_dim,
+                                                  std::int64_t output_dim, std::int64_t num_classes);
 
 }  // namespace models

@@ -29,13 +29,14 @@ MlpView mlp_view(const torch::nn::Sequential& seq, const std::string& activation
   return v;
 }
 
-DenseAEImpl::DenseAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim)
+DenseAEImpl::DenseAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim)
     : kind_(c.kind), activation_(c.activation) {
   std::vector<std::int64_t> widths = {input_dim};
   widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
   widths.push_back(c.latent);
   encoder = register_module("encoder", mlp(widths, c.activation));
   std::vector<std::int64_t> back(widths.rbegin(), widths.rend());
+  back.back() = output_dim;
   decoder = register_module("decoder", mlp(back, c.activation));
 }
 

@@ -16,7 +16,7 @@ MlpView mlp_view(const torch::nn::Sequential& seq, const std::string& activation
 
 class DenseAEImpl : public AutoencoderImpl {
  public:
-  DenseAEImpl(const sweeps::ModelConfig& config, std::int64_t input_dim);
+  DenseAEImpl(const sweeps::ModelConfig& config, std::int64_t input_dim, std::int64_t output_dim);
   torch::Tensor encode(const torch::Tensor& x) override;
   torch::Tensor decode(const torch::Tensor& z) { return torch::sigmoid(decoder->forward(z)); }
   torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override { return decode(encode(x)); }

@@ -5,8 +5,9 @@
 
 namespace models {
 
-VaeImpl::VaeImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t num_classes)
-    : conditional_(c.kind == "icvae"), latent_(c.latent), classes_(num_classes) {
+VaeImpl::VaeImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim,
+                 std::int64_t num_classes)
+    : conditional_(c.kind == "icvae"), latent_(c.latent), classes_(num_classes), decoder_output_(output_dim) {
   std::vector<std::int64_t> widths = {input_dim};
   widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
   // The body ends in an activated hidden layer: append a dummy width so mlp() activates it.
@@ -23,7 +24,7 @@ VaeImpl::VaeImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int6
   logvar = register_module("logvar", torch::nn::Linear(h, c.latent));
   std::vector<std::int64_t> back = {c.latent + (conditional_ ? num_classes : 0)};
   back.insert(back.end(), c.hidden.rbegin(), c.hidden.rend());
-  back.push_back(input_dim);
+  back.push_back(output_dim);
   decoder = register_module("decoder", mlp(back, c.activation));
 }
 
@@ -60,7 +61,8 @@ void VaeImpl::add_metrics(const torch::Tensor& input, const torch::Tensor& label
     auto x = input.narrow(0, i, n);
     auto [mu, lv] = encode_gaussian(x);
     kl += kl_to_prior(mu, lv).sum().item<double>();
-    recon += (decode(mu, labels.narrow(0, i, n)) - x).pow(2).sum().item<double>();
+    auto target = x.narrow(1, 0, decoder_output_);  // the image part, when the mask rides along
+    recon += (decode(mu, labels.narrow(0, i, n)) - target).pow(2).sum().item<double>();
     pairwise += pairwise_gaussian_kl(mu, lv).item<double>();
   }
   const double n = static_cast<double>(input.size(0));

@@ -12,7 +12,7 @@ namespace models {
 
 class VaeImpl : public AutoencoderImpl {
  public:
-  VaeImpl(const sweeps::ModelConfig& config, std::int64_t input_dim, std::int64_t num_classes);
+  VaeImpl(const sweeps::ModelConfig& config, std::int64_t input_dim, std::int64_t output_dim, std::int64_t num_classes);
   torch::Tensor encode(const torch::Tensor& x) override { return encode_gaussian(x).first; }
   torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor& labels) override {
     return decode(encode(x), labels);
@@ -30,7 +30,7 @@ class VaeImpl : public AutoencoderImpl {
 
  private:
   bool conditional_;
-  std::int64_t latent_, classes_;
+  std::int64_t latent_, classes_, decoder_output_;
 };
 TORCH_MODULE(Vae);
 

@@ -89,7 +89,11 @@ void serialize(A& ar, KlConfig& c, unsigned) {
   ar& c.schedule& c.cycles& c.ratio& c.shape;
 }
 template <class A>
+void serialize(A& ar, CorruptionConfig& c, unsigned) {
+  ar& c.kind& c.level& c.threshold_min& c.threshold_max& c.mask_input;
+}
+template <class A>
 void serialize(A& ar, TrialConfig& c, unsigned) {
-  ar& c.data& c.model& c.train& c.loss& c.kl;
+  ar& c.data& c.model& c.train& c.loss& c.kl& c.corruption;
 }
 }  // namespace sweeps

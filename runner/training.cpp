@@ -14,6 +14,7 @@
 #include "cluster/data_parallel.h"
 #include "runner/flat_adam.h"
 #include "models/autoencoder.h"
+#include "models/corruptions.h"
 #include "models/schedules.h"
 
 namespace runner {
@@ -37,6 +38,7 @@ struct SplitTensors {
 struct DataTensors {
   SplitTensors train, test;
   std::int64_t num_classes = 0;
+  std::int64_t rows = 0, cols = 0;
 };
 
 SplitTensors to_tensors(const data::Split& s) {
@@ -53,7 +55,8 @@ const DataTensors& dataset_tensors(const std::string& dir) {
   auto& slot = cache[dir];
   if (!slot) {
     data::Dataset d = data::load_dataset(dir);
-    slot = std::make_unique<DataTensors>(DataTensors{to_tensors(d.train), to_tensors(d.test), d.num_classes});
+    slot = std::make_unique<DataTensors>(
+        DataTensors{to_tensors(d.train), to_tensors(d.test), d.num_classes, d.train.rows, d.train.cols});
   }
   return *slot;
 }
@@ -76,16 +79,18 @@ torch::Tensor permutation(std::int64_t n, std::mt19937_64& rng) {
   return torch::tensor(p, torch::kInt64);
 }
 
-// Per-sample reconstruction error (mean over pixels) and codes of a split, in evaluation mode.
-std::pair<torch::Tensor, torch::Tensor> evaluate(models::AutoencoderImpl& model, const SplitTensors& s) {
+// Per-sample reconstruction error (mean over pixels) of the clean images from `input`, and the
+// codes of `input`, in evaluation mode.
+std::pair<torch::Tensor, torch::Tensor> evaluate(models::AutoencoderImpl& model, const torch::Tensor& input,
+                                                 const SplitTensors& clean) {
   torch::NoGradGuard no_grad;
   model.eval();
   std::vector<torch::Tensor> errors, codes;
-  for (std::int64_t i = 0; i < s.x.size(0); i += kEvalChunk) {
-    const std::int64_t n = std::min(kEvalChunk, s.x.size(0) - i);
-    auto xb = s.x.narrow(0, i, n);
-    errors.push_back((model.reconstruct(xb, s.y.narrow(0, i, n)) - xb).pow(2).mean(1));
-    codes.push_back(model.encode(xb));
+  for (std::int64_t i = 0; i < input.size(0); i += kEvalChunk) {
+    const std::int64_t n = std::min(kEvalChunk, input.size(0) - i);
+    auto in = input.narrow(0, i, n);
+    errors.push_back((model.reconstruct(in, clean.y.narrow(0, i, n)) - clean.x.narrow(0, i, n)).pow(2).mean(1));
+    codes.push_back(model.encode(in));
   }
   model.train();
   return {torch::cat(errors), torch::cat(codes)};
@@ -175,8 +180,15 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
   const SplitTensors train = to_device(first(all.train, c.data.train_limit), device);
   const SplitTensors test = to_device(first(all.test, c.data.test_limit), device);
   const std::int64_t n = train.x.size(0);
+  const auto& corruption = c.corruption;
+  const bool corrupting = corruption.kind != "none";
+  // What the encoder sees of a clean image: the image, and an all-ones mask with mask_input.
+  auto clean_input = [&](const torch::Tensor& x) {
+    return models::network_input(corruption, {x, torch::ones_like(x)});
+  };
+  const torch::Tensor train_input = clean_input(train.x), test_input = clean_input(test.x);
 
-  auto model = models::make_autoencoder(c.model, train.x.size(1), all.num_classes);
+  auto model = models::make_autoencoder(c.model, train_input.size(1), train.x.size(1), all.num_classes);
   model->to(device);
   cluster::Backend* backend = backend_for(group, device, a.collective_timeout_s);
   // Two scalars ride with the gradients: this rank's loss sum, and whether it failed.
@@ -205,7 +217,14 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
         try {
           auto idx = perm.narrow(0, start + begin, end - begin);
           auto x = train.x.index_select(0, idx);
-          models::Batch b{x, x, train.y.index_select(0, idx),
+          auto input = train_input.index_select(0, idx);
+          if (corrupting) {
+            // Corrupt the whole global batch alike on every rank, then keep this rank's shard.
+            auto all_x = train.x.index_select(0, perm.narrow(0, start, batch));
+            input = models::network_input(corruption, models::corrupt(corruption, all_x, all.rows, all.cols))
+                        .narrow(0, begin, end - begin);
+          }
+          models::Batch b{input, x, train.y.index_select(0, idx),
                           noise.defined() ? noise.narrow(0, begin, end - begin) : noise};
           auto losses = model->loss(b, weights);
           double value = losses.total.item<double>();
@@ -234,7 +253,7 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
     }
     train_seconds += seconds_since(t_epoch);
     if (root) {
-      auto [test_err, test_codes] = evaluate(*model, test);
+      auto [test_err, test_codes] = evaluate(*model, test_input, test);
       Metrics series = {{"train_loss", loss_sum / static_cast<double>(n)},
                         {"test_recon_mse", test_err.mean().item<double>()}};
       if (model->noise_dim() > 0) series.emplace_back("beta", weights.beta);
@@ -244,8 +263,8 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
   if (final_parameters) *final_parameters = flat.values().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
   if (!root) return {};
 
-  auto [test_err, test_codes] = evaluate(*model, test);
-  auto [train_err, train_codes] = evaluate(*model, train);
+  auto [test_err, test_codes] = evaluate(*model, test_input, test);
+  auto [train_err, train_codes] = evaluate(*model, train_input, train);
   Metrics out = {{"recon_mse", test_err.mean().item<double>()}};
   for (std::int64_t k = 0; k < all.num_classes; ++k) {
     auto mask = test.y.eq(k);
@@ -260,7 +279,19 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
     const models::LossWeights final_weights{c.loss.beta * models::kl_factor(c.kl, c.train.epochs - 1, c.train.epochs),
                                             c.loss.lambda};
     model->eval();
-    model->add_metrics(test.x, test.y, final_weights, out);
+    model->add_metrics(test_input, test.y, final_weights, out);
+  }
+  if (corrupting) {
+    // The test set corrupted once, seeded: the same corruption for every trial of one seed.
+    torch::manual_seed(static_cast<std::uint64_t>(a.seed) + 2);
+    auto corrupted = models::network_input(corruption, models::corrupt(corruption, test.x, all.rows, all.cols));
+    auto [err, codes] = evaluate(*model, corrupted, test);
+    out.emplace_back("recon_mse_corrupted", err.mean().item<double>());
+    // Mean squared distance between the codes of clean and corrupted images, relative to the
+    // codes' mean squared norm: 0 for a perfectly invariant code.
+    out.emplace_back("invariance_gap",
+                     ((codes - test_codes).pow(2).sum(1).mean() / test_codes.pow(2).sum(1).mean().clamp_min(1e-12))
+                         .item<double>());
   }
   out.emplace_back("samples_per_s", static_cast<double>(n * c.train.epochs) / std::max(train_seconds, 1e-9));
   out.emplace_back("seconds", seconds_since(t_start));

@@ -34,6 +34,11 @@ TrialConfig trial_config_from(const Params& p) {
   c.kl.cycles = get(p, "kl.cycles", c.kl.cycles);
   c.kl.ratio = get(p, "kl.ratio", c.kl.ratio);
   c.kl.shape = get(p, "kl.shape", c.kl.shape);
+  c.corruption.kind = get(p, "corruption.kind", c.corruption.kind);
+  c.corruption.level = get(p, "corruption.level", c.corruption.level);
+  c.corruption.threshold_min = get(p, "corruption.threshold_min", c.corruption.threshold_min);
+  c.corruption.threshold_max = get(p, "corruption.threshold_max", c.corruption.threshold_max);
+  c.corruption.mask_input = get(p, "corruption.mask_input", c.corruption.mask_input);
   return c;
 }
 

@@ -43,12 +43,21 @@ struct KlConfig {
   std::string shape = "linear";       // linear | sigmoid | cosine
 };
 
+// What the encoder sees instead of the clean image (the target stays clean).
+struct CorruptionConfig {
+  std::string kind = "none";  // none | gaussian | masking | salt_pepper | blotch
+  double level = 0.0;         // gaussian: noise std; masking, salt_pepper: share of pixels hit
+  double threshold_min = 0.3, threshold_max = 0.8;  // blotch: share of pixels kept, drawn per image
+  bool mask_input = false;    // also feed the mask, so the network knows which zeros are blotted
+};
+
 struct TrialConfig {
   DataConfig data;
   ModelConfig model;
   TrainConfig train;
   LossConfig loss;
   KlConfig kl;
+  CorruptionConfig corruption;
 };
 
 // Execution settings: how a sweep runs, never what a trial is.

@@ -115,7 +115,7 @@ class Parser {
   Source src(const toml::node& n) const { return source_of(n, file_); }
 
   void check_unknown(const toml::table& doc) {
-    static const std::set<std::string> tables = {"data", "model", "train", "loss", "kl", "cluster", "sweep"};
+    static const std::set<std::string> tables = {"data", "model", "train", "loss", "kl", "corruption", "cluster", "sweep"};
     std::vector<std::string> known;
     for (const auto& k : all_keys()) known.push_back(k.path);
     for (const auto& [k, v] : doc) {
@@ -357,6 +357,23 @@ Value draw(const Distribution& d, std::mt19937_64& rng) {
   return {};
 }
 
+// Checks between keys of one resolved trial, each error at the line of the key that is off.
+void check_trial(const Params& p, const SweepSpec& spec) {
+  auto str = [&](const char* k) { return std::get<std::string>(p.at(k)); };
+  auto num = [&](const char* k) { return std::get<double>(p.at(k)); };
+  auto fail = [&](const char* k, const std::string& msg) { throw InputError(spec.source_of(k), k, msg); };
+  const std::string kind = str("corruption.kind");
+  if (num("corruption.threshold_min") > num("corruption.threshold_max"))
+    fail("corruption.threshold_min", "must not exceed corruption.threshold_max (" +
+                                         format_double(num("corruption.threshold_max")) + ")");
+  if (std::get<bool>(p.at("corruption.mask_input")) && kind != "blotch" && kind != "masking")
+    fail("corruption.mask_input", "needs corruption.kind = \"blotch\" or \"masking\" (there is no mask for \"" + kind + "\")");
+  if ((kind == "gaussian" || kind == "masking" || kind == "salt_pepper") && num("corruption.level") <= 0)
+    fail("corruption.level", "must be > 0 for corruption.kind = \"" + kind + "\"");
+  if ((kind == "masking" || kind == "salt_pepper") && num("corruption.level") > 1)
+    fail("corruption.level", "is a share of pixels for \"" + kind + "\": must be <= 1");
+}
+
 }  // namespace
 
 SweepSpec parse_sweep(const std::string& text, const std::string& file,
@@ -369,7 +386,9 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file,
                      "TOML syntax error: " + std::string(e.description()));
   }
   auto set_paths = apply_overrides(doc, overrides);
-  return Parser(file).parse(doc, set_paths);
+  SweepSpec spec = Parser(file).parse(doc, set_paths);
+  expand(spec);  // checks every resolved trial (check_trial); max_trials bounds the work
+  return spec;
 }
 
 SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
@@ -417,6 +436,7 @@ std::vector<Trial> expand(const SweepSpec& spec) {
         for (size_t i = 0; i < spec.grid.size(); ++i) params[spec.grid[i].path] = spec.grid[i].values[at[i]];
         for (const auto& [k, v] : point) params[k] = v;
         fill_defaults(params);
+        check_trial(params, spec);
         std::string json = params_to_json(params, top);
         std::string hash = hex64(fnv1a64(json));
         for (std::int64_t r = 0; r < spec.repeats; ++r) {

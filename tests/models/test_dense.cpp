@@ -8,7 +8,7 @@ TEST(DenseAE, MirrorsTheEncoderAndOutputsPixels) {
   sweeps::ModelConfig c;
   c.hidden = {128, 32};
   c.latent = 8;
-  auto model = models::make_autoencoder(c, 784, 10);
+  auto model = models::make_autoencoder(c, 784, 784, 10);
   auto dense = std::dynamic_pointer_cast<models::DenseAEImpl>(model);
   ASSERT_TRUE(dense);
   // Linear layers: 784-128-32-8 and back 8-32-128-784.
@@ -32,13 +32,13 @@ TEST(DenseAE, EveryActivationBuildsAndNoHiddenLayerIsLinear) {
     c.activation = act;
     c.hidden = {16};
     c.latent = 4;
-    auto y = models::make_autoencoder(c, 20, 10)->reconstruct(torch::rand({3, 20}), torch::zeros({3}, torch::kInt64));
+    auto y = models::make_autoencoder(c, 20, 20, 10)->reconstruct(torch::rand({3, 20}), torch::zeros({3}, torch::kInt64));
     EXPECT_TRUE(torch::isfinite(y).all().item<bool>()) << act;
   }
   sweeps::ModelConfig c;
   c.hidden = {};
   c.latent = 4;
-  auto m = std::dynamic_pointer_cast<models::DenseAEImpl>(models::make_autoencoder(c, 20, 10));
+  auto m = std::dynamic_pointer_cast<models::DenseAEImpl>(models::make_autoencoder(c, 20, 20, 10));
   EXPECT_EQ(m->encoder->size(), 1u);  // one Linear, no activation on the code
 }
 
@@ -46,7 +46,7 @@ TEST(DenseAE, LossIsMeanSquaredErrorPerPixel) {
   sweeps::ModelConfig c;
   c.hidden = {8};
   c.latent = 2;
-  auto model = models::make_autoencoder(c, 10, 10);
+  auto model = models::make_autoencoder(c, 10, 10, 10);
   auto x = torch::rand({4, 10});
   auto losses = model->loss({x, x, torch::zeros({4}, torch::kInt64), {}}, {});
   auto manual = (model->reconstruct(x, {}) - x).pow(2).sum() / 40.0;
@@ -56,5 +56,5 @@ TEST(DenseAE, LossIsMeanSquaredErrorPerPixel) {
 TEST(DenseAE, UnknownKindIsRejected) {
   sweeps::ModelConfig c;
   c.kind = "nope";
-  EXPECT_THROW(models::make_autoencoder(c, 10, 10), std::invalid_argument);
+  EXPECT_THROW(models::make_autoencoder(c, 10, 10, 10), std::invalid_argument);
 }

@@ -120,7 +120,7 @@ TEST(Icvae, LossIsDocument002sObjective) {
   c.latent = 3;
   c.activation = "tanh";
   torch::manual_seed(2);
-  auto model = std::dynamic_pointer_cast<models::VaeImpl>(models::make_autoencoder(c, 10, 4));
+  auto model = std::dynamic_pointer_cast<models::VaeImpl>(models::make_autoencoder(c, 10, 10, 4));
   ASSERT_TRUE(model);
   auto x = torch::rand({5, 10});
   auto labels = torch::tensor({0, 1, 2, 3, 1}, torch::kInt64);

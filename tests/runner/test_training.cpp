@@ -164,3 +164,18 @@ TEST(Training, CyclicalAnnealingIsRecordedAsTheBetaSeries) {
   const double expected[] = {0.0, 2.0, 0.0, 2.0};  // two cycles of two epochs, rising over the first
   for (int e = 0; e < 4; ++e) EXPECT_DOUBLE_EQ(get(r.epochs[e], "beta"), expected[e]) << e;
 }
+
+TEST(Training, CorruptedInputsReportHowInvariantTheCodeIs) {
+  for (bool mask_input : {false, true}) {
+    auto a = small_trial();
+    a.config.corruption.kind = "blotch";
+    a.config.corruption.mask_input = mask_input;
+    auto r = train(a);
+    EXPECT_LT(get(r.epochs[2], "train_loss"), get(r.epochs[0], "train_loss"));
+    double corrupted = get(r.final_metrics, "recon_mse_corrupted");
+    EXPECT_GT(corrupted, get(r.final_metrics, "recon_mse")) << "blotted inputs are harder to reconstruct";
+    double gap = get(r.final_metrics, "invariance_gap");
+    EXPECT_GT(gap, 0);
+    EXPECT_TRUE(std::isfinite(gap));
+  }
+}

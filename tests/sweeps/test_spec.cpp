@@ -78,7 +78,8 @@ TEST(Expand, IdsAreStableAndIndependentOfOtherTrials) {
 TEST(Expand, ConfigJsonIsCanonicalAndComplete) {
   auto t = sweeps::expand(parse_sweep(kBase, "s.toml"))[0];
   EXPECT_EQ(t.config_json,
-            R"({"data":{"dataset":"mnist"},"kl":{"cycles":4,"ratio":0.5,"schedule":"constant","shape":"linear"},)"
+            R"({"corruption":{"kind":"none","level":0,"mask_input":false,"threshold_max":0.8,"threshold_min":0.3},)"
+            R"("data":{"dataset":"mnist"},"kl":{"cycles":4,"ratio":0.5,"schedule":"constant","shape":"linear"},)"
             R"("loss":{"beta":1,"lambda":0},"model":{"activation":"relu","hidden":[256],"kind":"dense","latent":16},)"
             R"("seed":0,"train":{"batch_size":128,"device":"auto","epochs":5,"lr":0.001}})");
 }
@@ -248,4 +249,19 @@ TEST(Validation, BadOverridesNameTheFlag) {
   EXPECT_EQ(e.where().file, "--set train.epochs=-1");
   e = error_of(kBase, {"novalue"});
   EXPECT_NE(std::string(e.what()).find("key=value"), std::string::npos);
+}
+
+TEST(Validation, CorruptionSettingsThatContradictEachOther) {
+  auto e = error_of("name = \"t\"\n[corruption]\nkind = \"blotch\"\nthreshold_min = 0.9\nthreshold_max = 0.5\n");
+  EXPECT_EQ(e.key(), "corruption.threshold_min");
+  EXPECT_EQ(e.where().line, 4);
+  e = error_of("name = \"t\"\n[corruption]\nkind = \"gaussian\"\nlevel = 0.1\nmask_input = true\n");
+  EXPECT_EQ(e.key(), "corruption.mask_input");
+  EXPECT_EQ(e.where().line, 5);
+  EXPECT_EQ(error_of("name = \"t\"\n[corruption]\nkind = \"masking\"\nlevel = 1.5\n").key(), "corruption.level");
+  EXPECT_EQ(error_of("name = \"t\"\n[corruption]\nkind = \"gaussian\"\n").key(), "corruption.level");
+  // A swept value that breaks the rule is caught too, at the axis's line.
+  e = error_of("name = \"t\"\n[corruption]\nkind = \"masking\"\n[sweep.grid]\n\"corruption.level\" = [0.2, 2.0]\n");
+  EXPECT_EQ(e.key(), "corruption.level");
+  EXPECT_EQ(e.where().line, 5);
 }
