@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "models/conv.h"
 #include "models/dense.h"
 #include "models/vae.h"
 
@@ -18,6 +19,7 @@ std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& con
   if (k == "dense" || k == "sparse_l1" || k == "contractive")
     return std::make_shared<DenseAEImpl>(config, input_dim, output_dim);
   if (k == "sparse_binary") return std::make_shared<SparseBinaryAEImpl>(config, input_dim, output_dim);
+  if (k == "conv") return std::make_shared<ConvAEImpl>(config, input_dim, output_dim);
   if (k == "vae" || k == "icvae") return std::make_shared<VaeImpl>(config, input_dim, output_dim, num_classes);
   throw std::invalid_argument("unknown model.kind \"" + k + "\"");
 }

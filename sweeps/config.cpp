@@ -24,6 +24,7 @@ TrialConfig trial_config_from(const Params& p) {
   c.model.hidden = get(p, "model.hidden", c.model.hidden);
   c.model.latent = get(p, "model.latent", c.model.latent);
   c.model.activation = get(p, "model.activation", c.model.activation);
+  c.model.channels = get(p, "model.channels", c.model.channels);
   c.train.epochs = get(p, "train.epochs", c.train.epochs);
   c.train.batch_size = get(p, "train.batch_size", c.train.batch_size);
   c.train.lr = get(p, "train.lr", c.train.lr);

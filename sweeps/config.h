@@ -21,6 +21,7 @@ struct ModelConfig {
   std::vector<std::int64_t> hidden = {256};
   std::int64_t latent = 64;
   std::string activation = "relu";
+  std::vector<std::int64_t> channels = {16, 32};  // conv: filters per stage, each stage pools 2x2
 };
 
 struct TrainConfig {

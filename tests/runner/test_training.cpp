@@ -126,6 +126,7 @@ TEST(Training, EveryKindLearnsAndReportsItsOwnMetrics) {
       {"sparse_l1", {"active_fraction", "dead_fraction"}},
       {"sparse_binary", {"active_fraction", "dead_fraction"}},
       {"contractive", {"jacobian_fro"}},
+      {"conv", {}},
       {"vae", {"kl_prior", "elbo", "compression_kl", "mi_bound", "adversary_accuracy"}},
       {"icvae", {"kl_prior", "elbo", "compression_kl", "mi_bound", "adversary_accuracy"}},
   };
