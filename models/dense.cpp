@@ -1,5 +1,6 @@
 #include "models/dense.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace models {
@@ -18,6 +19,41 @@ torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, const std::st
   return seq;
 }
 
+namespace {
+
+// One shift layer: moves x a fixed share u of the way towards tanh(W x + b).
+struct ShiftLayerImpl : torch::nn::Module {
+  ShiftLayerImpl(std::int64_t width, double share) : share(share) {
+    linear = register_module("linear", torch::nn::Linear(width, width));
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return x + share * (torch::tanh(linear->forward(x)) - x); }
+  torch::nn::Linear linear{nullptr};
+  double share;
+};
+TORCH_MODULE(ShiftLayer);
+
+}  // namespace
+
+torch::nn::Sequential shift_approximator(std::int64_t in, std::int64_t width, std::int64_t layers, std::int64_t out) {
+  torch::nn::Sequential seq(torch::nn::Linear(in, width));
+  const double share = 1 - std::pow(1.0 / 3.0, 1.0 / static_cast<double>(layers));
+  for (std::int64_t i = 0; i < layers; ++i) seq->push_back(ShiftLayer(width, share));
+  seq->push_back(torch::nn::Linear(width, out));
+  return seq;
+}
+
+torch::nn::Sequential make_encoder(const sweeps::ModelConfig& c, std::int64_t in, std::int64_t out) {
+  if (c.encoder == "shift") {
+    auto seq = shift_approximator(in, c.hidden.empty() ? out : c.hidden.front(), c.shift_layers, out);
+    seq->push_back(torch::nn::Functional(torch::sin));
+    return seq;
+  }
+  std::vector<std::int64_t> widths = {in};
+  widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
+  widths.push_back(out);
+  return mlp(widths, c.activation);
+}
+
 MlpView mlp_view(const torch::nn::Sequential& seq, const std::string& activation) {
   MlpView v;
   v.activation = activation;
@@ -31,12 +67,10 @@ MlpView mlp_view(const torch::nn::Sequential& seq, const std::string& activation
 
 DenseAEImpl::DenseAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim)
     : kind_(c.kind), activation_(c.activation) {
-  std::vector<std::int64_t> widths = {input_dim};
-  widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
-  widths.push_back(c.latent);
-  encoder = register_module("encoder", mlp(widths, c.activation));
-  std::vector<std::int64_t> back(widths.rbegin(), widths.rend());
-  back.back() = output_dim;
+  encoder = register_module("encoder", make_encoder(c, input_dim, c.latent));
+  std::vector<std::int64_t> back = {c.latent};
+  back.insert(back.end(), c.hidden.rbegin(), c.hidden.rend());
+  back.push_back(output_dim);
   decoder = register_module("decoder", mlp(back, c.activation));
 }
 

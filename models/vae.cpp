@@ -8,18 +8,21 @@ namespace models {
 VaeImpl::VaeImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim,
                  std::int64_t num_classes)
     : conditional_(c.kind == "icvae"), latent_(c.latent), classes_(num_classes), decoder_output_(output_dim) {
-  std::vector<std::int64_t> widths = {input_dim};
-  widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
-  // The body ends in an activated hidden layer: append a dummy width so mlp() activates it.
-  auto seq = mlp(widths, c.activation);
+  // The body is the encoder up to its last hidden layer, activated; the two heads make the code.
+  const std::int64_t h = c.hidden.empty() ? input_dim : c.hidden.back();
+  torch::nn::Sequential seq;
   if (!c.hidden.empty()) {
-    if (c.activation == "relu") seq->push_back(torch::nn::ReLU());
-    else if (c.activation == "tanh") seq->push_back(torch::nn::Tanh());
-    else if (c.activation == "sigmoid") seq->push_back(torch::nn::Sigmoid());
-    else seq->push_back(torch::nn::Functional(torch::sin));
+    sweeps::ModelConfig trunk = c;
+    trunk.hidden.pop_back();
+    seq = make_encoder(trunk, input_dim, h);
+    if (c.encoder == "mlp") {
+      if (c.activation == "relu") seq->push_back(torch::nn::ReLU());
+      else if (c.activation == "tanh") seq->push_back(torch::nn::Tanh());
+      else if (c.activation == "sigmoid") seq->push_back(torch::nn::Sigmoid());
+      else seq->push_back(torch::nn::Functional(torch::sin));
+    }
   }
   body = register_module("body", seq);
-  const std::int64_t h = widths.back();
   mean = register_module("mean", torch::nn::Linear(h, c.latent));
   logvar = register_module("logvar", torch::nn::Linear(h, c.latent));
   std::vector<std::int64_t> back = {c.latent + (conditional_ ? num_classes : 0)};

@@ -74,7 +74,7 @@ void serialize(A& ar, DataConfig& c, unsigned) {
 }
 template <class A>
 void serialize(A& ar, ModelConfig& c, unsigned) {
-  ar& c.kind& c.hidden& c.latent& c.activation& c.channels;
+  ar& c.kind& c.hidden& c.latent& c.activation& c.channels& c.encoder& c.shift_layers;
 }
 template <class A>
 void serialize(A& ar, TrainConfig& c, unsigned) {

@@ -25,6 +25,8 @@ TrialConfig trial_config_from(const Params& p) {
   c.model.latent = get(p, "model.latent", c.model.latent);
   c.model.activation = get(p, "model.activation", c.model.activation);
   c.model.channels = get(p, "model.channels", c.model.channels);
+  c.model.encoder = get(p, "model.encoder", c.model.encoder);
+  c.model.shift_layers = get(p, "model.shift_layers", c.model.shift_layers);
   c.train.epochs = get(p, "train.epochs", c.train.epochs);
   c.train.batch_size = get(p, "train.batch_size", c.train.batch_size);
   c.train.lr = get(p, "train.lr", c.train.lr);

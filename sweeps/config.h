@@ -22,6 +22,8 @@ struct ModelConfig {
   std::int64_t latent = 64;
   std::string activation = "relu";
   std::vector<std::int64_t> channels = {16, 32};  // conv: filters per stage, each stage pools 2x2
+  std::string encoder = "mlp";    // mlp | shift (document 000's shift approximator, sin code)
+  std::int64_t shift_layers = 4;  // shift: number of shift layers
 };
 
 struct TrainConfig {

@@ -362,6 +362,10 @@ void check_trial(const Params& p, const SweepSpec& spec) {
   auto str = [&](const char* k) { return std::get<std::string>(p.at(k)); };
   auto num = [&](const char* k) { return std::get<double>(p.at(k)); };
   auto fail = [&](const char* k, const std::string& msg) { throw InputError(spec.source_of(k), k, msg); };
+  const std::string model = str("model.kind");
+  if (str("model.encoder") == "shift" && (model == "contractive" || model == "conv"))
+    fail("model.encoder", "\"shift\" does not fit model.kind = \"" + model +
+                              "\" (contractive needs an MLP encoder for its exact Jacobian; conv has its own)");
   const std::string kind = str("corruption.kind");
   if (num("corruption.threshold_min") > num("corruption.threshold_max"))
     fail("corruption.threshold_min", "must not exceed corruption.threshold_max (" +

@@ -153,6 +153,17 @@ TEST(Training, EveryKindLearnsAndReportsItsOwnMetrics) {
   }
 }
 
+TEST(Training, ShiftEncoderLearnsWithPlainAndVariationalKinds) {
+  for (const char* kind : {"dense", "vae"}) {
+    auto a = small_trial();
+    a.config.model.kind = kind;
+    a.config.model.encoder = "shift";
+    a.config.train.epochs = 4;
+    auto r = train(a);
+    EXPECT_LT(get(r.epochs[3], "train_loss"), 0.8 * get(r.epochs[0], "train_loss")) << kind;
+  }
+}
+
 TEST(Training, CyclicalAnnealingIsRecordedAsTheBetaSeries) {
   auto a = small_trial();
   a.config.model.kind = "vae";

@@ -80,7 +80,8 @@ TEST(Expand, ConfigJsonIsCanonicalAndComplete) {
   EXPECT_EQ(t.config_json,
             R"({"corruption":{"kind":"none","level":0,"mask_input":false,"threshold_max":0.8,"threshold_min":0.3},)"
             R"("data":{"dataset":"mnist"},"kl":{"cycles":4,"ratio":0.5,"schedule":"constant","shape":"linear"},)"
-            R"("loss":{"beta":1,"lambda":0},"model":{"activation":"relu","hidden":[256],"kind":"dense","latent":16},)"
+            R"("loss":{"beta":1,"lambda":0},"model":{"activation":"relu","channels":[16,32],"encoder":"mlp","hidden":[256],)"
+            R"("kind":"dense","latent":16,"shift_layers":4},)"
             R"("seed":0,"train":{"batch_size":128,"device":"auto","epochs":5,"lr":0.001}})");
 }
 
@@ -264,4 +265,11 @@ TEST(Validation, CorruptionSettingsThatContradictEachOther) {
   e = error_of("name = \"t\"\n[corruption]\nkind = \"masking\"\n[sweep.grid]\n\"corruption.level\" = [0.2, 2.0]\n");
   EXPECT_EQ(e.key(), "corruption.level");
   EXPECT_EQ(e.where().line, 5);
+}
+
+TEST(Validation, ShiftEncoderOnlyWhereThereIsAPlainEncoder) {
+  auto e = error_of("name = \"t\"\n[model]\nkind = \"contractive\"\nencoder = \"shift\"\n");
+  EXPECT_EQ(e.key(), "model.encoder");
+  EXPECT_EQ(e.where().line, 4);
+  EXPECT_NO_THROW(parse_sweep("name = \"t\"\n[model]\nkind = \"icvae\"\nencoder = \"shift\"\n", "s.toml"));
 }
