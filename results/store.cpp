@@ -7,7 +7,7 @@
 namespace results {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: artifacts
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS trials (
@@ -41,6 +41,12 @@ CREATE TABLE IF NOT EXISTS final_metrics (
   name     TEXT NOT NULL,
   value    REAL,
   PRIMARY KEY (trial_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS artifacts (
+  trial_id TEXT NOT NULL REFERENCES trials (id),
+  kind     TEXT NOT NULL,
+  path     TEXT NOT NULL,  -- relative to the database's folder
+  PRIMARY KEY (trial_id, kind)
 ) WITHOUT ROWID;
 )sql";
 
@@ -108,6 +114,7 @@ void Store::mark_running(const std::string& id, const std::vector<int>& ranks, c
   Transaction tx(db_);
   db_.prepare("DELETE FROM metrics WHERE trial_id = ?").bind(1, id).run();
   db_.prepare("DELETE FROM final_metrics WHERE trial_id = ?").bind(1, id).run();
+  db_.prepare("DELETE FROM artifacts WHERE trial_id = ?").bind(1, id).run();
   db_.prepare(
          "UPDATE trials SET status = 'running', ranks = ?, host = ?, started_at = ?, ended_at = NULL, "
          "error = NULL, attempts = attempts + 1 WHERE id = ?")
@@ -130,8 +137,10 @@ void Store::add_epoch(const std::string& id, std::int64_t epoch, const Metrics& 
   tx.commit();
 }
 
-void Store::complete(const std::string& id, const Metrics& final_metrics) {
+void Store::complete(const std::string& id, const Metrics& final_metrics, const ArtifactPaths& artifacts) {
   Transaction tx(db_);
+  auto art = db_.prepare("INSERT OR REPLACE INTO artifacts (trial_id, kind, path) VALUES (?, ?, ?)");
+  for (const auto& [kind, path] : artifacts) art.bind(1, id).bind(2, kind).bind(3, path).run();
   auto st = db_.prepare("INSERT OR REPLACE INTO final_metrics (trial_id, name, value) VALUES (?, ?, ?)");
   for (const auto& [name, value] : final_metrics) {
     st.bind(1, id).bind(2, name);

@@ -13,6 +13,8 @@
 namespace results {
 
 using Metrics = std::vector<std::pair<std::string, double>>;
+// (kind, path relative to the database's folder) of the pictures a trial left.
+using ArtifactPaths = std::vector<std::pair<std::string, std::string>>;
 
 struct TrialRow {
   std::string id, config_json, config_hash;
@@ -30,7 +32,7 @@ class Store {
   // Marks a trial running and drops the series of any earlier attempt, so epochs never repeat.
   void mark_running(const std::string& id, const std::vector<int>& ranks, const std::string& host);
   void add_epoch(const std::string& id, std::int64_t epoch, const Metrics& values);
-  void complete(const std::string& id, const Metrics& final_metrics);
+  void complete(const std::string& id, const Metrics& final_metrics, const ArtifactPaths& artifacts = {});
   void fail(const std::string& id, const std::string& error);
 
   Database& db() { return db_; }

@@ -10,6 +10,7 @@
 
 #include "cluster/mpi_context.h"
 #include "data/datasets.h"
+#include "results/artifacts.h"
 #include "results/store.h"
 #include "runner/plan.h"
 #include "runner/report.h"
@@ -114,14 +115,6 @@ void need_positional(const Args& a, std::size_t n, const char* what) {
     throw sweeps::InputError({"command line", 0}, "", std::string("expected ") + what);
 }
 
-void make_parent_dirs(const std::string& path) {
-  for (std::size_t at = path.find('/', 1); at != std::string::npos; at = path.find('/', at + 1)) {
-    std::string dir = path.substr(0, at);
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-      throw std::runtime_error(dir + ": cannot create directory: " + std::strerror(errno));
-  }
-}
-
 int cmd_plan(const Args& a) {
   need_positional(a, 1, "one sweep file");
   Plan plan = make_plan(a.positional[0], a.sets);
@@ -176,7 +169,7 @@ std::unique_ptr<Master> prepare_run(const Args& a, int world, int& ranks_per_tri
   m->plan = make_plan(a.positional[0], a.sets);
   ranks_per_trial = layout_for(m->plan, world).ranks_per_trial;  // before anything is written
   std::string db = a.db.empty() ? "runs/" + m->plan.spec.name + ".db" : a.db;
-  make_parent_dirs(db);
+  results::make_parent_dirs(db);
   m->store = std::make_unique<results::Store>(db);
   std::vector<results::TrialRow> rows;
   for (const auto& t : m->plan.trials) rows.push_back({t.id, t.config_json, t.config_hash, t.repeat, t.seed});

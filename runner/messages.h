@@ -31,6 +31,7 @@ struct TrialResult {
   bool ok = false;
   std::string error;  // when !ok: what happened, and on which rank and host
   Metrics final_metrics;
+  Artifacts artifacts;  // PNG pictures, written beside the database by rank 0
 };
 
 template <typename T>
@@ -58,7 +59,7 @@ void serialize(A& ar, EpochReport& m, unsigned) {
 }
 template <class A>
 void serialize(A& ar, TrialResult& m, unsigned) {
-  ar& m.trial_id& m.ok& m.error& m.final_metrics;
+  ar& m.trial_id& m.ok& m.error& m.final_metrics& m.artifacts;
 }
 template <class A>
 void serialize(A& ar, Assignment& m, unsigned) {

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iomanip>
 
+#include "results/artifacts.h"
+
 namespace runner {
 namespace {
 
@@ -43,7 +45,20 @@ void StoreSink::finished(const TrialResult& r) {
   ++done_;
   std::string progress = "[" + std::to_string(done_) + "/" + std::to_string(todo_) + "]";
   if (r.ok) {
-    store_.complete(r.trial_id, r.final_metrics);
+    // Files first, then the row that points at them: a crash in between leaves a stray file,
+    // never a row without its file.
+    const std::string& db = store_.db().path();
+    const auto slash = db.rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : db.substr(0, slash + 1);
+    std::string stem = db.substr(dir.size());
+    if (auto dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
+    results::ArtifactPaths paths;
+    for (const auto& [kind, bytes] : r.artifacts) {
+      std::string relative = stem + ".artifacts/" + r.trial_id + "/" + kind + ".png";
+      results::write_file_atomically(dir + relative, bytes);
+      paths.emplace_back(kind, relative);
+    }
+    store_.complete(r.trial_id, r.final_metrics, paths);
     out_ << "done     " << r.trial_id << " " << progress << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
          << "  probe_accuracy=" << metric_text(r.final_metrics, "probe_accuracy", 4)
          << "  seconds=" << metric_text(r.final_metrics, "seconds", 1) << std::endl;

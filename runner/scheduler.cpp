@@ -11,7 +11,9 @@ TrialResult execute_safely(const Assignment& a, cluster::Group& group, const Exe
   TrialResult r;
   r.trial_id = a.trial_id;
   try {
-    r.final_metrics = execute(a, group, on_epoch);
+    TrialOutput out = execute(a, group, on_epoch);
+    r.final_metrics = std::move(out.metrics);
+    r.artifacts = std::move(out.artifacts);
     r.ok = true;
   } catch (const std::exception& e) {
     auto& mpi = group.world();

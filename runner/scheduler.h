@@ -22,7 +22,7 @@ class Sink {
 
 // Trains one trial on a group (train_trial in production, cheap fakes in tests). Every rank of
 // the group calls it; the group root's return value and epoch reports are the trial's.
-using Executor = std::function<Metrics(const Assignment&, cluster::Group&, const EpochCallback&)>;
+using Executor = std::function<TrialOutput(const Assignment&, cluster::Group&, const EpochCallback&)>;
 
 // Runs every assignment exactly once. Collective: every rank calls it with the same layout; only
 // rank 0's `todo` and `sink` are used (others may pass nullptr). A trial that throws becomes a

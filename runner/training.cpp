@@ -13,6 +13,7 @@
 #include "cluster/backend.h"
 #include "cluster/data_parallel.h"
 #include "runner/flat_adam.h"
+#include "runner/pictures.h"
 #include "models/autoencoder.h"
 #include "models/corruptions.h"
 #include "models/schedules.h"
@@ -167,8 +168,8 @@ cluster::Backend* backend_for(cluster::Group& group, const torch::Device& device
 
 }  // namespace
 
-Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallback& on_epoch,
-                    torch::Tensor* final_parameters) {
+TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochCallback& on_epoch,
+                        torch::Tensor* final_parameters) {
   const auto t_start = Clock::now();
   const auto& c = a.config;
   if (a.threads > 0) torch::set_num_threads(static_cast<int>(a.threads));
@@ -281,10 +282,15 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
     model->eval();
     model->add_metrics(test_input, test.y, final_weights, out);
   }
+  PictureInputs pictures{test.x, test.y, test_input, {}, {}, {}, all.rows, all.cols, all.num_classes};
   if (corrupting) {
     // The test set corrupted once, seeded: the same corruption for every trial of one seed.
     torch::manual_seed(static_cast<std::uint64_t>(a.seed) + 2);
-    auto corrupted = models::network_input(corruption, models::corrupt(corruption, test.x, all.rows, all.cols));
+    auto hit = models::corrupt(corruption, test.x, all.rows, all.cols);
+    auto corrupted = models::network_input(corruption, hit);
+    pictures.corrupted_input = corrupted;
+    pictures.corrupted = hit.image;
+    pictures.mask = hit.mask;
     auto [err, codes] = evaluate(*model, corrupted, test);
     out.emplace_back("recon_mse_corrupted", err.mean().item<double>());
     // Mean squared distance between the codes of clean and corrupted images, relative to the
@@ -294,8 +300,9 @@ Metrics train_trial(const Assignment& a, cluster::Group& group, const EpochCallb
                          .item<double>());
   }
   out.emplace_back("samples_per_s", static_cast<double>(n * c.train.epochs) / std::max(train_seconds, 1e-9));
+  Artifacts artifacts = draw_pictures(*model, c.model.kind, pictures);
   out.emplace_back("seconds", seconds_since(t_start));
-  return out;
+  return {out, artifacts};
 }
 
 }  // namespace runner

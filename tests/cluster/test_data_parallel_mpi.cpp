@@ -124,7 +124,7 @@ void expect_group_matches_one_rank(const runner::Assignment& trial) {
   std::vector<runner::Metrics> epochs;
   torch::Tensor weights;
   auto metrics = runner::train_trial(trial, group, [&](std::int64_t, const runner::Metrics& m) { epochs.push_back(m); },
-                                     &weights);
+                                     &weights).metrics;
   if (group.rank() != 0) {
     EXPECT_TRUE(metrics.empty()) << "only the group root reports";
     EXPECT_TRUE(epochs.empty());
@@ -134,7 +134,7 @@ void expect_group_matches_one_rank(const runner::Assignment& trial) {
   std::vector<runner::Metrics> ref_epochs;
   torch::Tensor ref_weights;
   auto ref = runner::train_trial(trial, alone, [&](std::int64_t, const runner::Metrics& m) { ref_epochs.push_back(m); },
-                                 &ref_weights);
+                                 &ref_weights).metrics;
   ASSERT_EQ(epochs.size(), ref_epochs.size());
   // Float rounding differs (sums over shards, then over ranks), nothing else.
   const double max_diff = (weights - ref_weights).abs().max().item<double>();

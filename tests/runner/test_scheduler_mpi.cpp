@@ -31,12 +31,12 @@ struct RecordingSink : runner::Sink {
 };
 
 // A fake trial: two epochs, a metric naming the rank that ran it; "boom" throws.
-runner::Metrics fake_trial(const runner::Assignment& a, cluster::Group&, const runner::EpochCallback& on_epoch) {
+runner::TrialOutput fake_trial(const runner::Assignment& a, cluster::Group&, const runner::EpochCallback& on_epoch) {
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (a.trial_id == "boom") throw std::runtime_error("exploded in epoch 1");
   on_epoch(1, {{"train_loss", 1.0}});
   on_epoch(2, {{"train_loss", 0.5}});
-  return {{"rank", static_cast<double>(g_mpi->rank())}, {"seed", static_cast<double>(a.seed)}};
+  return {{{"rank", static_cast<double>(g_mpi->rank())}, {"seed", static_cast<double>(a.seed)}}, {{"picture", "png"}}};
 }
 
 std::vector<runner::Assignment> todo(int n) {
@@ -74,6 +74,7 @@ TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
     // The rank that trained it is the one the sink was told of, and the assignment arrived whole.
     EXPECT_EQ(r.final_metrics.at(0).second, sink.rank_of[a.trial_id]);
     EXPECT_EQ(r.final_metrics.at(1).second, a.seed);
+    EXPECT_EQ(r.artifacts, (runner::Artifacts{{"picture", "png"}})) << "pictures travel with the result";
     ranks_used.insert(sink.rank_of[a.trial_id]);
   }
   if (g_mpi->size() == 1) {
@@ -102,7 +103,7 @@ TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
     ++executed_here;
     EXPECT_EQ(group.size(), 2);
     on_epoch(1, {{"train_loss", 1.0}});
-    return runner::Metrics{{"group_root", static_cast<double>(group.world_ranks().front())}, {"seed", double(a.seed)}};
+    return runner::TrialOutput{{{"group_root", static_cast<double>(group.world_ranks().front())}, {"seed", double(a.seed)}}, {}};
   };
   const auto work = todo(5);
   runner::run_trials(*g_mpi, layout, work, g_mpi->rank() == 0 ? &sink : nullptr, execute);

@@ -32,15 +32,18 @@ runner::Assignment small_trial() {
 struct Run {
   runner::Metrics final_metrics;
   std::vector<runner::Metrics> epochs;
+  runner::Artifacts artifacts;
 };
 
 Run train(const runner::Assignment& a) {
   Run r;
   cluster::Group alone(*g_mpi, MPI_COMM_SELF);
-  r.final_metrics = runner::train_trial(a, alone, [&](std::int64_t epoch, const runner::Metrics& m) {
+  auto out = runner::train_trial(a, alone, [&](std::int64_t epoch, const runner::Metrics& m) {
     EXPECT_EQ(epoch, static_cast<std::int64_t>(r.epochs.size()) + 1);
     r.epochs.push_back(m);
   });
+  r.final_metrics = out.metrics;
+  r.artifacts = out.artifacts;
   return r;
 }
 
@@ -190,4 +193,47 @@ TEST(Training, CorruptedInputsReportHowInvariantTheCodeIs) {
     EXPECT_GT(gap, 0);
     EXPECT_TRUE(std::isfinite(gap));
   }
+}
+
+namespace {
+
+// Width and height from a PNG's IHDR.
+std::pair<int, int> png_size(const std::string& png) {
+  auto be = [&](std::size_t at) {
+    return (int(std::uint8_t(png[at])) << 24) | (int(std::uint8_t(png[at + 1])) << 16) |
+           (int(std::uint8_t(png[at + 2])) << 8) | int(std::uint8_t(png[at + 3]));
+  };
+  return {be(16), be(20)};
+}
+
+std::map<std::string, std::pair<int, int>> pictures_of(const Run& r) {
+  std::map<std::string, std::pair<int, int>> out;
+  for (const auto& [kind, png] : r.artifacts) out[kind] = png_size(png);
+  return out;
+}
+
+}  // namespace
+
+TEST(Pictures, EachFamilyDrawsWhatResearchersLookAt) {
+  // 28-pixel tiles 2 pixels apart: n tiles span 30 n + 2 pixels.
+  auto a = small_trial();
+  a.config.train.epochs = 1;
+  auto dense = pictures_of(train(a));
+  EXPECT_EQ(dense, (std::map<std::string, std::pair<int, int>>{{"reconstructions", {302, 62}}}));
+
+  a.config.corruption.kind = "blotch";
+  EXPECT_EQ(pictures_of(train(a)).at("corruption"), std::make_pair(302, 122)) << "clean, corrupted, mask, output";
+
+  a = small_trial();
+  a.config.train.epochs = 1;
+  a.config.model.kind = "icvae";
+  EXPECT_EQ(pictures_of(train(a)).at("conditional"), std::make_pair(11 * 30 + 2, 10 * 30 + 2))
+      << "each digit decoded with all ten labels, after the original";
+
+  a.config.model.kind = "sparse_binary";
+  a.config.model.latent = 64;
+  // Up to 100 test digits per class (the 300-digit test subset holds fewer) by 64 code units.
+  auto sparse = pictures_of(train(a));
+  EXPECT_EQ(sparse.at("code_activity").first, 64);
+  EXPECT_EQ(sparse.at("code_activity").second, 300);
 }

@@ -1,0 +1,18 @@
+#pragma once
+// The files a trial leaves beside the database: PNG pictures, written atomically.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace results {
+
+// `pixels` holds height rows of width * channels bytes (channels 1: grey, 3: RGB).
+std::string encode_png(int width, int height, int channels, const std::vector<std::uint8_t>& pixels);
+
+// Creates the folders above `path` that do not exist yet.
+void make_parent_dirs(const std::string& path);
+
+// Writes bytes to `path` atomically (a temporary file, then rename); creates missing folders.
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+}  // namespace results
