@@ -4,6 +4,7 @@
 
 #include "models/conv.h"
 #include "models/dense.h"
+#include "models/randomized.h"
 #include "models/vae.h"
 
 namespace models {
@@ -20,6 +21,7 @@ std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& con
     return std::make_shared<DenseAEImpl>(config, input_dim, output_dim);
   if (k == "sparse_binary") return std::make_shared<SparseBinaryAEImpl>(config, input_dim, output_dim);
   if (k == "conv") return std::make_shared<ConvAEImpl>(config, input_dim, output_dim);
+  if (k == "randomized") return std::make_shared<RandomizedAEImpl>(config, input_dim, output_dim);
   if (k == "vae" || k == "icvae") return std::make_shared<VaeImpl>(config, input_dim, output_dim, num_classes);
   throw std::invalid_argument("unknown model.kind \"" + k + "\"");
 }

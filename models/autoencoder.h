@@ -42,6 +42,11 @@ class AutoencoderImpl : public torch::nn::Module {
   virtual Losses loss(const Batch& batch, const LossWeights& weights);
   // Width of the noise a training batch needs (0: deterministic).
   virtual std::int64_t noise_dim() const { return 0; }
+  // Families trained in stages (the randomized AE, layer by layer): train.epochs epochs each,
+  // with fresh optimizer state, between begin_stage and end_stage.
+  virtual std::int64_t stages() const { return 1; }
+  virtual void begin_stage(std::int64_t /*stage*/) {}
+  virtual void end_stage(std::int64_t /*stage*/) {}
   // Figures particular to the family, on an evaluation set (in chunks, without gradients unless
   // the figure needs them).
   virtual void add_metrics(const torch::Tensor& /*input*/, const torch::Tensor& /*labels*/,

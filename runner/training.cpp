@@ -195,11 +195,15 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
   // Two scalars ride with the gradients: this rank's loss sum, and whether it failed.
   FlatParameters flat(model->parameters(), 2);
   if (backend) backend->broadcast(flat.values());  // identical replicas, whatever each RNG did
-  FlatAdam opt(flat, c.train.lr);
   std::mt19937_64 batch_order(static_cast<std::uint64_t>(a.seed));
   double train_seconds = 0;
+  std::int64_t series_epoch = 0;  // epochs counted across stages
 
+  for (std::int64_t stage = 0; stage < model->stages(); ++stage) {
+  model->begin_stage(stage);
+  FlatAdam opt(flat, c.train.lr);  // fresh state: what earlier stages trained must not drift
   for (std::int64_t epoch = 1; epoch <= c.train.epochs; ++epoch) {
+    ++series_epoch;
     const auto t_epoch = Clock::now();
     auto perm = permutation(n, batch_order).to(device);
     const models::LossWeights weights{c.loss.beta * models::kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
@@ -258,8 +262,10 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
       Metrics series = {{"train_loss", loss_sum / static_cast<double>(n)},
                         {"test_recon_mse", test_err.mean().item<double>()}};
       if (model->noise_dim() > 0) series.emplace_back("beta", weights.beta);
-      on_epoch(epoch, series);
+      on_epoch(series_epoch, series);
     }
+  }
+  model->end_stage(stage);
   }
   if (final_parameters) *final_parameters = flat.values().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
   if (!root) return {};
@@ -299,7 +305,8 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
                      ((codes - test_codes).pow(2).sum(1).mean() / test_codes.pow(2).sum(1).mean().clamp_min(1e-12))
                          .item<double>());
   }
-  out.emplace_back("samples_per_s", static_cast<double>(n * c.train.epochs) / std::max(train_seconds, 1e-9));
+  out.emplace_back("samples_per_s",
+                   static_cast<double>(n * c.train.epochs * model->stages()) / std::max(train_seconds, 1e-9));
   Artifacts artifacts = draw_pictures(*model, c.model.kind, pictures);
   out.emplace_back("seconds", seconds_since(t_start));
   return {out, artifacts};

@@ -58,7 +58,7 @@ std::vector<KeySpec> make_keys() {
       positive(key("data.train_limit", Type::Int, T, std::nullopt, "first N training samples")),
       positive(key("data.test_limit", Type::Int, T, std::nullopt, "first N test samples")),
       one_of(key("model.kind", Type::String, T, V{std::string("dense")}, "autoencoder family"),
-             {"dense", "sparse_l1", "sparse_binary", "contractive", "conv", "vae", "icvae"}),
+             {"dense", "sparse_l1", "sparse_binary", "contractive", "conv", "randomized", "vae", "icvae"}),
       by_kind(at_least(key("model.hidden", Type::IntList, T, V{IntList{256}}, "encoder hidden widths"), 1),
               {{"icvae", V{IntList{512, 512}}}, {"sparse_binary", V{IntList{512, 128}}}}),
       by_kind(positive(key("model.latent", Type::Int, T, V{std::int64_t{64}}, "code size")),

@@ -363,9 +363,11 @@ void check_trial(const Params& p, const SweepSpec& spec) {
   auto num = [&](const char* k) { return std::get<double>(p.at(k)); };
   auto fail = [&](const char* k, const std::string& msg) { throw InputError(spec.source_of(k), k, msg); };
   const std::string model = str("model.kind");
-  if (str("model.encoder") == "shift" && (model == "contractive" || model == "conv"))
+  if (str("model.encoder") == "shift" && (model == "contractive" || model == "conv" || model == "randomized"))
     fail("model.encoder", "\"shift\" does not fit model.kind = \"" + model +
-                              "\" (contractive needs an MLP encoder for its exact Jacobian; conv has its own)");
+                              "\" (contractive and randomized need MLP layers; conv has its own)");
+  if (model == "randomized" && std::get<bool>(p.at("corruption.mask_input")))
+    fail("corruption.mask_input", "model.kind = \"randomized\" reconstructs its input layer by layer: no mask input");
   const std::string kind = str("corruption.kind");
   if (num("corruption.threshold_min") > num("corruption.threshold_max"))
     fail("corruption.threshold_min", "must not exceed corruption.threshold_max (" +
