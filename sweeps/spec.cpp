@@ -444,15 +444,15 @@ std::vector<Trial> expand(const SweepSpec& spec) {
         fill_defaults(params);
         check_trial(params, spec);
         std::string json = params_to_json(params, top);
-        std::string hash = hex64(fnv1a64(json));
+        std::string hash = hex64(stable_hash64(json));
         for (std::int64_t r = 0; r < spec.repeats; ++r) {
           Trial t;
           t.repeat = r;
           t.params = params;
           t.config_json = json;
           t.config_hash = hash;
-          t.id = hex64(fnv1a64(spec.name + '\0' + hash + '\0' + std::to_string(r))).substr(0, 12);
-          t.seed = static_cast<std::int64_t>(fnv1a64(json + "/repeat/" + std::to_string(r)) >> 1);
+          t.id = hex64(stable_hash64(spec.name + '\0' + hash + '\0' + std::to_string(r))).substr(0, 12);
+          t.seed = static_cast<std::int64_t>(stable_hash64(json + "/repeat/" + std::to_string(r)) >> 1);
           trials.push_back(std::move(t));
         }
       }

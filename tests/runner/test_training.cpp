@@ -111,10 +111,11 @@ TEST(Messages, RoundTripThroughBoostSerialization) {
   EXPECT_EQ(b.config.model.hidden, a.config.model.hidden);
   EXPECT_EQ(b.config.data.path, a.config.data.path);
   EXPECT_EQ(b.config.train.lr, a.config.train.lr);
-  runner::TrialResult r{"x", false, "boom", {{"recon_mse", 0.5}}};
+  runner::TrialResult r{"x", false, "boom", {{"recon_mse", 0.5}}, {{"reconstructions", std::string("\x89PNG\0\1", 6)}}};
   auto r2 = runner::unpack<runner::TrialResult>(runner::pack(r));
   EXPECT_EQ(r2.error, "boom");
   EXPECT_EQ(r2.final_metrics, r.final_metrics);
+  EXPECT_EQ(r2.artifacts, r.artifacts) << "binary PNG bytes survive the archive";
 }
 
 int main(int argc, char** argv) {
@@ -151,7 +152,9 @@ TEST(Training, EveryKindLearnsAndReportsItsOwnMetrics) {
       double v = get(r.final_metrics, name);
       EXPECT_TRUE(std::isfinite(v)) << kind << " " << name;
     }
-    if (kind == "vae" || kind == "icvae") EXPECT_EQ(get(r.epochs[0], "beta"), a.config.loss.beta) << kind;
+    if (kind == "vae" || kind == "icvae") {
+      EXPECT_EQ(get(r.epochs[0], "beta"), a.config.loss.beta) << kind;
+    }
     if (kind == "sparse_binary" || kind == "sparse_l1") {
       EXPECT_GT(get(r.final_metrics, "active_fraction"), 0) << kind;
       EXPECT_LT(get(r.final_metrics, "active_fraction"), 1) << kind;

@@ -273,3 +273,11 @@ TEST(Validation, ShiftEncoderOnlyWhereThereIsAPlainEncoder) {
   EXPECT_EQ(e.where().line, 4);
   EXPECT_NO_THROW(parse_sweep("name = \"t\"\n[model]\nkind = \"icvae\"\nencoder = \"shift\"\n", "s.toml"));
 }
+
+TEST(Expand, IdsOfNeighbouringTrialsShareNoPrefix) {
+  auto trials = sweeps::expand(parse_sweep("name = \"t\"\nrepeats = 2\n", "s.toml"));
+  // Repeat 0 and 1 differ in one character of what is hashed; their ids must not look alike.
+  int same = 0;
+  for (int i = 0; i < 12; ++i) same += trials[0].id[i] == trials[1].id[i];
+  EXPECT_LT(same, 6) << trials[0].id << " " << trials[1].id;
+}
