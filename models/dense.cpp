@@ -1,5 +1,7 @@
 #include "models/dense.h"
 
+#include "models/activations.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -10,11 +12,7 @@ torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, const std::st
   for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
     seq->push_back(torch::nn::Linear(widths[i], widths[i + 1]));
     if (i + 2 == widths.size()) break;
-    if (activation == "relu") seq->push_back(torch::nn::ReLU());
-    else if (activation == "tanh") seq->push_back(torch::nn::Tanh());
-    else if (activation == "sigmoid") seq->push_back(torch::nn::Sigmoid());
-    else if (activation == "sin") seq->push_back(torch::nn::Functional(torch::sin));
-    else throw std::invalid_argument("unknown activation " + activation);
+    seq->push_back(activation_layer(activation));
   }
   return seq;
 }

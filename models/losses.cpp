@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "models/activations.h"
+
 namespace models {
 
 torch::Tensor kl_to_prior(const torch::Tensor& mu, const torch::Tensor& logvar) {
@@ -27,29 +29,6 @@ torch::Tensor straight_through_step(const torch::Tensor& x, double threshold) {
   return x + (hard - x).detach();
 }
 
-namespace {
-
-// Derivative of the activation at pre-activation z.
-torch::Tensor activation_grad(const std::string& act, const torch::Tensor& z) {
-  if (act == "relu") return z.gt(0).to(z.scalar_type());
-  if (act == "tanh") return 1 - z.tanh().pow(2);
-  if (act == "sigmoid") {
-    auto s = z.sigmoid();
-    return s * (1 - s);
-  }
-  if (act == "sin") return z.cos();
-  throw std::invalid_argument("no derivative for activation " + act);
-}
-
-torch::Tensor activate(const std::string& act, const torch::Tensor& z) {
-  if (act == "relu") return z.relu();
-  if (act == "tanh") return z.tanh();
-  if (act == "sigmoid") return z.sigmoid();
-  return z.sin();
-}
-
-}  // namespace
-
 torch::Tensor jacobian_frobenius_sq(const MlpView& enc, const torch::Tensor& x) {
   const std::size_t layers = enc.weights.size();
   if (layers == 1) return enc.weights[0].pow(2).sum().expand({x.size(0)});  // a linear encoder
@@ -58,7 +37,7 @@ torch::Tensor jacobian_frobenius_sq(const MlpView& enc, const torch::Tensor& x) 
   auto h = x;
   for (std::size_t l = 0; l + 1 < layers; ++l) {
     auto z = torch::addmm(enc.biases[l], h, enc.weights[l].t());
-    derivs.push_back(activation_grad(enc.activation, z));
+    derivs.push_back(activation_derivative(enc.activation, z));
     h = activate(enc.activation, z);
   }
   // J = W_L D_{L-1} W_{L-1} ... D_1 W_1. From the code side: M = W_L, then M <- (M * d_l) W_l.

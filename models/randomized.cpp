@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "models/activations.h"
+
 namespace models {
 
 RandomizedAEImpl::RandomizedAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim)
@@ -21,12 +23,7 @@ RandomizedAEImpl::RandomizedAEImpl(const sweeps::ModelConfig& c, std::int64_t in
   }
 }
 
-torch::Tensor RandomizedAEImpl::act(const torch::Tensor& z) const {
-  if (activation_ == "relu") return z.relu();
-  if (activation_ == "tanh") return z.tanh();
-  if (activation_ == "sigmoid") return z.sigmoid();
-  return z.sin();
-}
+torch::Tensor RandomizedAEImpl::act(const torch::Tensor& z) const { return activate(activation_, z); }
 
 torch::Tensor RandomizedAEImpl::encode_through(const torch::Tensor& x, std::int64_t layers) {
   auto a = x;

@@ -1,5 +1,6 @@
 #include "models/vae.h"
 
+#include "models/activations.h"
 #include "models/dense.h"
 #include "models/losses.h"
 
@@ -15,12 +16,7 @@ VaeImpl::VaeImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int6
     sweeps::ModelConfig trunk = c;
     trunk.hidden.pop_back();
     seq = make_encoder(trunk, input_dim, h);
-    if (c.encoder == "mlp") {
-      if (c.activation == "relu") seq->push_back(torch::nn::ReLU());
-      else if (c.activation == "tanh") seq->push_back(torch::nn::Tanh());
-      else if (c.activation == "sigmoid") seq->push_back(torch::nn::Sigmoid());
-      else seq->push_back(torch::nn::Functional(torch::sin));
-    }
+    if (c.encoder == "mlp") seq->push_back(activation_layer(c.activation));
   }
   body = register_module("body", seq);
   mean = register_module("mean", torch::nn::Linear(h, c.latent));
