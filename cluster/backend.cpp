@@ -42,8 +42,8 @@ class MpiBackend : public Backend {
     std::vector<int> offsets(group_.size(), 0);
     for (int r = 1; r < group_.size(); ++r) offsets[r] = offsets[r - 1] + lens[r - 1];
     std::string all(group_.rank() == 0 ? offsets.back() + lens.back() : 0, '\0');
-    MPI_CHECK(MPI_Igatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offsets.data(), MPI_CHAR, 0,
-                           group_.comm(), &req));
+    MPI_CHECK(MPI_Igatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offsets.data(),
+                           MPI_CHAR, 0, group_.comm(), &req));
     wait_or_abort(req, "MPI_Igatherv of error messages", timeout_s_);
     std::vector<std::string> out;
     if (group_.rank() == 0)
@@ -88,8 +88,9 @@ std::unique_ptr<Backend> make_backend(Group& group, const torch::Device& device,
 #if RUNNER_WITH_NCCL
   if (device.is_cuda()) return make_nccl_backend(group, device.index(), timeout_s);
 #endif
-  throw std::runtime_error("no data-parallel backend for device " + device.str() +
-                           (nccl_built() ? "" : ": this runner was built without NCCL (RUNNER_WITH_NCCL=OFF)"));
+  throw std::runtime_error(
+      "no data-parallel backend for device " + device.str() +
+      (nccl_built() ? "" : ": this runner was built without NCCL (RUNNER_WITH_NCCL=OFF)"));
 }
 
 torch::Device choose_device(const std::string& wanted, int local_rank) {
@@ -97,8 +98,9 @@ torch::Device choose_device(const std::string& wanted, int local_rank) {
   const int count = static_cast<int>(torch::cuda::device_count());
   if (count == 0) {
     if (wanted == "cuda")
-      throw std::runtime_error("train.device = \"cuda\" but no GPU is usable here (LibTorch " +
-                               std::string(torch::cuda::is_available() ? "sees none" : "was built without CUDA") + ")");
+      throw std::runtime_error(
+          "train.device = \"cuda\" but no GPU is usable here (LibTorch " +
+          std::string(torch::cuda::is_available() ? "sees none" : "was built without CUDA") + ")");
     return torch::kCPU;
   }
   int index = local_rank;

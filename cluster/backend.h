@@ -30,7 +30,8 @@ std::unique_ptr<Backend> make_backend(Group& group, const torch::Device& device,
 bool nccl_built();
 
 // The device a rank trains on for train.device = auto | cpu | cuda: the GPU is chosen from
-// CUDA_VISIBLE_DEVICES (one listed: that one), else SLURM_LOCALID, else the rank's index on its node.
+// CUDA_VISIBLE_DEVICES (one listed: that one), else SLURM_LOCALID, else the rank's index on its
+// node.
 torch::Device choose_device(const std::string& wanted, int local_rank);
 
 }  // namespace cluster

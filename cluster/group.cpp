@@ -58,7 +58,9 @@ void Group::send(int dest, int tag, const std::string& bytes) {
   MPI_CHECK(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, comm_));
 }
 
-Message Group::receive() { return receive_polite(comm_); }
+Message Group::receive() {
+  return receive_polite(comm_);
+}
 
 void wait_or_abort(MPI_Request& request, const std::string& what, double timeout_s) {
   using Clock = std::chrono::steady_clock;
@@ -74,14 +76,16 @@ void wait_or_abort(MPI_Request& request, const std::string& what, double timeout
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::microseconds(1000));
     }
-    if (spins % 256 == 0 && std::chrono::duration<double>(Clock::now() - start).count() > timeout_s) {
+    if (spins % 256 == 0 &&
+        std::chrono::duration<double>(Clock::now() - start).count() > timeout_s) {
       int rank = 0;
       MPI_Comm_rank(MPI_COMM_WORLD, &rank);
       char host[MPI_MAX_PROCESSOR_NAME] = {0};
       int len = 0;
       MPI_Get_processor_name(host, &len);
-      std::cerr << "error: " << what << " did not complete within " << timeout_s << " s on rank " << rank
-                << " (" << host << "): a rank of the group died or hangs. Aborting the job; rerun to "
+      std::cerr << "error: " << what << " did not complete within " << timeout_s << " s on rank "
+                << rank << " (" << host
+                << "): a rank of the group died or hangs. Aborting the job; rerun to "
                 << "continue the sweep (cluster.collective_timeout_s sets the limit)." << std::endl;
       MPI_Abort(MPI_COMM_WORLD, 1);
     }

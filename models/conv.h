@@ -12,7 +12,9 @@ class ConvAEImpl : public AutoencoderImpl {
   ConvAEImpl(const sweeps::ModelConfig& config, std::int64_t input_dim, std::int64_t output_dim);
   torch::Tensor encode(const torch::Tensor& x) override;
   torch::Tensor decode(const torch::Tensor& z);
-  torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override { return decode(encode(x)); }
+  torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override {
+    return decode(encode(x));
+  }
 
   torch::nn::Sequential features{nullptr}, upsample{nullptr};
   torch::nn::Linear to_code{nullptr}, from_code{nullptr};

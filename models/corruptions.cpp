@@ -23,16 +23,21 @@ torch::Tensor blotch_masks(const torch::Tensor& thresholds, std::int64_t rows, s
   auto k = gaussian_kernel_1d(kBlotchSigma).to(noise.device());
   const std::int64_t pad = k.size(0) / 2;
   // Separable blur, reflecting at the border so blotches reach the edges.
-  auto field = torch::conv2d(torch::reflection_pad2d(noise, {pad, pad, 0, 0}), k.view({1, 1, 1, -1}));
+  auto field =
+      torch::conv2d(torch::reflection_pad2d(noise, {pad, pad, 0, 0}), k.view({1, 1, 1, -1}));
   field = torch::conv2d(torch::reflection_pad2d(field, {0, 0, pad, pad}), k.view({1, 1, -1, 1}));
   // Rank within each mask: the smoothed field's quantiles, uniform on [0, 1).
   const auto pixels = rows * cols;
-  auto ranks = field.view({n, pixels}).argsort(/*dim=*/1, /*descending=*/false).argsort(/*dim=*/1, /*descending=*/false)
-                   .to(torch::kFloat32) / static_cast<double>(pixels);
+  auto ranks = field.view({n, pixels})
+                   .argsort(/*dim=*/1, /*descending=*/false)
+                   .argsort(/*dim=*/1, /*descending=*/false)
+                   .to(torch::kFloat32) /
+               static_cast<double>(pixels);
   return ranks.lt(thresholds.view({n, 1}).to(torch::kFloat32)).to(torch::kFloat32);
 }
 
-Corrupted corrupt(const sweeps::CorruptionConfig& c, const torch::Tensor& clean, std::int64_t rows, std::int64_t cols) {
+Corrupted corrupt(const sweeps::CorruptionConfig& c, const torch::Tensor& clean, std::int64_t rows,
+                  std::int64_t cols) {
   auto ones = torch::ones_like(clean);
   if (c.kind == "none") return {clean, ones};
   if (c.kind == "gaussian") return {(clean + c.level * torch::randn_like(clean)).clamp(0, 1), ones};
@@ -46,7 +51,8 @@ Corrupted corrupt(const sweeps::CorruptionConfig& c, const torch::Tensor& clean,
     return {torch::where(hit, salt, clean), hit.logical_not().to(clean.scalar_type())};
   }
   if (c.kind == "blotch") {
-    auto t = c.threshold_min + (c.threshold_max - c.threshold_min) * torch::rand({clean.size(0)}, clean.options());
+    auto t = c.threshold_min +
+             (c.threshold_max - c.threshold_min) * torch::rand({clean.size(0)}, clean.options());
     auto mask = blotch_masks(t, rows, cols).to(clean.options());
     return {clean * mask, mask};
   }

@@ -14,7 +14,8 @@ struct Corrupted {
   torch::Tensor mask;   // (batch, pixels): 1 where the pixel is the clean one, 0 where it was hit
 };
 
-Corrupted corrupt(const sweeps::CorruptionConfig& c, const torch::Tensor& clean, std::int64_t rows, std::int64_t cols);
+Corrupted corrupt(const sweeps::CorruptionConfig& c, const torch::Tensor& clean, std::int64_t rows,
+                  std::int64_t cols);
 
 // Random smooth blotch masks (document 000): white noise blurred with a Gaussian, then ranked
 // within each mask so that thresholding at t keeps exactly the share t of the pixels (the

@@ -1,9 +1,9 @@
 #include "models/dense.h"
 
-#include "models/activations.h"
-
 #include <cmath>
 #include <stdexcept>
+
+#include "models/activations.h"
 
 namespace models {
 
@@ -24,7 +24,9 @@ struct ShiftLayerImpl : torch::nn::Module {
   ShiftLayerImpl(std::int64_t width, double share) : share(share) {
     linear = register_module("linear", torch::nn::Linear(width, width));
   }
-  torch::Tensor forward(const torch::Tensor& x) { return x + share * (torch::tanh(linear->forward(x)) - x); }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return x + share * (torch::tanh(linear->forward(x)) - x);
+  }
   torch::nn::Linear linear{nullptr};
   double share;
 };
@@ -32,7 +34,8 @@ TORCH_MODULE(ShiftLayer);
 
 }  // namespace
 
-torch::nn::Sequential shift_approximator(std::int64_t in, std::int64_t width, std::int64_t layers, std::int64_t out) {
+torch::nn::Sequential shift_approximator(std::int64_t in, std::int64_t width, std::int64_t layers,
+                                         std::int64_t out) {
   torch::nn::Sequential seq(torch::nn::Linear(in, width));
   const double share = 1 - std::pow(1.0 / 3.0, 1.0 / static_cast<double>(layers));
   for (std::int64_t i = 0; i < layers; ++i) seq->push_back(ShiftLayer(width, share));
@@ -40,9 +43,11 @@ torch::nn::Sequential shift_approximator(std::int64_t in, std::int64_t width, st
   return seq;
 }
 
-torch::nn::Sequential make_encoder(const sweeps::ModelConfig& c, std::int64_t in, std::int64_t out) {
+torch::nn::Sequential make_encoder(const sweeps::ModelConfig& c, std::int64_t in,
+                                   std::int64_t out) {
   if (c.encoder == "shift") {
-    auto seq = shift_approximator(in, c.hidden.empty() ? out : c.hidden.front(), c.shift_layers, out);
+    auto seq =
+        shift_approximator(in, c.hidden.empty() ? out : c.hidden.front(), c.shift_layers, out);
     seq->push_back(torch::nn::Functional(torch::sin));
     return seq;
   }
@@ -63,7 +68,8 @@ MlpView mlp_view(const torch::nn::Sequential& seq, const std::string& activation
   return v;
 }
 
-DenseAEImpl::DenseAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim)
+DenseAEImpl::DenseAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim,
+                         std::int64_t output_dim)
     : kind_(c.kind), activation_(c.activation) {
   encoder = register_module("encoder", make_encoder(c, input_dim, c.latent));
   std::vector<std::int64_t> back = {c.latent};
@@ -82,11 +88,14 @@ Losses DenseAEImpl::loss(const Batch& b, const LossWeights& w) {
   auto recon = torch::mse_loss(decode(z), b.target);
   if (kind_ == "sparse_l1") return {recon + w.lambda * z.abs().sum(1).mean(), recon};
   if (kind_ == "contractive")
-    return {recon + w.lambda * jacobian_frobenius_sq(mlp_view(encoder, activation_), b.input).mean(), recon};
+    return {
+        recon + w.lambda * jacobian_frobenius_sq(mlp_view(encoder, activation_), b.input).mean(),
+        recon};
   return {recon, recon};
 }
 
-void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor&, const LossWeights&, Metrics& out) {
+void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor&, const LossWeights&,
+                              Metrics& out) {
   torch::NoGradGuard no_grad;
   if (kind_ == "contractive") {
     double sum = 0;
@@ -99,7 +108,8 @@ void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor&, 
   if (kind_ == "sparse_l1" || kind_ == "sparse_binary") {
     auto active = encode(input).gt(0);
     out.emplace_back("active_fraction", active.to(torch::kFloat64).mean().item<double>());
-    out.emplace_back("dead_fraction", active.any(0).logical_not().to(torch::kFloat64).mean().item<double>());
+    out.emplace_back("dead_fraction",
+                     active.any(0).logical_not().to(torch::kFloat64).mean().item<double>());
   }
 }
 

@@ -13,7 +13,8 @@ namespace models {
 torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, const std::string& activation);
 // Document 000's ShiftApproximator: Linear to width, then `layers` shift layers
 // x + u (tanh(W x + b) - x) with u = 1 - (1/3)^(1/layers), then Linear to `out`.
-torch::nn::Sequential shift_approximator(std::int64_t in, std::int64_t width, std::int64_t layers, std::int64_t out);
+torch::nn::Sequential shift_approximator(std::int64_t in, std::int64_t width, std::int64_t layers,
+                                         std::int64_t out);
 
 // The encoder of model.encoder: "mlp" through model.hidden, or "shift" (document 000: the shift
 // approximator of width model.hidden[0] and depth model.shift_layers, with a sin code).
@@ -27,10 +28,12 @@ class DenseAEImpl : public AutoencoderImpl {
   DenseAEImpl(const sweeps::ModelConfig& config, std::int64_t input_dim, std::int64_t output_dim);
   torch::Tensor encode(const torch::Tensor& x) override;
   torch::Tensor decode(const torch::Tensor& z) { return torch::sigmoid(decoder->forward(z)); }
-  torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override { return decode(encode(x)); }
+  torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override {
+    return decode(encode(x));
+  }
   Losses loss(const Batch& batch, const LossWeights& weights) override;
-  void add_metrics(const torch::Tensor& input, const torch::Tensor& labels, const LossWeights& weights,
-                   Metrics& out) override;
+  void add_metrics(const torch::Tensor& input, const torch::Tensor& labels,
+                   const LossWeights& weights, Metrics& out) override;
 
   torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
 

@@ -15,8 +15,9 @@ torch::Tensor pairwise_gaussian_kl(const torch::Tensor& mu, const torch::Tensor&
   // s = variance. Expanded so every term is a (B x B) matrix product, as in document 002.
   auto var = logvar.exp() + 1e-8;
   auto inv = var.reciprocal();
-  auto trace = var.matmul(inv.t());                                   // sum_k s_ik / s_jk
-  auto sq = (mu * mu).matmul(inv.t()) - 2 * mu.matmul((mu * inv).t())  // sum_k (mu_i - mu_j)^2 / s_j
+  auto trace = var.matmul(inv.t());  // sum_k s_ik / s_jk
+  auto sq = (mu * mu).matmul(inv.t()) -
+            2 * mu.matmul((mu * inv).t())  // sum_k (mu_i - mu_j)^2 / s_j
             + (mu * mu * inv).sum(1).unsqueeze(0);
   auto logdet = var.log().sum(1);
   auto logs = logdet.unsqueeze(0) - logdet.unsqueeze(1);  // log det S_j - log det S_i

@@ -6,24 +6,31 @@
 
 namespace models {
 
-RandomizedAEImpl::RandomizedAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim)
+RandomizedAEImpl::RandomizedAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim,
+                                   std::int64_t output_dim)
     : activation_(c.activation) {
-  if (input_dim != output_dim) throw std::invalid_argument("model.kind = \"randomized\" takes no mask input");
+  if (input_dim != output_dim)
+    throw std::invalid_argument("model.kind = \"randomized\" takes no mask input");
   std::vector<std::int64_t> widths = {input_dim};
   widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
   widths.push_back(c.latent);
   for (std::size_t l = 1; l < widths.size(); ++l) {
     const auto n = std::to_string(l);
-    encoders_.push_back(register_module("encoder" + n, torch::nn::Linear(widths[l - 1], widths[l])));
-    decoders_.push_back(register_module("decoder" + n, torch::nn::Linear(widths[l], widths[l - 1])));
+    encoders_.push_back(
+        register_module("encoder" + n, torch::nn::Linear(widths[l - 1], widths[l])));
+    decoders_.push_back(
+        register_module("decoder" + n, torch::nn::Linear(widths[l], widths[l - 1])));
     random_.push_back(register_module("random" + n, torch::nn::Linear(widths[l - 1], widths[l])));
     // The shallow encoder stays as initialised: random and fixed.
     for (auto& p : random_.back()->parameters()) p.set_requires_grad(false);
-    for (auto& p : encoders_.back()->parameters()) p.set_requires_grad(false);  // filled from decoders
+    for (auto& p : encoders_.back()->parameters())
+      p.set_requires_grad(false);  // filled from decoders
   }
 }
 
-torch::Tensor RandomizedAEImpl::act(const torch::Tensor& z) const { return activate(activation_, z); }
+torch::Tensor RandomizedAEImpl::act(const torch::Tensor& z) const {
+  return activate(activation_, z);
+}
 
 torch::Tensor RandomizedAEImpl::encode_through(const torch::Tensor& x, std::int64_t layers) {
   auto a = x;

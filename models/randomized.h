@@ -11,7 +11,8 @@ namespace models {
 
 class RandomizedAEImpl : public AutoencoderImpl {
  public:
-  RandomizedAEImpl(const sweeps::ModelConfig& config, std::int64_t input_dim, std::int64_t output_dim);
+  RandomizedAEImpl(const sweeps::ModelConfig& config, std::int64_t input_dim,
+                   std::int64_t output_dim);
   torch::Tensor encode(const torch::Tensor& x) override { return encode_through(x, built_); }
   torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override;
   Losses loss(const Batch& batch, const LossWeights& weights) override;
@@ -24,7 +25,8 @@ class RandomizedAEImpl : public AutoencoderImpl {
   torch::Tensor encode_through(const torch::Tensor& x, std::int64_t layers);
   torch::Tensor act(const torch::Tensor& z) const;
 
-  std::vector<torch::nn::Linear> encoders_, decoders_, random_;  // deep encoder, deep decoder, fixed shallow encoders
+  std::vector<torch::nn::Linear> encoders_, decoders_,
+      random_;  // deep encoder, deep decoder, fixed shallow encoders
   std::string activation_;
   std::int64_t stage_ = 0, built_ = 0;  // stage being trained; layers of the deep AE finished
 };

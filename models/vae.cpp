@@ -8,7 +8,10 @@ namespace models {
 
 VaeImpl::VaeImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim,
                  std::int64_t num_classes)
-    : conditional_(c.kind == "icvae"), latent_(c.latent), classes_(num_classes), decoder_output_(output_dim) {
+    : conditional_(c.kind == "icvae"),
+      latent_(c.latent),
+      classes_(num_classes),
+      decoder_output_(output_dim) {
   // The body is the encoder up to its last hidden layer, activated; the two heads make the code.
   const std::int64_t h = c.hidden.empty() ? input_dim : c.hidden.back();
   torch::nn::Sequential seq;
@@ -35,7 +38,8 @@ std::pair<torch::Tensor, torch::Tensor> VaeImpl::encode_gaussian(const torch::Te
 }
 
 torch::Tensor VaeImpl::decode(const torch::Tensor& z, const torch::Tensor& labels) {
-  auto in = conditional_ ? torch::cat({z, torch::one_hot(labels, classes_).to(z.scalar_type())}, 1) : z;
+  auto in =
+      conditional_ ? torch::cat({z, torch::one_hot(labels, classes_).to(z.scalar_type())}, 1) : z;
   return torch::sigmoid(decoder->forward(in));
 }
 
@@ -46,11 +50,13 @@ Losses VaeImpl::loss(const Batch& b, const LossWeights& w) {
   auto kl = kl_to_prior(mu, lv);
   auto recon = recon_sum.mean() / static_cast<double>(b.target.size(1));
   if (!conditional_) return {(recon_sum + w.beta * kl).mean(), recon};
-  auto total = ((1 + w.lambda) * recon_sum + w.beta * kl).mean() + w.lambda * pairwise_gaussian_kl(mu, lv);
+  auto total =
+      ((1 + w.lambda) * recon_sum + w.beta * kl).mean() + w.lambda * pairwise_gaussian_kl(mu, lv);
   return {total, recon};
 }
 
-void VaeImpl::add_metrics(const torch::Tensor& input, const torch::Tensor& labels, const LossWeights&, Metrics& out) {
+void VaeImpl::add_metrics(const torch::Tensor& input, const torch::Tensor& labels,
+                          const LossWeights&, Metrics& out) {
   torch::NoGradGuard no_grad;
   constexpr std::int64_t kChunk = 500;  // the pairwise estimate is a (chunk x chunk) matrix
   double kl = 0, recon = 0, pairwise = 0;

@@ -12,15 +12,16 @@ namespace models {
 
 class VaeImpl : public AutoencoderImpl {
  public:
-  VaeImpl(const sweeps::ModelConfig& config, std::int64_t input_dim, std::int64_t output_dim, std::int64_t num_classes);
+  VaeImpl(const sweeps::ModelConfig& config, std::int64_t input_dim, std::int64_t output_dim,
+          std::int64_t num_classes);
   torch::Tensor encode(const torch::Tensor& x) override { return encode_gaussian(x).first; }
   torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor& labels) override {
     return decode(encode(x), labels);
   }
   Losses loss(const Batch& batch, const LossWeights& weights) override;
   std::int64_t noise_dim() const override { return latent_; }
-  void add_metrics(const torch::Tensor& input, const torch::Tensor& labels, const LossWeights& weights,
-                   Metrics& out) override;
+  void add_metrics(const torch::Tensor& input, const torch::Tensor& labels,
+                   const LossWeights& weights, Metrics& out) override;
 
   std::pair<torch::Tensor, torch::Tensor> encode_gaussian(const torch::Tensor& x);  // mu, logvar
   torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& labels);

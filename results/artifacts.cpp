@@ -19,15 +19,18 @@ void chunk(std::string& out, const char* type, const std::string& data) {
   put32(out, static_cast<std::uint32_t>(data.size()));
   std::string body = std::string(type, 4) + data;
   out += body;
-  put32(out, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
+  put32(out, static_cast<std::uint32_t>(
+                 crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
 }
 
 }  // namespace
 
-std::string encode_png(int width, int height, int channels, const std::vector<std::uint8_t>& pixels) {
+std::string encode_png(int width, int height, int channels,
+                       const std::vector<std::uint8_t>& pixels) {
   if (channels != 1 && channels != 3) throw std::invalid_argument("PNG: 1 or 3 channels");
   const std::size_t row = static_cast<std::size_t>(width) * channels;
-  if (pixels.size() != row * height) throw std::invalid_argument("PNG: pixel count does not match the size");
+  if (pixels.size() != row * height)
+    throw std::invalid_argument("PNG: pixel count does not match the size");
   std::string raw;  // each row starts with filter type 0 (none)
   raw.reserve((row + 1) * height);
   for (int y = 0; y < height; ++y) {
@@ -36,15 +39,16 @@ std::string encode_png(int width, int height, int channels, const std::vector<st
   }
   uLongf size = compressBound(raw.size());
   std::string packed(size, '\0');
-  if (compress2(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(raw.data()), raw.size(),
-                Z_BEST_COMPRESSION) != Z_OK)
+  if (compress2(reinterpret_cast<Bytef*>(packed.data()), &size,
+                reinterpret_cast<const Bytef*>(raw.data()), raw.size(), Z_BEST_COMPRESSION) != Z_OK)
     throw std::runtime_error("PNG: zlib compression failed");
   packed.resize(size);
   std::string out = "\x89PNG\r\n\x1a\n";
   std::string header;
   put32(header, static_cast<std::uint32_t>(width));
   put32(header, static_cast<std::uint32_t>(height));
-  header += std::string{8, static_cast<char>(channels == 1 ? 0 : 2), 0, 0, 0};  // depth, colour, methods
+  header +=
+      std::string{8, static_cast<char>(channels == 1 ? 0 : 2), 0, 0, 0};  // depth, colour, methods
   chunk(out, "IHDR", header);
   chunk(out, "IDAT", packed);
   chunk(out, "IEND", "");

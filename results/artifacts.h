@@ -7,7 +7,8 @@
 namespace results {
 
 // `pixels` holds height rows of width * channels bytes (channels 1: grey, 3: RGB).
-std::string encode_png(int width, int height, int channels, const std::vector<std::uint8_t>& pixels);
+std::string encode_png(int width, int height, int channels,
+                       const std::vector<std::uint8_t>& pixels);
 
 // Creates the folders above `path` that do not exist yet.
 void make_parent_dirs(const std::string& path);

@@ -5,11 +5,13 @@ namespace results {
 void sqlite_check(int code, sqlite3* db, const char* call, const char* file, int line) {
   if (code == SQLITE_OK || code == SQLITE_ROW || code == SQLITE_DONE) return;
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  throw SqliteError("SQLite error: " + msg + " (" + call + " at " + file + ":" + std::to_string(line) + ")");
+  throw SqliteError("SQLite error: " + msg + " (" + call + " at " + file + ":" +
+                    std::to_string(line) + ")");
 }
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
-  int flags = mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int flags =
+      mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -21,11 +23,17 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
   sqlite3_busy_timeout(db_, 10000);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  sqlite3_close(db_);
+}
 
-void Database::exec(const std::string& sql) { SQLITE_CHECK(db_, sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr)); }
+void Database::exec(const std::string& sql) {
+  SQLITE_CHECK(db_, sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr));
+}
 
-Statement Database::prepare(const std::string& sql) { return Statement(db_, sql); }
+Statement Database::prepare(const std::string& sql) {
+  return Statement(db_, sql);
+}
 
 Statement::Statement(sqlite3* db, const std::string& sql) : db_(db) {
   const char* tail = nullptr;
@@ -35,14 +43,18 @@ Statement::Statement(sqlite3* db, const std::string& sql) : db_(db) {
   if (tail && *tail) {
     sqlite3_finalize(st_);
     st_ = nullptr;
-    throw SqliteError("only one SQL statement at a time, found more after: " + std::string(tail).substr(0, 60));
+    throw SqliteError("only one SQL statement at a time, found more after: " +
+                      std::string(tail).substr(0, 60));
   }
 }
 
-Statement::~Statement() { sqlite3_finalize(st_); }
+Statement::~Statement() {
+  sqlite3_finalize(st_);
+}
 
 Statement& Statement::bind(int i, const std::string& v) {
-  SQLITE_CHECK(db_, sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  SQLITE_CHECK(db_,
+               sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
   return *this;
 }
 Statement& Statement::bind(int i, std::int64_t v) {
@@ -77,10 +89,13 @@ void Statement::reset() {
 
 std::string Statement::text(int i) const {
   auto* p = sqlite3_column_text(st_, i);
-  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(st_, i)) : std::string();
+  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(st_, i))
+           : std::string();
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);

@@ -1,8 +1,9 @@
 #include "results/store.h"
 
+#include <sys/stat.h>
+
 #include <cmath>
 #include <ctime>
-#include <sys/stat.h>
 
 namespace results {
 namespace {
@@ -52,8 +53,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
 
 void bind_value(Statement& st, int i, double v) {
   // SQLite stores NaN as NULL anyway; say so explicitly.
-  if (std::isfinite(v)) st.bind(i, v);
-  else st.bind_null(i);
+  if (std::isfinite(v))
+    st.bind(i, v);
+  else
+    st.bind_null(i);
 }
 
 }  // namespace
@@ -77,15 +80,16 @@ Store::Store(const std::string& path) : db_(path, Database::Mode::ReadWrite) {
   v.step();
   std::int64_t version = v.integer(0);
   if (version > kSchemaVersion)
-    throw SqliteError(path + ": written by a newer runner (schema " + std::to_string(version) + ")");
+    throw SqliteError(path + ": written by a newer runner (schema " + std::to_string(version) +
+                      ")");
   Transaction tx(db_);
   db_.exec(kSchema);
   db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
   tx.commit();
 }
 
-std::vector<std::string> Store::prepare(const std::string& sweep, const std::vector<TrialRow>& trials,
-                                        bool retry_failed) {
+std::vector<std::string> Store::prepare(const std::string& sweep,
+                                        const std::vector<TrialRow>& trials, bool retry_failed) {
   Transaction tx(db_);
   auto insert = db_.prepare(
       "INSERT INTO trials (id, sweep, config, config_hash, repeat, seed, created_at) "
@@ -107,16 +111,19 @@ std::vector<std::string> Store::prepare(const std::string& sweep, const std::vec
   return todo;
 }
 
-void Store::mark_running(const std::string& id, const std::vector<int>& ranks, const std::string& host) {
+void Store::mark_running(const std::string& id, const std::vector<int>& ranks,
+                         const std::string& host) {
   std::string ranks_json = "[";
-  for (std::size_t i = 0; i < ranks.size(); ++i) ranks_json += (i ? "," : "") + std::to_string(ranks[i]);
+  for (std::size_t i = 0; i < ranks.size(); ++i)
+    ranks_json += (i ? "," : "") + std::to_string(ranks[i]);
   ranks_json += "]";
   Transaction tx(db_);
   db_.prepare("DELETE FROM metrics WHERE trial_id = ?").bind(1, id).run();
   db_.prepare("DELETE FROM final_metrics WHERE trial_id = ?").bind(1, id).run();
   db_.prepare("DELETE FROM artifacts WHERE trial_id = ?").bind(1, id).run();
   db_.prepare(
-         "UPDATE trials SET status = 'running', ranks = ?, host = ?, started_at = ?, ended_at = NULL, "
+         "UPDATE trials SET status = 'running', ranks = ?, host = ?, started_at = ?, ended_at = "
+         "NULL, "
          "error = NULL, attempts = attempts + 1 WHERE id = ?")
       .bind(1, ranks_json)
       .bind(2, host)
@@ -128,7 +135,8 @@ void Store::mark_running(const std::string& id, const std::vector<int>& ranks, c
 
 void Store::add_epoch(const std::string& id, std::int64_t epoch, const Metrics& values) {
   Transaction tx(db_);
-  auto st = db_.prepare("INSERT OR REPLACE INTO metrics (trial_id, epoch, name, value) VALUES (?, ?, ?, ?)");
+  auto st = db_.prepare(
+      "INSERT OR REPLACE INTO metrics (trial_id, epoch, name, value) VALUES (?, ?, ?, ?)");
   for (const auto& [name, value] : values) {
     st.bind(1, id).bind(2, epoch).bind(3, name);
     bind_value(st, 4, value);
@@ -137,17 +145,23 @@ void Store::add_epoch(const std::string& id, std::int64_t epoch, const Metrics& 
   tx.commit();
 }
 
-void Store::complete(const std::string& id, const Metrics& final_metrics, const ArtifactPaths& artifacts) {
+void Store::complete(const std::string& id, const Metrics& final_metrics,
+                     const ArtifactPaths& artifacts) {
   Transaction tx(db_);
-  auto art = db_.prepare("INSERT OR REPLACE INTO artifacts (trial_id, kind, path) VALUES (?, ?, ?)");
+  auto art =
+      db_.prepare("INSERT OR REPLACE INTO artifacts (trial_id, kind, path) VALUES (?, ?, ?)");
   for (const auto& [kind, path] : artifacts) art.bind(1, id).bind(2, kind).bind(3, path).run();
-  auto st = db_.prepare("INSERT OR REPLACE INTO final_metrics (trial_id, name, value) VALUES (?, ?, ?)");
+  auto st =
+      db_.prepare("INSERT OR REPLACE INTO final_metrics (trial_id, name, value) VALUES (?, ?, ?)");
   for (const auto& [name, value] : final_metrics) {
     st.bind(1, id).bind(2, name);
     bind_value(st, 3, value);
     st.run();
   }
-  db_.prepare("UPDATE trials SET status = 'completed', ended_at = ? WHERE id = ?").bind(1, now_utc()).bind(2, id).run();
+  db_.prepare("UPDATE trials SET status = 'completed', ended_at = ? WHERE id = ?")
+      .bind(1, now_utc())
+      .bind(2, id)
+      .run();
   tx.commit();
 }
 

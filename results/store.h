@@ -32,7 +32,8 @@ class Store {
   // Marks a trial running and drops the series of any earlier attempt, so epochs never repeat.
   void mark_running(const std::string& id, const std::vector<int>& ranks, const std::string& host);
   void add_epoch(const std::string& id, std::int64_t epoch, const Metrics& values);
-  void complete(const std::string& id, const Metrics& final_metrics, const ArtifactPaths& artifacts = {});
+  void complete(const std::string& id, const Metrics& final_metrics,
+                const ArtifactPaths& artifacts = {});
   void fail(const std::string& id, const std::string& error);
 
   Database& db() { return db_; }

@@ -20,7 +20,8 @@
 namespace runner {
 namespace {
 
-constexpr const char* kUsage = R"(runner: an MPI-distributed experiment runner for autoencoder research
+constexpr const char* kUsage =
+    R"(runner: an MPI-distributed experiment runner for autoencoder research
 
 usage:
   runner plan SWEEP.toml [--set key=value]...
@@ -40,7 +41,8 @@ Validates the sweep and prints one line per trial (its id and the values that va
                     --set 'model.hidden=[128,64]'; a swept key set this way is pinned
 )";
 
-constexpr const char* kRunHelp = R"(usage: runner run SWEEP.toml [--db PATH] [--set key=value]... [--retry-failed]
+constexpr const char* kRunHelp =
+    R"(usage: runner run SWEEP.toml [--db PATH] [--set key=value]... [--retry-failed]
 
 Runs every trial of the sweep that the database does not hold as completed. Launch it
 directly for one process, or with `mpirun -np N` / `srun`: rank 0 schedules and writes the
@@ -90,19 +92,25 @@ Args parse_args(int argc, char** argv, const std::vector<std::string>& allowed) 
         value = s.substr(eq + 1);
         inline_value = true;
       }
-      if (!allows(name)) throw sweeps::InputError({"command line", 0}, "", "unknown option " + name);
+      if (!allows(name))
+        throw sweeps::InputError({"command line", 0}, "", "unknown option " + name);
       if (name == "--retry-failed") {
         a.retry_failed = true;
         continue;
       }
       if (!inline_value) {
-        if (i + 1 >= argc) throw sweeps::InputError({"command line", 0}, "", name + " needs a value");
+        if (i + 1 >= argc)
+          throw sweeps::InputError({"command line", 0}, "", name + " needs a value");
         value = argv[++i];
       }
-      if (name == "--set") a.sets.push_back(value);
-      else if (name == "--db") a.db = value;
-      else if (name == "--from") a.from = value;
-      else if (name == "--out") a.out = value;
+      if (name == "--set")
+        a.sets.push_back(value);
+      else if (name == "--db")
+        a.db = value;
+      else if (name == "--from")
+        a.from = value;
+      else if (name == "--out")
+        a.out = value;
     } else {
       a.positional.push_back(s);
     }
@@ -153,10 +161,11 @@ cluster::Layout layout_for(const Plan& plan, int world) {
   const auto& c = plan.spec.cluster;
   const cluster::Layout layout(world, static_cast<int>(c.ranks_per_trial));
   if (layout.groups == 0)
-    throw sweeps::InputError(plan.spec.source_of("cluster.ranks_per_trial"), "cluster.ranks_per_trial",
-                             std::to_string(c.ranks_per_trial) + " ranks per trial need at least " +
-                                 std::to_string(c.ranks_per_trial + 1) + " MPI ranks (rank 0 schedules), this job has " +
-                                 std::to_string(world));
+    throw sweeps::InputError(
+        plan.spec.source_of("cluster.ranks_per_trial"), "cluster.ranks_per_trial",
+        std::to_string(c.ranks_per_trial) + " ranks per trial need at least " +
+            std::to_string(c.ranks_per_trial + 1) + " MPI ranks (rank 0 schedules), this job has " +
+            std::to_string(world));
   if (layout.idle > 0)
     std::cout << "warning: " << layout.idle << " rank(s) left idle: " << world - 1
               << " training ranks do not split into groups of " << c.ranks_per_trial << std::endl;
@@ -172,16 +181,19 @@ std::unique_ptr<Master> prepare_run(const Args& a, int world, int& ranks_per_tri
   results::make_parent_dirs(db);
   m->store = std::make_unique<results::Store>(db);
   std::vector<results::TrialRow> rows;
-  for (const auto& t : m->plan.trials) rows.push_back({t.id, t.config_json, t.config_hash, t.repeat, t.seed});
+  for (const auto& t : m->plan.trials)
+    rows.push_back({t.id, t.config_json, t.config_hash, t.repeat, t.seed});
   auto ids = m->store->prepare(m->plan.spec.name, rows, a.retry_failed);
   std::size_t i = 0;
   for (const auto& id : ids) {
     while (m->plan.trials[i].id != id) ++i;
-    m->todo.push_back({id, m->plan.trials[i].seed, m->plan.configs[i], m->plan.spec.cluster.threads_per_rank,
+    m->todo.push_back({id, m->plan.trials[i].seed, m->plan.configs[i],
+                       m->plan.spec.cluster.threads_per_rank,
                        m->plan.spec.cluster.collective_timeout_s});
   }
   std::cout << "sweep " << m->plan.spec.name << ": " << m->plan.trials.size() << " trials, "
-            << m->plan.trials.size() - m->todo.size() << " already done, " << m->todo.size() << " to run"
+            << m->plan.trials.size() - m->todo.size() << " already done, " << m->todo.size()
+            << " to run"
             << "  (database " << db << ")" << std::endl;
   return m;
 }
@@ -216,7 +228,8 @@ int cmd_run(const Args& a, int argc, char** argv) {
   const cluster::Layout layout(mpi.size(), mpi.broadcast(ranks_per_trial));
 
   const std::int64_t threads = default_threads(mpi);
-  Executor execute = [threads](const Assignment& assigned, cluster::Group& group, const EpochCallback& on_epoch) {
+  Executor execute = [threads](const Assignment& assigned, cluster::Group& group,
+                               const EpochCallback& on_epoch) {
     Assignment local = assigned;
     if (local.threads <= 0) local.threads = threads;
     return train_trial(local, group, on_epoch);
@@ -229,7 +242,8 @@ int cmd_run(const Args& a, int argc, char** argv) {
     StoreSink sink(*master->store, master->plan, master->todo.size(), std::cout);
     run_trials(mpi, layout, master->todo, &sink, execute);
     print_summary(*master->store, master->plan, std::cout);
-    auto q = master->store->db().prepare("SELECT count(*) FROM trials WHERE sweep = ? AND status != 'completed'");
+    auto q = master->store->db().prepare(
+        "SELECT count(*) FROM trials WHERE sweep = ? AND status != 'completed'");
     q.bind(1, master->plan.spec.name);
     q.step();
     return q.integer(0) == 0 ? kExitOk : kExitFailure;
@@ -244,7 +258,8 @@ int cmd_run(const Args& a, int argc, char** argv) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
     std::cout << kUsage;
     return argc < 2 ? kExitInvalid : kExitOk;
   }

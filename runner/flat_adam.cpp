@@ -4,7 +4,8 @@
 
 namespace runner {
 
-FlatParameters::FlatParameters(const std::vector<torch::Tensor>& parameters, std::int64_t extra) : extra_(extra) {
+FlatParameters::FlatParameters(const std::vector<torch::Tensor>& parameters, std::int64_t extra)
+    : extra_(extra) {
   torch::NoGradGuard no_grad;
   std::int64_t total = 0;
   for (const auto& p : parameters) total += p.numel();

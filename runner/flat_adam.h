@@ -27,7 +27,8 @@ class FlatParameters {
 // Adam (Kingma & Ba), with the same arithmetic as torch::optim::Adam, on flat buffers.
 class FlatAdam {
  public:
-  FlatAdam(FlatParameters& params, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
+  FlatAdam(FlatParameters& params, double lr, double beta1 = 0.9, double beta2 = 0.999,
+           double eps = 1e-8);
   void step();
 
  private:

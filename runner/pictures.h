@@ -18,17 +18,18 @@ namespace runner {
 using Artifacts = std::vector<std::pair<std::string, std::string>>;  // (kind, PNG bytes)
 
 struct PictureInputs {
-  torch::Tensor clean, labels;       // test images (n, pixels) and labels
-  torch::Tensor input;               // what the network sees of the clean images
-  torch::Tensor corrupted_input;     // of the corrupted ones; undefined without corruption
-  torch::Tensor corrupted, mask;     // corrupted images and masks; undefined without corruption
+  torch::Tensor clean, labels;    // test images (n, pixels) and labels
+  torch::Tensor input;            // what the network sees of the clean images
+  torch::Tensor corrupted_input;  // of the corrupted ones; undefined without corruption
+  torch::Tensor corrupted, mask;  // corrupted images and masks; undefined without corruption
   std::int64_t rows = 28, cols = 28, classes = 10;
 };
 
-Artifacts draw_pictures(models::AutoencoderImpl& model, const std::string& kind, const PictureInputs& in);
+Artifacts draw_pictures(models::AutoencoderImpl& model, const std::string& kind,
+                        const PictureInputs& in);
 
 // Tiles of rows x cols images in [0, 1] as one greyscale PNG, 2 pixels apart.
-std::string tile_png(const torch::Tensor& images, std::int64_t grid_rows, std::int64_t grid_cols, std::int64_t rows,
-                     std::int64_t cols);
+std::string tile_png(const torch::Tensor& images, std::int64_t grid_rows, std::int64_t grid_cols,
+                     std::int64_t rows, std::int64_t cols);
 
 }  // namespace runner

@@ -17,7 +17,10 @@ Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& ov
     auto it = resolved.find(c.data.dataset);
     if (it == resolved.end()) {
       try {
-        it = resolved.emplace(c.data.dataset, data::resolve_dataset(c.data.dataset, plan.spec.dataset_dir)).first;
+        it = resolved
+                 .emplace(c.data.dataset,
+                          data::resolve_dataset(c.data.dataset, plan.spec.dataset_dir))
+                 .first;
       } catch (const data::DataError& e) {
         throw sweeps::InputError(plan.spec.source_of("data.dataset"), "data.dataset", e.what());
       }
@@ -30,8 +33,10 @@ Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& ov
 
 std::string describe(const Plan& plan, const sweeps::Trial& trial) {
   std::string out;
-  for (const auto& k : plan.varying) out += (out.empty() ? "" : " ") + k + "=" + sweeps::to_display(trial.params.at(k));
-  if (plan.spec.repeats > 1) out += (out.empty() ? "" : " ") + std::string("repeat=") + std::to_string(trial.repeat);
+  for (const auto& k : plan.varying)
+    out += (out.empty() ? "" : " ") + k + "=" + sweeps::to_display(trial.params.at(k));
+  if (plan.spec.repeats > 1)
+    out += (out.empty() ? "" : " ") + std::string("repeat=") + std::to_string(trial.repeat);
   return out;
 }
 

@@ -28,7 +28,8 @@ StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, 
   for (std::size_t i = 0; i < plan.trials.size(); ++i) index_[plan.trials[i].id] = i;
 }
 
-void StoreSink::started(const Assignment& a, const std::vector<int>& ranks, const std::string& host) {
+void StoreSink::started(const Assignment& a, const std::vector<int>& ranks,
+                        const std::string& host) {
   store_.mark_running(a.trial_id, ranks, host);
   out_ << "start    " << a.trial_id << " on rank " << ranks.front() << " (" << host << ")  "
        << describe(plan_, plan_.trials[index_.at(a.trial_id)]) << std::endl;
@@ -36,7 +37,8 @@ void StoreSink::started(const Assignment& a, const std::vector<int>& ranks, cons
 
 void StoreSink::epoch(const EpochReport& r) {
   store_.add_epoch(r.trial_id, r.epoch, r.values);
-  out_ << "epoch    " << r.trial_id << " " << r.epoch << "/" << plan_.configs[index_.at(r.trial_id)].train.epochs;
+  out_ << "epoch    " << r.trial_id << " " << r.epoch << "/"
+       << plan_.configs[index_.at(r.trial_id)].train.epochs;
   for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << fixed(v, 5);
   out_ << std::endl;
 }
@@ -59,7 +61,8 @@ void StoreSink::finished(const TrialResult& r) {
       paths.emplace_back(kind, relative);
     }
     store_.complete(r.trial_id, r.final_metrics, paths);
-    out_ << "done     " << r.trial_id << " " << progress << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
+    out_ << "done     " << r.trial_id << " " << progress
+         << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
          << "  probe_accuracy=" << metric_text(r.final_metrics, "probe_accuracy", 4)
          << "  seconds=" << metric_text(r.final_metrics, "seconds", 1) << std::endl;
   } else {
@@ -76,7 +79,8 @@ void print_summary(results::Store& store, const Plan& plan, std::ostream& out) {
       " (SELECT value FROM final_metrics WHERE trial_id = t.id AND name = 'probe_accuracy'), "
       " (SELECT value FROM final_metrics WHERE trial_id = t.id AND name = 'seconds') "
       "FROM trials t WHERE t.id = ?");
-  std::vector<std::array<std::string, 6>> rows = {{"trial", "status", "recon_mse", "probe_acc", "seconds", "config"}};
+  std::vector<std::array<std::string, 6>> rows = {
+      {"trial", "status", "recon_mse", "probe_acc", "seconds", "config"}};
   std::map<std::string, int> counts;
   for (const auto& t : plan.trials) {
     q.bind(1, t.id);
@@ -84,7 +88,8 @@ void print_summary(results::Store& store, const Plan& plan, std::ostream& out) {
     if (q.step()) {
       row[1] = q.text(0);
       for (int i = 1; i <= 3; ++i)
-        if (q.column_type(i) != SQLITE_NULL) row[i + 1] = fixed(q.real(i), i == 1 ? 5 : i == 2 ? 4 : 1);
+        if (q.column_type(i) != SQLITE_NULL)
+          row[i + 1] = fixed(q.real(i), i == 1 ? 5 : i == 2 ? 4 : 1);
     }
     q.reset();
     ++counts[row[1]];
@@ -95,7 +100,8 @@ void print_summary(results::Store& store, const Plan& plan, std::ostream& out) {
     for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
   out << "\n";
   for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i) out << std::left << std::setw(static_cast<int>(width[i]) + 2) << r[i];
+    for (std::size_t i = 0; i < r.size(); ++i)
+      out << std::left << std::setw(static_cast<int>(width[i]) + 2) << r[i];
     out << "\n";
   }
   out << "\n" << plan.trials.size() << " trials:";

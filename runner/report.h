@@ -13,7 +13,8 @@ namespace runner {
 class StoreSink : public Sink {
  public:
   StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out);
-  void started(const Assignment& a, const std::vector<int>& ranks, const std::string& host) override;
+  void started(const Assignment& a, const std::vector<int>& ranks,
+               const std::string& host) override;
   void epoch(const EpochReport& report) override;
   void finished(const TrialResult& result) override;
   std::size_t failed() const { return failed_; }

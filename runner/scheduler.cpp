@@ -17,21 +17,25 @@ TrialResult execute_safely(const Assignment& a, cluster::Group& group, const Exe
     r.ok = true;
   } catch (const std::exception& e) {
     auto& mpi = group.world();
-    r.error = std::string(e.what()) + " [rank " + std::to_string(mpi.rank()) + " on " + mpi.host() + "]";
+    r.error =
+        std::string(e.what()) + " [rank " + std::to_string(mpi.rank()) + " on " + mpi.host() + "]";
   }
   return r;
 }
 
-void run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sink& sink, const Executor& execute) {
+void run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sink& sink,
+               const Executor& execute) {
   for (const auto& a : todo) {
     sink.started(a, {0}, group.world().host());
-    auto on_epoch = [&](std::int64_t epoch, const Metrics& v) { sink.epoch({a.trial_id, epoch, v}); };
+    auto on_epoch = [&](std::int64_t epoch, const Metrics& v) {
+      sink.epoch({a.trial_id, epoch, v});
+    };
     sink.finished(execute_safely(a, group, execute, on_epoch));
   }
 }
 
-void run_master(cluster::MpiContext& mpi, const cluster::Layout& layout, const std::vector<Assignment>& todo,
-                Sink& sink) {
+void run_master(cluster::MpiContext& mpi, const cluster::Layout& layout,
+                const std::vector<Assignment>& todo, Sink& sink) {
   std::deque<int> idle;  // groups waiting for work
   for (int g = 0; g < layout.groups; ++g) idle.push_back(g);
   std::size_t next = 0, in_flight = 0;
@@ -81,12 +85,15 @@ void run_group(cluster::MpiContext& mpi, cluster::Group& group, const Executor& 
 
 }  // namespace
 
-void run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout, const std::vector<Assignment>& todo,
-                Sink* sink, const Executor& execute) {
+void run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout,
+                const std::vector<Assignment>& todo, Sink* sink, const Executor& execute) {
   cluster::Group group(mpi, layout);
-  if (mpi.size() == 1) run_alone(group, todo, *sink, execute);
-  else if (mpi.rank() == 0) run_master(mpi, layout, todo, *sink);
-  else if (group.active()) run_group(mpi, group, execute);
+  if (mpi.size() == 1)
+    run_alone(group, todo, *sink, execute);
+  else if (mpi.rank() == 0)
+    run_master(mpi, layout, todo, *sink);
+  else if (group.active())
+    run_group(mpi, group, execute);
 }
 
 }  // namespace runner

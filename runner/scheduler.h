@@ -15,19 +15,21 @@ namespace runner {
 class Sink {
  public:
   virtual ~Sink() = default;
-  virtual void started(const Assignment& a, const std::vector<int>& ranks, const std::string& host) = 0;
+  virtual void started(const Assignment& a, const std::vector<int>& ranks,
+                       const std::string& host) = 0;
   virtual void epoch(const EpochReport& report) = 0;
   virtual void finished(const TrialResult& result) = 0;
 };
 
 // Trains one trial on a group (train_trial in production, cheap fakes in tests). Every rank of
 // the group calls it; the group root's return value and epoch reports are the trial's.
-using Executor = std::function<TrialOutput(const Assignment&, cluster::Group&, const EpochCallback&)>;
+using Executor =
+    std::function<TrialOutput(const Assignment&, cluster::Group&, const EpochCallback&)>;
 
 // Runs every assignment exactly once. Collective: every rank calls it with the same layout; only
 // rank 0's `todo` and `sink` are used (others may pass nullptr). A trial that throws becomes a
 // failed TrialResult naming the rank and host, and the sweep goes on.
-void run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout, const std::vector<Assignment>& todo,
-                Sink* sink, const Executor& execute);
+void run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout,
+                const std::vector<Assignment>& todo, Sink* sink, const Executor& execute);
 
 }  // namespace runner

@@ -9,21 +9,21 @@
 #include <random>
 #include <stdexcept>
 
-#include "data/datasets.h"
 #include "cluster/backend.h"
 #include "cluster/data_parallel.h"
-#include "runner/flat_adam.h"
-#include "runner/pictures.h"
+#include "data/datasets.h"
 #include "models/autoencoder.h"
 #include "models/corruptions.h"
 #include "models/schedules.h"
+#include "runner/flat_adam.h"
+#include "runner/pictures.h"
 
 namespace runner {
 namespace {
 
-constexpr std::int64_t kEvalChunk = 2048;     // test samples per forward pass in evaluation
+constexpr std::int64_t kEvalChunk = 2048;       // test samples per forward pass in evaluation
 constexpr std::int64_t kProbeIterations = 100;  // L-BFGS iterations of the linear probe
-constexpr double kProbeWeightDecay = 1e-4;    // keeps the probe finite on separable codes
+constexpr double kProbeWeightDecay = 1e-4;      // keeps the probe finite on separable codes
 
 using Clock = std::chrono::steady_clock;
 
@@ -43,10 +43,12 @@ struct DataTensors {
 };
 
 SplitTensors to_tensors(const data::Split& s) {
-  auto x = torch::from_blob(const_cast<std::uint8_t*>(s.images.data()), {s.n, s.rows * s.cols}, torch::kUInt8)
+  auto x = torch::from_blob(const_cast<std::uint8_t*>(s.images.data()), {s.n, s.rows * s.cols},
+                            torch::kUInt8)
                .to(torch::kFloat32)
                .div_(255.0);
-  auto y = torch::from_blob(const_cast<std::uint8_t*>(s.labels.data()), {s.n}, torch::kUInt8).to(torch::kInt64);
+  auto y = torch::from_blob(const_cast<std::uint8_t*>(s.labels.data()), {s.n}, torch::kUInt8)
+               .to(torch::kInt64);
   return {x, y};
 }
 
@@ -56,8 +58,8 @@ const DataTensors& dataset_tensors(const std::string& dir) {
   auto& slot = cache[dir];
   if (!slot) {
     data::Dataset d = data::load_dataset(dir);
-    slot = std::make_unique<DataTensors>(
-        DataTensors{to_tensors(d.train), to_tensors(d.test), d.num_classes, d.train.rows, d.train.cols});
+    slot = std::make_unique<DataTensors>(DataTensors{to_tensors(d.train), to_tensors(d.test),
+                                                     d.num_classes, d.train.rows, d.train.cols});
   }
   return *slot;
 }
@@ -76,13 +78,15 @@ SplitTensors to_device(const SplitTensors& s, const torch::Device& device) {
 torch::Tensor permutation(std::int64_t n, std::mt19937_64& rng) {
   std::vector<std::int64_t> p(n);
   for (std::int64_t i = 0; i < n; ++i) p[i] = i;
-  for (std::int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng() % static_cast<std::uint64_t>(i + 1)]);
+  for (std::int64_t i = n - 1; i > 0; --i)
+    std::swap(p[i], p[rng() % static_cast<std::uint64_t>(i + 1)]);
   return torch::tensor(p, torch::kInt64);
 }
 
 // Per-sample reconstruction error (mean over pixels) of the clean images from `input`, and the
 // codes of `input`, in evaluation mode.
-std::pair<torch::Tensor, torch::Tensor> evaluate(models::AutoencoderImpl& model, const torch::Tensor& input,
+std::pair<torch::Tensor, torch::Tensor> evaluate(models::AutoencoderImpl& model,
+                                                 const torch::Tensor& input,
                                                  const SplitTensors& clean) {
   torch::NoGradGuard no_grad;
   model.eval();
@@ -90,11 +94,23 @@ std::pair<torch::Tensor, torch::Tensor> evaluate(models::AutoencoderImpl& model,
   for (std::int64_t i = 0; i < input.size(0); i += kEvalChunk) {
     const std::int64_t n = std::min(kEvalChunk, input.size(0) - i);
     auto in = input.narrow(0, i, n);
-    errors.push_back((model.reconstruct(in, clean.y.narrow(0, i, n)) - clean.x.narrow(0, i, n)).pow(2).mean(1));
+    errors.push_back(
+        (model.reconstruct(in, clean.y.narrow(0, i, n)) - clean.x.narrow(0, i, n)).pow(2).mean(1));
     codes.push_back(model.encode(in));
   }
   model.train();
   return {torch::cat(errors), torch::cat(codes)};
+}
+
+// The codes of `input`, in evaluation mode (no reconstruction).
+torch::Tensor codes_of(models::AutoencoderImpl& model, const torch::Tensor& input) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  std::vector<torch::Tensor> codes;
+  for (std::int64_t i = 0; i < input.size(0); i += kEvalChunk)
+    codes.push_back(model.encode(input.narrow(0, i, std::min(kEvalChunk, input.size(0) - i))));
+  model.train();
+  return torch::cat(codes);
 }
 
 // Accuracy of a softmax classifier trained on the train codes and scored on the test codes
@@ -106,8 +122,9 @@ double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch
   z_train = (z_train - mean) / std;
   z_test = (z_test - mean) / std;
   torch::nn::Linear probe(z_train.size(1), classes);
-  torch::optim::LBFGS opt(probe->parameters(),
-                          torch::optim::LBFGSOptions(1).max_iter(kProbeIterations).line_search_fn("strong_wolfe"));
+  torch::optim::LBFGS opt(
+      probe->parameters(),
+      torch::optim::LBFGSOptions(1).max_iter(kProbeIterations).line_search_fn("strong_wolfe"));
   opt.step([&] {
     opt.zero_grad();
     auto loss = torch::cross_entropy_loss(probe->forward(z_train), y_train) +
@@ -121,8 +138,9 @@ double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch
 
 // How well an MLP predicts the label from the code (document 002's adversary): trained on the
 // train codes, scored on the test codes. The lower, the less the code tells about the label.
-double adversary_accuracy(const torch::Tensor& z_train, const torch::Tensor& y_train, const torch::Tensor& z_test,
-                          const torch::Tensor& y_test, std::int64_t classes, std::int64_t seed) {
+double adversary_accuracy(const torch::Tensor& z_train, const torch::Tensor& y_train,
+                          const torch::Tensor& z_test, const torch::Tensor& y_test,
+                          std::int64_t classes, std::int64_t seed) {
   constexpr std::int64_t kHidden = 64, kEpochs = 30, kBatch = 128;
   torch::manual_seed(static_cast<std::uint64_t>(seed) + 1);
   torch::nn::Sequential mlp(torch::nn::Linear(z_train.size(1), kHidden), torch::nn::ReLU(),
@@ -136,7 +154,9 @@ double adversary_accuracy(const torch::Tensor& z_train, const torch::Tensor& y_t
     for (std::int64_t i = 0; i < n; i += kBatch) {
       auto idx = perm.narrow(0, i, std::min(kBatch, n - i));
       opt.zero_grad();
-      torch::cross_entropy_loss(mlp->forward(z_train.index_select(0, idx)), y_train.index_select(0, idx)).backward();
+      torch::cross_entropy_loss(mlp->forward(z_train.index_select(0, idx)),
+                                y_train.index_select(0, idx))
+          .backward();
       opt.step();
     }
   }
@@ -146,9 +166,11 @@ double adversary_accuracy(const torch::Tensor& z_train, const torch::Tensor& y_t
 
 // The backend of a group for a device, made once per rank: NCCL communicators are costly to
 // set up, and a rank stays in one group for the whole run.
-cluster::Backend* backend_for(cluster::Group& group, const torch::Device& device, double timeout_s) {
+cluster::Backend* backend_for(cluster::Group& group, const torch::Device& device,
+                              double timeout_s) {
   if (group.size() == 1) return nullptr;
-  static std::map<std::pair<const cluster::Group*, std::string>, std::unique_ptr<cluster::Backend>> cache;
+  static std::map<std::pair<const cluster::Group*, std::string>, std::unique_ptr<cluster::Backend>>
+      cache;
   auto& slot = cache[{&group, device.str()}];
   if (!slot) slot = cluster::make_backend(group, device, timeout_s);
   return slot.get();
@@ -156,13 +178,15 @@ cluster::Backend* backend_for(cluster::Group& group, const torch::Device& device
 
 // Fails the trial on every rank of the group when any rank failed this step, with every rank's
 // message at the group root. All ranks reach this together, so none is left waiting.
-[[noreturn]] void fail_together(cluster::Backend* backend, cluster::Group& group, const std::string& mine) {
+[[noreturn]] void fail_together(cluster::Backend* backend, cluster::Group& group,
+                                const std::string& mine) {
   if (!backend) throw std::runtime_error(mine);
   auto all = backend->gather_strings(mine);
   std::string joined;
   for (std::size_t r = 0; r < all.size(); ++r)
     if (!all[r].empty())
-      joined += (joined.empty() ? "" : "; ") + std::string("rank ") + std::to_string(group.world_ranks()[r]) + ": " + all[r];
+      joined += (joined.empty() ? "" : "; ") + std::string("rank ") +
+                std::to_string(group.world_ranks()[r]) + ": " + all[r];
   throw std::runtime_error(group.rank() == 0 ? joined : "failed on another rank of the group");
 }
 
@@ -189,7 +213,8 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
   };
   const torch::Tensor train_input = clean_input(train.x), test_input = clean_input(test.x);
 
-  auto model = models::make_autoencoder(c.model, train_input.size(1), train.x.size(1), all.num_classes);
+  auto model =
+      models::make_autoencoder(c.model, train_input.size(1), train.x.size(1), all.num_classes);
   model->to(device);
   cluster::Backend* backend = backend_for(group, device, a.collective_timeout_s);
   // Two scalars ride with the gradients: this rank's loss sum, and whether it failed.
@@ -200,95 +225,105 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
   std::int64_t series_epoch = 0;  // epochs counted across stages
 
   for (std::int64_t stage = 0; stage < model->stages(); ++stage) {
-  model->begin_stage(stage);
-  FlatAdam opt(flat, c.train.lr);  // fresh state: what earlier stages trained must not drift
-  for (std::int64_t epoch = 1; epoch <= c.train.epochs; ++epoch) {
-    ++series_epoch;
-    const auto t_epoch = Clock::now();
-    auto perm = permutation(n, batch_order).to(device);
-    const models::LossWeights weights{c.loss.beta * models::kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
-    double loss_sum = 0;
-    for (std::int64_t start = 0, step = 0; start < n; start += c.train.batch_size, ++step) {
-      const std::int64_t batch = std::min(c.train.batch_size, n - start);
-      const auto [begin, end] = cluster::shard(batch, group.rank(), group.size());
-      double scalars[2] = {0.0, 0.0};  // this rank's loss sum, and whether it failed
-      std::string error;
-      flat.zero_grad();
-      // Noise for the whole global batch, drawn alike on every rank: a sample's noise must not
-      // depend on how the batch is sharded (nor the global RNG state drift between ranks).
-      torch::Tensor noise;
-      if (model->noise_dim() > 0) noise = torch::randn({batch, model->noise_dim()}).to(device);
-      if (end > begin) {
-        try {
-          auto idx = perm.narrow(0, start + begin, end - begin);
-          auto x = train.x.index_select(0, idx);
-          auto input = train_input.index_select(0, idx);
-          if (corrupting) {
+    model->begin_stage(stage);
+    FlatAdam opt(flat, c.train.lr);  // fresh state: what earlier stages trained must not drift
+    for (std::int64_t epoch = 1; epoch <= c.train.epochs; ++epoch) {
+      ++series_epoch;
+      const auto t_epoch = Clock::now();
+      auto perm = permutation(n, batch_order).to(device);
+      const models::LossWeights weights{
+          c.loss.beta * models::kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
+      double loss_sum = 0;
+      for (std::int64_t start = 0, step = 0; start < n; start += c.train.batch_size, ++step) {
+        const std::int64_t batch = std::min(c.train.batch_size, n - start);
+        const auto [begin, end] = cluster::shard(batch, group.rank(), group.size());
+        double scalars[2] = {0.0, 0.0};  // this rank's loss sum, and whether it failed
+        std::string error;
+        flat.zero_grad();
+        // Noise for the whole global batch, drawn alike on every rank: a sample's noise must not
+        // depend on how the batch is sharded (nor the global RNG state drift between ranks).
+        torch::Tensor noise;
+        if (model->noise_dim() > 0) noise = torch::randn({batch, model->noise_dim()}).to(device);
+        if (end > begin) {
+          try {
+            auto idx = perm.narrow(0, start + begin, end - begin);
+            auto x = train.x.index_select(0, idx);
             // Corrupt the whole global batch alike on every rank, then keep this rank's shard.
-            auto all_x = train.x.index_select(0, perm.narrow(0, start, batch));
-            input = models::network_input(corruption, models::corrupt(corruption, all_x, all.rows, all.cols))
-                        .narrow(0, begin, end - begin);
+            auto input =
+                corrupting
+                    ? models::network_input(
+                          corruption,
+                          models::corrupt(corruption,
+                                          train.x.index_select(0, perm.narrow(0, start, batch)),
+                                          all.rows, all.cols))
+                          .narrow(0, begin, end - begin)
+                    : train_input.index_select(0, idx);
+            models::Batch b{input, x, train.y.index_select(0, idx),
+                            noise.defined() ? noise.narrow(0, begin, end - begin) : noise};
+            auto losses = model->loss(b, weights);
+            double value = losses.total.item<double>();
+            if (!std::isfinite(value))
+              throw std::runtime_error("loss is " + std::to_string(value) + " at epoch " +
+                                       std::to_string(epoch) + ", step " + std::to_string(step) +
+                                       " (learning rate " + std::to_string(c.train.lr) +
+                                       " too high?)");
+            // Weighted by the shard's share, the group's summed gradient is the global batch's.
+            (losses.total * (static_cast<double>(end - begin) / static_cast<double>(batch)))
+                .backward();
+            scalars[0] = value * static_cast<double>(end - begin);
+          } catch (const std::exception& e) {
+            scalars[1] = 1;
+            error = e.what();
           }
-          models::Batch b{input, x, train.y.index_select(0, idx),
-                          noise.defined() ? noise.narrow(0, begin, end - begin) : noise};
-          auto losses = model->loss(b, weights);
-          double value = losses.total.item<double>();
-          if (!std::isfinite(value))
-            throw std::runtime_error("loss is " + std::to_string(value) + " at epoch " + std::to_string(epoch) +
-                                     ", step " + std::to_string(step) + " (learning rate " +
-                                     std::to_string(c.train.lr) + " too high?)");
-          // Weighted by the shard's share, the group's summed gradient is the global batch's.
-          (losses.total * (static_cast<double>(end - begin) / static_cast<double>(batch))).backward();
-          scalars[0] = value * static_cast<double>(end - begin);
-        } catch (const std::exception& e) {
-          scalars[1] = 1;
-          error = e.what();
         }
+        if (backend) {
+          flat.extra().copy_(torch::tensor({scalars[0], scalars[1]}, torch::kFloat64));
+          backend->allreduce_sum(flat.gradients_and_extra());
+          auto summed = flat.extra().to(torch::kCPU, torch::kFloat64);
+          scalars[0] = summed[0].item<double>();
+          scalars[1] = summed[1].item<double>();
+        }
+        if (scalars[1] > 0) fail_together(backend, group, error);
+        opt.step();
+        loss_sum += scalars[0];
       }
-      if (backend) {
-        flat.extra().copy_(torch::tensor({scalars[0], scalars[1]}, torch::kFloat64));
-        backend->allreduce_sum(flat.gradients_and_extra());
-        auto summed = flat.extra().to(torch::kCPU, torch::kFloat64);
-        scalars[0] = summed[0].item<double>();
-        scalars[1] = summed[1].item<double>();
+      train_seconds += seconds_since(t_epoch);
+      if (root) {
+        auto [test_err, test_codes] = evaluate(*model, test_input, test);
+        Metrics series = {{"train_loss", loss_sum / static_cast<double>(n)},
+                          {"test_recon_mse", test_err.mean().item<double>()}};
+        if (model->noise_dim() > 0) series.emplace_back("beta", weights.beta);
+        on_epoch(series_epoch, series);
       }
-      if (scalars[1] > 0) fail_together(backend, group, error);
-      opt.step();
-      loss_sum += scalars[0];
     }
-    train_seconds += seconds_since(t_epoch);
-    if (root) {
-      auto [test_err, test_codes] = evaluate(*model, test_input, test);
-      Metrics series = {{"train_loss", loss_sum / static_cast<double>(n)},
-                        {"test_recon_mse", test_err.mean().item<double>()}};
-      if (model->noise_dim() > 0) series.emplace_back("beta", weights.beta);
-      on_epoch(series_epoch, series);
-    }
+    model->end_stage(stage);
   }
-  model->end_stage(stage);
-  }
-  if (final_parameters) *final_parameters = flat.values().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
+  if (final_parameters)
+    *final_parameters = flat.values().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
   if (!root) return {};
 
   auto [test_err, test_codes] = evaluate(*model, test_input, test);
-  auto [train_err, train_codes] = evaluate(*model, train_input, train);
+  const torch::Tensor train_codes = codes_of(*model, train_input);
   Metrics out = {{"recon_mse", test_err.mean().item<double>()}};
   for (std::int64_t k = 0; k < all.num_classes; ++k) {
     auto mask = test.y.eq(k);
     if (mask.any().item<bool>())
-      out.emplace_back("recon_mse_class_" + std::to_string(k), test_err.masked_select(mask).mean().item<double>());
+      out.emplace_back("recon_mse_class_" + std::to_string(k),
+                       test_err.masked_select(mask).mean().item<double>());
   }
-  out.emplace_back("probe_accuracy", probe_accuracy(train_codes, train.y, test_codes, test.y, all.num_classes));
+  out.emplace_back("probe_accuracy",
+                   probe_accuracy(train_codes, train.y, test_codes, test.y, all.num_classes));
   if (model->noise_dim() > 0)
-    out.emplace_back("adversary_accuracy",
-                     adversary_accuracy(train_codes, train.y, test_codes, test.y, all.num_classes, a.seed));
+    out.emplace_back("adversary_accuracy", adversary_accuracy(train_codes, train.y, test_codes,
+                                                              test.y, all.num_classes, a.seed));
   {
-    const models::LossWeights final_weights{c.loss.beta * models::kl_factor(c.kl, c.train.epochs - 1, c.train.epochs),
-                                            c.loss.lambda};
+    const models::LossWeights final_weights{
+        c.loss.beta * models::kl_factor(c.kl, c.train.epochs - 1, c.train.epochs), c.loss.lambda};
     model->eval();
     model->add_metrics(test_input, test.y, final_weights, out);
   }
-  PictureInputs pictures{test.x, test.y, test_input, {}, {}, {}, all.rows, all.cols, all.num_classes};
+  PictureInputs pictures{test.x,   test.y,   test_input,     {}, {}, {},
+                         all.rows, all.cols, all.num_classes};
   if (corrupting) {
     // The test set corrupted once, seeded: the same corruption for every trial of one seed.
     torch::manual_seed(static_cast<std::uint64_t>(a.seed) + 2);
@@ -301,12 +336,12 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
     out.emplace_back("recon_mse_corrupted", err.mean().item<double>());
     // Mean squared distance between the codes of clean and corrupted images, relative to the
     // codes' mean squared norm: 0 for a perfectly invariant code.
-    out.emplace_back("invariance_gap",
-                     ((codes - test_codes).pow(2).sum(1).mean() / test_codes.pow(2).sum(1).mean().clamp_min(1e-12))
-                         .item<double>());
+    out.emplace_back("invariance_gap", ((codes - test_codes).pow(2).sum(1).mean() /
+                                        test_codes.pow(2).sum(1).mean().clamp_min(1e-12))
+                                           .item<double>());
   }
-  out.emplace_back("samples_per_s",
-                   static_cast<double>(n * c.train.epochs * model->stages()) / std::max(train_seconds, 1e-9));
+  out.emplace_back("samples_per_s", static_cast<double>(n * c.train.epochs * model->stages()) /
+                                        std::max(train_seconds, 1e-9));
   Artifacts artifacts = draw_pictures(*model, c.model.kind, pictures);
   out.emplace_back("seconds", seconds_since(t_start));
   return {out, artifacts};

@@ -36,9 +36,10 @@ struct TrialOutput {
 // Trains the trial on every rank of `group` in data parallel: each rank takes its shard of every
 // global batch, and gradients are summed over the group each step. Returns the final metrics and
 // reports each epoch's series through on_epoch, both on the group root only (other ranks return
-// nothing). The root also draws the trial's pictures. Throws on failure (NaN loss, bad data, out of memory) with a message saying where;
-// an error on any rank fails the trial on every rank of the group.
-// `final_parameters`, if given, receives the trained weights as one flat tensor (for checks).
+// nothing). The root also draws the trial's pictures. Throws on failure (NaN loss, bad data, out of
+// memory) with a message saying where; an error on any rank fails the trial on every rank of the
+// group. `final_parameters`, if given, receives the trained weights as one flat tensor (for
+// checks).
 TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochCallback& on_epoch,
                         torch::Tensor* final_parameters = nullptr);
 

@@ -51,7 +51,7 @@ struct CorruptionConfig {
   std::string kind = "none";  // none | gaussian | masking | salt_pepper | blotch
   double level = 0.0;         // gaussian: noise std; masking, salt_pepper: share of pixels hit
   double threshold_min = 0.3, threshold_max = 0.8;  // blotch: share of pixels kept, drawn per image
-  bool mask_input = false;    // also feed the mask, so the network knows which zeros are blotted
+  bool mask_input = false;  // also feed the mask, so the network knows which zeros are blotted
 };
 
 struct TrialConfig {

@@ -1,8 +1,9 @@
 #include "sweeps/schema.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
-#include <toml++/toml.h>
 
 namespace sweeps {
 namespace {
@@ -58,36 +59,60 @@ std::vector<KeySpec> make_keys() {
       positive(key("data.train_limit", Type::Int, T, std::nullopt, "first N training samples")),
       positive(key("data.test_limit", Type::Int, T, std::nullopt, "first N test samples")),
       one_of(key("model.kind", Type::String, T, V{std::string("dense")}, "autoencoder family"),
-             {"dense", "sparse_l1", "sparse_binary", "contractive", "conv", "randomized", "vae", "icvae"}),
-      by_kind(at_least(key("model.hidden", Type::IntList, T, V{IntList{256}}, "encoder hidden widths"), 1),
-              {{"icvae", V{IntList{512, 512}}}, {"sparse_binary", V{IntList{512, 128}}}}),
+             {"dense", "sparse_l1", "sparse_binary", "contractive", "conv", "randomized", "vae",
+              "icvae"}),
+      by_kind(
+          at_least(key("model.hidden", Type::IntList, T, V{IntList{256}}, "encoder hidden widths"),
+                   1),
+          {{"icvae", V{IntList{512, 512}}}, {"sparse_binary", V{IntList{512, 128}}}}),
       by_kind(positive(key("model.latent", Type::Int, T, V{std::int64_t{64}}, "code size")),
-              {{"icvae", V{std::int64_t{16}}}, {"vae", V{std::int64_t{16}}}, {"sparse_binary", V{std::int64_t{4096}}}}),
-      by_kind(one_of(key("model.activation", Type::String, T, V{std::string("relu")}, "hidden activation"),
+              {{"icvae", V{std::int64_t{16}}},
+               {"vae", V{std::int64_t{16}}},
+               {"sparse_binary", V{std::int64_t{4096}}}}),
+      by_kind(one_of(key("model.activation", Type::String, T, V{std::string("relu")},
+                         "hidden activation"),
                      {"relu", "tanh", "sigmoid", "sin"}),
               {{"icvae", V{std::string("tanh")}}}),
-      at_least(key("model.channels", Type::IntList, T, V{IntList{16, 32}}, "conv: filters per pooling stage"), 1),
-      one_of(key("model.encoder", Type::String, T, V{std::string("mlp")}, "mlp, or document 000's shift"),
+      at_least(key("model.channels", Type::IntList, T, V{IntList{16, 32}},
+                   "conv: filters per pooling stage"),
+               1),
+      one_of(key("model.encoder", Type::String, T, V{std::string("mlp")},
+                 "mlp, or document 000's shift"),
              {"mlp", "shift"}),
       positive(key("model.shift_layers", Type::Int, T, V{std::int64_t{4}}, "shift: shift layers")),
       positive(key("train.epochs", Type::Int, T, V{std::int64_t{5}}, "passes over the train set")),
       positive(key("train.batch_size", Type::Int, T, V{std::int64_t{128}}, "global batch")),
-      by_kind(positive(key("train.lr", Type::Float, T, V{1e-3}, "Adam learning rate")), {{"icvae", V{5e-4}}}),
-      by_kind(at_least(key("loss.beta", Type::Float, T, V{1.0}, "weight of the KL to the prior"), 0),
-              {{"icvae", V{0.1}}}),
-      by_kind(at_least(key("loss.lambda", Type::Float, T, V{0.0}, "penalty or invariance weight"), 0),
-              {{"icvae", V{1.0}}, {"sparse_l1", V{1e-3}}, {"sparse_binary", V{1e-4}}, {"contractive", V{1e-3}}}),
+      by_kind(positive(key("train.lr", Type::Float, T, V{1e-3}, "Adam learning rate")),
+              {{"icvae", V{5e-4}}}),
+      by_kind(
+          at_least(key("loss.beta", Type::Float, T, V{1.0}, "weight of the KL to the prior"), 0),
+          {{"icvae", V{0.1}}}),
+      by_kind(
+          at_least(key("loss.lambda", Type::Float, T, V{0.0}, "penalty or invariance weight"), 0),
+          {{"icvae", V{1.0}},
+           {"sparse_l1", V{1e-3}},
+           {"sparse_binary", V{1e-4}},
+           {"contractive", V{1e-3}}}),
       one_of(key("kl.schedule", Type::String, T, V{std::string("constant")}, "KL annealing"),
              {"constant", "monotone", "cyclical"}),
-      positive(key("kl.cycles", Type::Int, T, V{std::int64_t{4}}, "M, cycles of a cyclical schedule")),
+      positive(
+          key("kl.cycles", Type::Int, T, V{std::int64_t{4}}, "M, cycles of a cyclical schedule")),
       at_most(positive(key("kl.ratio", Type::Float, T, V{0.5}, "R, rising share of a cycle")), 1),
       one_of(key("kl.shape", Type::String, T, V{std::string("linear")}, "how the factor rises"),
              {"linear", "sigmoid", "cosine"}),
-      one_of(key("corruption.kind", Type::String, T, V{std::string("none")}, "what the encoder sees"),
-             {"none", "gaussian", "masking", "salt_pepper", "blotch"}),
-      at_least(key("corruption.level", Type::Float, T, V{0.0}, "noise std or share of pixels hit"), 0),
-      at_most(at_least(key("corruption.threshold_min", Type::Float, T, V{0.3}, "blotch: least share kept"), 0), 1),
-      at_most(at_least(key("corruption.threshold_max", Type::Float, T, V{0.8}, "blotch: most share kept"), 0), 1),
+      one_of(
+          key("corruption.kind", Type::String, T, V{std::string("none")}, "what the encoder sees"),
+          {"none", "gaussian", "masking", "salt_pepper", "blotch"}),
+      at_least(key("corruption.level", Type::Float, T, V{0.0}, "noise std or share of pixels hit"),
+               0),
+      at_most(at_least(key("corruption.threshold_min", Type::Float, T, V{0.3},
+                           "blotch: least share kept"),
+                       0),
+              1),
+      at_most(at_least(key("corruption.threshold_max", Type::Float, T, V{0.8},
+                           "blotch: most share kept"),
+                       0),
+              1),
       key("corruption.mask_input", Type::Bool, T, V{false}, "feed the mask to the network too"),
       one_of(key("train.device", Type::String, T, V{std::string("auto")}, "auto, cpu or cuda"),
              {"auto", "cpu", "cuda"}),
@@ -114,13 +139,20 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::string describe(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date or time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date or time";
   }
 }
 
@@ -133,13 +165,16 @@ const std::vector<KeySpec>& all_keys() {
 
 void fill_defaults(Params& params) {
   const auto kind_it = params.find("model.kind");
-  const std::string kind = kind_it != params.end() ? std::get<std::string>(kind_it->second)
-                                                   : std::get<std::string>(*find_key("model.kind")->default_value);
+  const std::string kind = kind_it != params.end()
+                               ? std::get<std::string>(kind_it->second)
+                               : std::get<std::string>(*find_key("model.kind")->default_value);
   for (const auto& k : all_keys()) {
     if (k.scope != Scope::Trial || params.count(k.path)) continue;
     auto by_kind = k.kind_defaults.find(kind);
-    if (by_kind != k.kind_defaults.end()) params[k.path] = by_kind->second;
-    else if (k.default_value) params[k.path] = *k.default_value;
+    if (by_kind != k.kind_defaults.end())
+      params[k.path] = by_kind->second;
+    else if (k.default_value)
+      params[k.path] = *k.default_value;
   }
 }
 
@@ -164,11 +199,16 @@ std::string closest_key(const std::string& path, const std::vector<std::string>&
 
 const char* type_name(Type t) {
   switch (t) {
-    case Type::Bool: return "a boolean";
-    case Type::Int: return "an integer";
-    case Type::Float: return "a number";
-    case Type::String: return "a string";
-    case Type::IntList: return "an array of integers";
+    case Type::Bool:
+      return "a boolean";
+    case Type::Int:
+      return "an integer";
+    case Type::Float:
+      return "a number";
+    case Type::String:
+      return "a string";
+    case Type::IntList:
+      return "an array of integers";
   }
   return "?";
 }
@@ -183,7 +223,8 @@ void check_bounds(const KeySpec& spec, const Value& v, const Source& where) {
   };
   auto check_max = [&](double x, const std::string& shown) {
     if (x > spec.max)
-      throw InputError(where, spec.path, "must be <= " + format_double(spec.max) + ", got " + shown);
+      throw InputError(where, spec.path,
+                       "must be <= " + format_double(spec.max) + ", got " + shown);
   };
   if (auto i = std::get_if<std::int64_t>(&v)) check_number(static_cast<double>(*i), to_json(v));
   if (auto d = std::get_if<double>(&v)) check_max(*d, format_double(*d));
@@ -219,9 +260,12 @@ Value convert(const KeySpec& spec, const toml::node& node, const Source& where) 
       v = node.as_integer()->get();
       break;
     case Type::Float:
-      if (node.is_integer()) v = static_cast<double>(node.as_integer()->get());
-      else if (node.is_floating_point()) v = node.as_floating_point()->get();
-      else throw wrong();
+      if (node.is_integer())
+        v = static_cast<double>(node.as_integer()->get());
+      else if (node.is_floating_point())
+        v = node.as_floating_point()->get();
+      else
+        throw wrong();
       break;
     case Type::String:
       if (!node.is_string()) throw wrong();

@@ -33,7 +33,7 @@ struct KeySpec {
   bool required = false;
   double min = -1e308;  // numbers (and list elements) must be >= min, or > min when exclusive
   bool min_exclusive = false;
-  double max = 1e308;   // and <= max
+  double max = 1e308;  // and <= max
   // Defaults that differ by model.kind (icvae's are document 002's), over default_value.
   std::map<std::string, Value> kind_defaults;
   std::vector<std::string> choices;  // strings: the allowed values

@@ -1,5 +1,7 @@
 #include "sweeps/spec.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -7,7 +9,6 @@
 #include <regex>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "sweeps/schema.h"
 
@@ -49,8 +50,10 @@ void merge(toml::table& into, toml::table& from) {
 void leaf_paths(const toml::table& t, const std::string& prefix, std::vector<std::string>& out) {
   for (const auto& [k, v] : t) {
     std::string p = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (v.is_table()) leaf_paths(*v.as_table(), p, out);
-    else out.push_back(p);
+    if (v.is_table())
+      leaf_paths(*v.as_table(), p, out);
+    else
+      out.push_back(p);
   }
 }
 
@@ -60,8 +63,7 @@ std::vector<std::string> apply_overrides(toml::table& doc, const std::vector<std
   for (const auto& s : sets) {
     const std::string where = kSetPrefix + s;
     auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw InputError({where, 0}, "", "expected key=value");
+    if (eq == std::string::npos || eq == 0) throw InputError({where, 0}, "", "expected key=value");
     std::string k = s.substr(0, eq), v = s.substr(eq + 1);
     toml::table parsed;
     try {
@@ -69,11 +71,13 @@ std::vector<std::string> apply_overrides(toml::table& doc, const std::vector<std
     } catch (const toml::parse_error&) {
       // A bare word (dataset = fashion-mnist) is meant as a string.
       std::string quoted;
-      for (char c : v) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+      for (char c : v)
+        quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
       try {
         parsed = toml::parse(k + " = \"" + quoted + "\"", where);
       } catch (const toml::parse_error& e) {
-        throw InputError({where, 0}, k, std::string("cannot parse: ") + std::string(e.description()));
+        throw InputError({where, 0}, k,
+                         std::string("cannot parse: ") + std::string(e.description()));
       }
     }
     leaf_paths(parsed, "", paths);
@@ -89,8 +93,10 @@ void flatten(const toml::table& t, const std::string& prefix, IsLeaf is_leaf,
              std::vector<std::pair<std::string, const toml::node*>>& out) {
   for (const auto& [k, v] : t) {
     std::string p = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (v.is_table() && !is_leaf(*v.as_table())) flatten(*v.as_table(), p, is_leaf, out);
-    else out.emplace_back(p, &v);
+    if (v.is_table() && !is_leaf(*v.as_table()))
+      flatten(*v.as_table(), p, is_leaf, out);
+    else
+      out.emplace_back(p, &v);
   }
 }
 
@@ -115,7 +121,8 @@ class Parser {
   Source src(const toml::node& n) const { return source_of(n, file_); }
 
   void check_unknown(const toml::table& doc) {
-    static const std::set<std::string> tables = {"data", "model", "train", "loss", "kl", "corruption", "cluster", "sweep"};
+    static const std::set<std::string> tables = {"data", "model",      "train",   "loss",
+                                                 "kl",   "corruption", "cluster", "sweep"};
     std::vector<std::string> known;
     for (const auto& k : all_keys()) known.push_back(k.path);
     for (const auto& [k, v] : doc) {
@@ -179,11 +186,13 @@ class Parser {
     }
   }
 
-  const KeySpec& sweepable(const std::string& path, const toml::node& at, const std::string& where) {
+  const KeySpec& sweepable(const std::string& path, const toml::node& at,
+                           const std::string& where) {
     const KeySpec* k = find_key(path);
     if (!k || k->scope != Scope::Trial)
-      throw InputError(src(at), where,
-                       "unknown sweep path '" + path + "'" + suggestion(path, paths_in(Scope::Trial)));
+      throw InputError(
+          src(at), where,
+          "unknown sweep path '" + path + "'" + suggestion(path, paths_in(Scope::Trial)));
     return *k;
   }
 
@@ -191,9 +200,12 @@ class Parser {
     if (!node.is_table()) throw InputError(src(node), "sweep", "expected a table");
     for (const auto& [k, v] : *node.as_table()) {
       std::string key(k.str());
-      if (key == "grid") read_grid(v, spec);
-      else if (key == "cases") read_cases(v, spec);
-      else if (key == "random") read_random(v, spec);
+      if (key == "grid")
+        read_grid(v, spec);
+      else if (key == "cases")
+        read_cases(v, spec);
+      else if (key == "random")
+        read_random(v, spec);
       else
         throw InputError(src(v), "sweep." + key,
                          "unknown key" + suggestion("sweep." + key,
@@ -216,7 +228,8 @@ class Parser {
   void read_grid(const toml::node& node, SweepSpec& spec) {
     if (!node.is_table()) throw InputError(src(node), "sweep.grid", "expected a table");
     std::vector<std::pair<std::string, const toml::node*>> entries;
-    flatten(*node.as_table(), "", [](const toml::table&) { return false; }, entries);
+    flatten(
+        *node.as_table(), "", [](const toml::table&) { return false; }, entries);
     for (const auto& [path, n] : entries) {
       std::string where = "sweep.grid." + path;
       const KeySpec& k = sweepable(path, *n, where);
@@ -224,7 +237,8 @@ class Parser {
       Axis axis{path, {}};
       for (const auto& el : *n->as_array()) axis.values.push_back(convert(k, el, src(el)));
       spec.sources[path] = src(*n);
-      if (axis.values.empty()) throw InputError(src(*n), where, "empty axis: give at least one value");
+      if (axis.values.empty())
+        throw InputError(src(*n), where, "empty axis: give at least one value");
       spec.grid.push_back(std::move(axis));
     }
   }
@@ -235,10 +249,10 @@ class Parser {
     if (node.as_array()->empty()) throw InputError(src(node), "sweep.cases", "no cases given");
     for (const auto& c : *node.as_array()) {
       std::vector<std::pair<std::string, const toml::node*>> entries;
-      flatten(*c.as_table(), "", [](const toml::table&) { return false; }, entries);
+      flatten(
+          *c.as_table(), "", [](const toml::table&) { return false; }, entries);
       Params p;
-      for (const auto& [path, n] : entries)
-      {
+      for (const auto& [path, n] : entries) {
         p[path] = convert(sweepable(path, *n, "sweep.cases." + path), *n, src(*n));
         spec.sources[path] = src(*n);
       }
@@ -248,9 +262,11 @@ class Parser {
 
   void read_random(const toml::node& node, SweepSpec& spec) {
     if (!node.is_table()) throw InputError(src(node), "sweep.random", "expected a table");
-    static const std::vector<std::string> kinds = {"uniform", "log_uniform", "int_uniform", "choice"};
+    static const std::vector<std::string> kinds = {"uniform", "log_uniform", "int_uniform",
+                                                   "choice"};
     auto is_dist = [](const toml::table& t) {
-      return t.size() == 1 && std::find(kinds.begin(), kinds.end(), std::string(t.begin()->first.str())) != kinds.end();
+      return t.size() == 1 && std::find(kinds.begin(), kinds.end(),
+                                        std::string(t.begin()->first.str())) != kinds.end();
     };
     std::vector<std::pair<std::string, const toml::node*>> entries;
     flatten(*node.as_table(), "", is_dist, entries);
@@ -274,7 +290,8 @@ class Parser {
       throw InputError(src(*samples), "sweep.random.samples", "expected an integer >= 1");
     spec.samples = samples->as_integer()->get();
     if (spec.random.empty())
-      throw InputError(src(node), "sweep.random", "no keys to draw: add e.g. \"train.lr\" = { log_uniform = [1e-4, 1e-2] }");
+      throw InputError(src(node), "sweep.random",
+                       "no keys to draw: add e.g. \"train.lr\" = { log_uniform = [1e-4, 1e-2] }");
   }
 
   Distribution read_distribution(const KeySpec& k, const toml::table& t, const std::string& where) {
@@ -295,9 +312,10 @@ class Parser {
                                      : Distribution::Kind::IntUniform;
     bool int_dist = d.kind == Distribution::Kind::IntUniform;
     if (int_dist != (k.type == Type::Int))
-      throw InputError(src(arg), where,
-                       kind + " does not fit " + type_name(k.type) +
-                           (int_dist ? ": use uniform or log_uniform" : ": use int_uniform or choice"));
+      throw InputError(
+          src(arg), where,
+          kind + " does not fit " + type_name(k.type) +
+              (int_dist ? ": use uniform or log_uniform" : ": use int_uniform or choice"));
     if (arr.size() != 2 || !arr[0].is_number() || !arr[1].is_number() ||
         (int_dist && !(arr[0].is_integer() && arr[1].is_integer())))
       throw InputError(src(arg), where, kind + " expects [low, high]");
@@ -308,7 +326,8 @@ class Parser {
       throw InputError(src(arg), where, "log_uniform needs low > 0");
     // Both ends must themselves be valid values of the key.
     check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.low)} : Value{d.low}, src(arr[0]));
-    check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.high)} : Value{d.high}, src(arr[1]));
+    check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.high)} : Value{d.high},
+                 src(arr[1]));
     return d;
   }
 
@@ -331,7 +350,8 @@ class Parser {
     if (n < 0 || n > spec.max_trials) {
       const toml::node* at = doc.get("max_trials");
       throw InputError(at ? src(*at) : Source{file_, 0}, "max_trials",
-                       "the sweep expands to " + (n < 0 ? std::string("more than 2^62") : std::to_string(n)) +
+                       "the sweep expands to " +
+                           (n < 0 ? std::string("more than 2^62") : std::to_string(n)) +
                            " trials, more than max_trials = " + std::to_string(spec.max_trials));
     }
   }
@@ -341,18 +361,22 @@ class Parser {
 
 // std::mt19937_64's output is fixed by the C++ standard, unlike the standard distributions, so
 // draws are mapped to values here: the same sweep expands the same way everywhere.
-double unit(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double unit(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
 
 Value draw(const Distribution& d, std::mt19937_64& rng) {
   switch (d.kind) {
-    case Distribution::Kind::Uniform: return d.low + (d.high - d.low) * unit(rng);
+    case Distribution::Kind::Uniform:
+      return d.low + (d.high - d.low) * unit(rng);
     case Distribution::Kind::LogUniform:
       return std::exp(std::log(d.low) + (std::log(d.high) - std::log(d.low)) * unit(rng));
     case Distribution::Kind::IntUniform: {
       auto lo = static_cast<std::int64_t>(d.low), hi = static_cast<std::int64_t>(d.high);
       return lo + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(hi - lo + 1));
     }
-    case Distribution::Kind::Choice: return d.choices[rng() % d.choices.size()];
+    case Distribution::Kind::Choice:
+      return d.choices[rng() % d.choices.size()];
   }
   return {};
 }
@@ -361,20 +385,27 @@ Value draw(const Distribution& d, std::mt19937_64& rng) {
 void check_trial(const Params& p, const SweepSpec& spec) {
   auto str = [&](const char* k) { return std::get<std::string>(p.at(k)); };
   auto num = [&](const char* k) { return std::get<double>(p.at(k)); };
-  auto fail = [&](const char* k, const std::string& msg) { throw InputError(spec.source_of(k), k, msg); };
+  auto fail = [&](const char* k, const std::string& msg) {
+    throw InputError(spec.source_of(k), k, msg);
+  };
   const std::string model = str("model.kind");
-  if (str("model.encoder") == "shift" && (model == "contractive" || model == "conv" || model == "randomized"))
+  if (str("model.encoder") == "shift" &&
+      (model == "contractive" || model == "conv" || model == "randomized"))
     fail("model.encoder", "\"shift\" does not fit model.kind = \"" + model +
                               "\" (contractive and randomized need MLP layers; conv has its own)");
   if (model == "randomized" && std::get<bool>(p.at("corruption.mask_input")))
-    fail("corruption.mask_input", "model.kind = \"randomized\" reconstructs its input layer by layer: no mask input");
+    fail("corruption.mask_input",
+         "model.kind = \"randomized\" reconstructs its input layer by layer: no mask input");
   const std::string kind = str("corruption.kind");
   if (num("corruption.threshold_min") > num("corruption.threshold_max"))
     fail("corruption.threshold_min", "must not exceed corruption.threshold_max (" +
                                          format_double(num("corruption.threshold_max")) + ")");
   if (std::get<bool>(p.at("corruption.mask_input")) && kind != "blotch" && kind != "masking")
-    fail("corruption.mask_input", "needs corruption.kind = \"blotch\" or \"masking\" (there is no mask for \"" + kind + "\")");
-  if ((kind == "gaussian" || kind == "masking" || kind == "salt_pepper") && num("corruption.level") <= 0)
+    fail("corruption.mask_input",
+         "needs corruption.kind = \"blotch\" or \"masking\" (there is no mask for \"" + kind +
+             "\")");
+  if ((kind == "gaussian" || kind == "masking" || kind == "salt_pepper") &&
+      num("corruption.level") <= 0)
     fail("corruption.level", "must be > 0 for corruption.kind = \"" + kind + "\"");
   if ((kind == "masking" || kind == "salt_pepper") && num("corruption.level") > 1)
     fail("corruption.level", "is a share of pixels for \"" + kind + "\": must be <= 1");
@@ -439,7 +470,8 @@ std::vector<Trial> expand(const SweepSpec& spec) {
       for (const auto& point : points) {
         Params params = spec.base;
         for (const auto& [k, v] : c) params[k] = v;
-        for (size_t i = 0; i < spec.grid.size(); ++i) params[spec.grid[i].path] = spec.grid[i].values[at[i]];
+        for (size_t i = 0; i < spec.grid.size(); ++i)
+          params[spec.grid[i].path] = spec.grid[i].values[at[i]];
         for (const auto& [k, v] : point) params[k] = v;
         fill_defaults(params);
         check_trial(params, spec);
@@ -451,8 +483,10 @@ std::vector<Trial> expand(const SweepSpec& spec) {
           t.params = params;
           t.config_json = json;
           t.config_hash = hash;
-          t.id = hex64(stable_hash64(spec.name + '\0' + hash + '\0' + std::to_string(r))).substr(0, 12);
-          t.seed = static_cast<std::int64_t>(stable_hash64(json + "/repeat/" + std::to_string(r)) >> 1);
+          t.id = hex64(stable_hash64(spec.name + '\0' + hash + '\0' + std::to_string(r)))
+                     .substr(0, 12);
+          t.seed =
+              static_cast<std::int64_t>(stable_hash64(json + "/repeat/" + std::to_string(r)) >> 1);
           trials.push_back(std::move(t));
         }
       }

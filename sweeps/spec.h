@@ -30,13 +30,13 @@ struct SweepSpec {
   std::int64_t seed = 0;
   std::int64_t repeats = 1;
   std::int64_t max_trials = 10000;
-  Params base;                        // every trial key: the file's value or the default
-  std::vector<Params> cases;          // [[sweep.cases]]; empty means one case with no overrides
-  std::vector<Axis> grid;             // [sweep.grid], sorted by path
-  std::int64_t samples = 0;           // [sweep.random] samples; 0 when there is no such table
-  std::vector<Distribution> random;   // sorted by path
+  Params base;                       // every trial key: the file's value or the default
+  std::vector<Params> cases;         // [[sweep.cases]]; empty means one case with no overrides
+  std::vector<Axis> grid;            // [sweep.grid], sorted by path
+  std::int64_t samples = 0;          // [sweep.random] samples; 0 when there is no such table
+  std::vector<Distribution> random;  // sorted by path
   ClusterConfig cluster;
-  std::string dataset_dir;            // resolved base dir for relative dataset paths
+  std::string dataset_dir;                // resolved base dir for relative dataset paths
   std::map<std::string, Source> sources;  // where each trial key was set (file and line)
 
   // Where `path` was set: its line in the file, or the file alone for defaults.
@@ -44,7 +44,7 @@ struct SweepSpec {
 };
 
 struct Trial {
-  std::string id;           // stable: derived from sweep name, config and repeat
+  std::string id;  // stable: derived from sweep name, config and repeat
   std::int64_t repeat = 0;
   std::int64_t seed = 0;    // derived from the config and repeat
   Params params;            // every trial key, resolved

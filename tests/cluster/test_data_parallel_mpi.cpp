@@ -64,7 +64,8 @@ TEST(DataParallel, ShardedGradientsSumToTheGlobalBatchGradient) {
   auto backend = cluster::make_backend(group, torch::kCPU, 60);
   auto w = torch::tensor({1.0f, -1.0f}).requires_grad_(true);
   runner::FlatParameters flat({w}, 1);
-  auto x = torch::tensor({1.f, 0.f, 0.f, 1.f, 1.f, 1.f, 2.f, 0.f, 0.f, 2.f, 1.f, -1.f}).view({6, 2});
+  auto x =
+      torch::tensor({1.f, 0.f, 0.f, 1.f, 1.f, 1.f, 2.f, 0.f, 0.f, 2.f, 1.f, -1.f}).view({6, 2});
   auto t = torch::tensor({1.f, 0.f, 2.f, 1.f, -1.f, 0.f});
   auto [b, e] = cluster::shard(6, group.rank(), group.size());
   if (e > b) {
@@ -123,8 +124,10 @@ void expect_group_matches_one_rank(const runner::Assignment& trial) {
   cluster::Group group(*g_mpi, MPI_COMM_WORLD);
   std::vector<runner::Metrics> epochs;
   torch::Tensor weights;
-  auto metrics = runner::train_trial(trial, group, [&](std::int64_t, const runner::Metrics& m) { epochs.push_back(m); },
-                                     &weights).metrics;
+  auto metrics = runner::train_trial(
+                     trial, group,
+                     [&](std::int64_t, const runner::Metrics& m) { epochs.push_back(m); }, &weights)
+                     .metrics;
   if (group.rank() != 0) {
     EXPECT_TRUE(metrics.empty()) << "only the group root reports";
     EXPECT_TRUE(epochs.empty());
@@ -133,8 +136,11 @@ void expect_group_matches_one_rank(const runner::Assignment& trial) {
   cluster::Group alone(*g_mpi, MPI_COMM_SELF);
   std::vector<runner::Metrics> ref_epochs;
   torch::Tensor ref_weights;
-  auto ref = runner::train_trial(trial, alone, [&](std::int64_t, const runner::Metrics& m) { ref_epochs.push_back(m); },
-                                 &ref_weights).metrics;
+  auto ref =
+      runner::train_trial(
+          trial, alone, [&](std::int64_t, const runner::Metrics& m) { ref_epochs.push_back(m); },
+          &ref_weights)
+          .metrics;
   ASSERT_EQ(epochs.size(), ref_epochs.size());
   // Float rounding differs (sums over shards, then over ranks), nothing else.
   const double max_diff = (weights - ref_weights).abs().max().item<double>();
@@ -144,14 +150,18 @@ void expect_group_matches_one_rank(const runner::Assignment& trial) {
   EXPECT_NEAR(metric(metrics, "probe_accuracy"), metric(ref, "probe_accuracy"), 0.011);
   for (std::size_t e = 0; e < epochs.size(); ++e)
     EXPECT_NEAR(metric(epochs[e], "train_loss"), metric(ref_epochs[e], "train_loss"),
-                1e-5 * std::abs(metric(ref_epochs[e], "train_loss"))) << "epoch " << e + 1;
+                1e-5 * std::abs(metric(ref_epochs[e], "train_loss")))
+        << "epoch " << e + 1;
 }
 
-TEST(DataParallel, DenseTrialOnTheGroupMatchesTheSameTrialOnOneRank) { expect_group_matches_one_rank(dp_trial()); }
+TEST(DataParallel, DenseTrialOnTheGroupMatchesTheSameTrialOnOneRank) {
+  expect_group_matches_one_rank(dp_trial());
+}
 
 TEST(DataParallel, VaeTrialOnTheGroupMatchesTheSameTrialOnOneRank) {
   auto trial = dp_trial();
-  trial.config.model.kind = "vae";  // sampled codes: each sample's noise must not depend on the shard
+  trial.config.model.kind =
+      "vae";  // sampled codes: each sample's noise must not depend on the shard
   expect_group_matches_one_rank(trial);
 }
 

@@ -17,7 +17,8 @@ std::string temp_dir() {
 }
 
 void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 std::vector<std::uint8_t> read_bytes(const std::string& path) {
@@ -81,7 +82,8 @@ TEST(Idx, CorruptFilesAreClearErrors) {
   auto truncated = good;
   truncated.resize(good.size() - 5);
   write_bytes(dir + "/truncated", truncated);
-  EXPECT_NE(error_of(dir + "/truncated").find("truncated"), std::string::npos) << error_of(dir + "/truncated");
+  EXPECT_NE(error_of(dir + "/truncated").find("truncated"), std::string::npos)
+      << error_of(dir + "/truncated");
 
   auto header_only = good;
   header_only.resize(9);
@@ -118,7 +120,8 @@ TEST(Idx, CorruptFilesAreClearErrors) {
   data::IdxArray big;
   big.dims = {200, 28, 28};
   big.values.resize(200 * 28 * 28);
-  for (std::size_t i = 0; i < big.values.size(); ++i) big.values[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 13);
+  for (std::size_t i = 0; i < big.values.size(); ++i)
+    big.values[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 13);
   data::write_idx(dir + "/big", big);
   auto big_bytes = read_bytes(dir + "/big");
   write_gzip(dir + "/big.gz", big_bytes, 0);

@@ -9,7 +9,8 @@ TEST(Blotch, MasksKeepTheShareTheThresholdSays) {
   auto masks = models::blotch_masks(t, 28, 28);
   ASSERT_EQ(masks.sizes(), (std::vector<std::int64_t>{5, 784}));
   auto kept = masks.sum(1) / 784.0;
-  for (int i = 0; i < 5; ++i) EXPECT_NEAR(kept[i].item<float>(), t[i].item<float>(), 1.0 / 784 + 1e-6) << i;
+  for (int i = 0; i < 5; ++i)
+    EXPECT_NEAR(kept[i].item<float>(), t[i].item<float>(), 1.0 / 784 + 1e-6) << i;
   EXPECT_TRUE(masks.eq(0).logical_or(masks.eq(1)).all().item<bool>());
 }
 
@@ -17,7 +18,8 @@ TEST(Blotch, MasksAreSmoothBlotchesNotSpeckle) {
   torch::manual_seed(1);
   auto masks = models::blotch_masks(torch::full({200}, 0.5f), 28, 28).view({200, 28, 28});
   // Share of horizontally adjacent pixels that agree: 1/2 for independent pixels at t = 1/2.
-  auto agree = masks.narrow(2, 1, 27).eq(masks.narrow(2, 0, 27)).to(torch::kFloat32).mean().item<float>();
+  auto agree =
+      masks.narrow(2, 1, 27).eq(masks.narrow(2, 0, 27)).to(torch::kFloat32).mean().item<float>();
   EXPECT_GT(agree, 0.85f);
   // And they differ from image to image.
   EXPECT_FALSE(torch::equal(masks[0], masks[1]));

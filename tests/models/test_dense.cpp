@@ -16,7 +16,8 @@ TEST(DenseAE, MirrorsTheEncoderAndOutputsPixels) {
   std::vector<std::vector<std::int64_t>> shapes;
   for (const auto& p : model->named_parameters())
     if (p.key().find("weight") != std::string::npos) shapes.push_back(p.value().sizes().vec());
-  std::vector<std::vector<std::int64_t>> expected = {{128, 784}, {32, 128}, {8, 32}, {32, 8}, {128, 32}, {784, 128}};
+  std::vector<std::vector<std::int64_t>> expected = {{128, 784}, {32, 128}, {8, 32},
+                                                     {32, 8},    {128, 32}, {784, 128}};
   EXPECT_EQ(shapes, expected);
   auto x = torch::rand({5, 784});
   auto z = model->encode(x);
@@ -33,7 +34,8 @@ TEST(DenseAE, EveryActivationBuildsAndNoHiddenLayerIsLinear) {
     c.activation = act;
     c.hidden = {16};
     c.latent = 4;
-    auto y = models::make_autoencoder(c, 20, 20, 10)->reconstruct(torch::rand({3, 20}), torch::zeros({3}, torch::kInt64));
+    auto y = models::make_autoencoder(c, 20, 20, 10)
+                 ->reconstruct(torch::rand({3, 20}), torch::zeros({3}, torch::kInt64));
     EXPECT_TRUE(torch::isfinite(y).all().item<bool>()) << act;
   }
   sweeps::ModelConfig c;
@@ -74,7 +76,10 @@ TEST(ConvAE, PoolsToTheCodeAndTransposesBackToTheImage) {
   EXPECT_EQ(y.sizes(), x.sizes());
   EXPECT_EQ(conv->to_code->weight.size(1), 8 * 7 * 7) << "28 -> 14 -> 7 after two poolings";
   // The mask rides as a second channel.
-  EXPECT_EQ(models::make_autoencoder(c, 2 * 784, 784, 10)->reconstruct(torch::rand({2, 2 * 784}), {}).size(1), 784);
+  EXPECT_EQ(models::make_autoencoder(c, 2 * 784, 784, 10)
+                ->reconstruct(torch::rand({2, 2 * 784}), {})
+                .size(1),
+            784);
   c.channels = {4, 8, 16};  // 28 does not halve three times into whole pixels
   EXPECT_THROW(models::make_autoencoder(c, 784, 784, 10), std::invalid_argument);
 }
@@ -85,7 +90,8 @@ TEST(ShiftEncoder, IsDocument000sShiftApproximatorWithASinCode) {
   c.hidden = {32};
   c.shift_layers = 4;
   c.latent = 12;
-  auto model = std::dynamic_pointer_cast<models::DenseAEImpl>(models::make_autoencoder(c, 784, 784, 10));
+  auto model =
+      std::dynamic_pointer_cast<models::DenseAEImpl>(models::make_autoencoder(c, 784, 784, 10));
   ASSERT_TRUE(model);
   EXPECT_EQ(model->encoder->size(), 7u) << "Linear, four shift layers, Linear, sin";
   auto z = model->encode(torch::rand({5, 784}));
@@ -100,7 +106,8 @@ TEST(ShiftEncoder, EachLayerMovesTheShareUTowardsItsActivation) {
   auto params = seq->named_parameters();
   auto x = torch::randn({5, 3});
   auto h = torch::addmm(params["0.bias"], x, params["0.weight"].t());
-  auto toward = torch::tanh(torch::addmm(params["1.linear.bias"], h, params["1.linear.weight"].t()));
+  auto toward =
+      torch::tanh(torch::addmm(params["1.linear.bias"], h, params["1.linear.weight"].t()));
   auto shifted = h + (2.0 / 3.0) * (toward - h);
   auto expected = torch::addmm(params["2.bias"], shifted, params["2.weight"].t());
   EXPECT_TRUE(torch::allclose(seq->forward(x), expected, 1e-5, 1e-6));

@@ -13,10 +13,12 @@ namespace {
 
 // KL(N(m0, s0) || N(m1, s1)) for diagonal Gaussians, one pair, in double precision, from the
 // textbook formula: 1/2 sum_k [ s0/s1 + (m1 - m0)^2 / s1 - 1 + log s1 - log s0 ].
-double gaussian_kl(const torch::Tensor& m0, const torch::Tensor& v0, const torch::Tensor& m1, const torch::Tensor& v1) {
+double gaussian_kl(const torch::Tensor& m0, const torch::Tensor& v0, const torch::Tensor& m1,
+                   const torch::Tensor& v1) {
   double kl = 0;
   for (std::int64_t k = 0; k < m0.size(0); ++k) {
-    double a = v0[k].item<double>(), b = v1[k].item<double>(), d = m1[k].item<double>() - m0[k].item<double>();
+    double a = v0[k].item<double>(), b = v1[k].item<double>(),
+           d = m1[k].item<double>() - m0[k].item<double>();
     kl += 0.5 * (a / b + d * d / b - 1 + std::log(b) - std::log(a));
   }
   return kl;
@@ -35,7 +37,9 @@ TEST(PairwiseKl, MatchesADoubleLoopOverPairs) {
   EXPECT_NEAR(models::pairwise_gaussian_kl(mu, logvar).item<double>(), sum / 49, 1e-9);
   // Identical codes carry no information about which sample they came from.
   auto same = mu[0].unsqueeze(0).expand({7, 5}).contiguous();
-  EXPECT_NEAR(models::pairwise_gaussian_kl(same, logvar[0].unsqueeze(0).expand({7, 5}).contiguous()).item<double>(), 0, 1e-9);
+  EXPECT_NEAR(models::pairwise_gaussian_kl(same, logvar[0].unsqueeze(0).expand({7, 5}).contiguous())
+                  .item<double>(),
+              0, 1e-9);
 }
 
 TEST(KlToPrior, MatchesTheClosedForm) {
@@ -45,12 +49,15 @@ TEST(KlToPrior, MatchesTheClosedForm) {
   const double expected = 0.5 * 0.25 + 0.5 * (4 - std::log(4.0));
   EXPECT_NEAR(models::kl_to_prior(mu, logvar)[0].item<double>(), expected, 1e-12);
   EXPECT_NEAR(models::kl_to_prior(mu, logvar)[0].item<double>(),
-              gaussian_kl(mu[0], logvar[0].exp(), torch::zeros({2}, torch::kFloat64), torch::ones({2}, torch::kFloat64)), 1e-12);
+              gaussian_kl(mu[0], logvar[0].exp(), torch::zeros({2}, torch::kFloat64),
+                          torch::ones({2}, torch::kFloat64)),
+              1e-12);
 }
 
 TEST(Contractive, PenaltyMatchesTheJacobianBuiltByAutogradRowByRow) {
   for (const char* act : {"tanh", "relu", "sigmoid", "sin"}) {
-    for (std::vector<std::int64_t> widths : {std::vector<std::int64_t>{12, 9, 4}, {12, 10, 7, 3}, {12, 3}}) {
+    for (std::vector<std::int64_t> widths :
+         {std::vector<std::int64_t>{12, 9, 4}, {12, 10, 7, 3}, {12, 3}}) {
       torch::manual_seed(5);
       auto enc = models::mlp(widths, act);
       enc->to(torch::kFloat64);
@@ -64,7 +71,8 @@ TEST(Contractive, PenaltyMatchesTheJacobianBuiltByAutogradRowByRow) {
           auto row = torch::autograd::grad({h[0][k]}, {xb}, {}, /*retain_graph=*/true)[0];
           sq += row.pow(2).sum().item<double>();
         }
-        EXPECT_NEAR(fast[b].item<double>(), sq, 1e-9 * std::max(1.0, sq)) << act << " depth " << widths.size();
+        EXPECT_NEAR(fast[b].item<double>(), sq, 1e-9 * std::max(1.0, sq))
+            << act << " depth " << widths.size();
       }
     }
   }
@@ -84,7 +92,8 @@ TEST(StraightThrough, StepsForwardAndPassesGradientsBack) {
   auto bits = models::straight_through_step(s, 0.5);
   EXPECT_TRUE(torch::equal(bits.detach(), torch::tensor({0.0, 1.0, 0.0, 1.0}, torch::kFloat64)));
   (bits * torch::tensor({1.0, 2.0, 3.0, 4.0}, torch::kFloat64)).sum().backward();
-  EXPECT_TRUE(torch::equal(s.grad(), torch::tensor({1.0, 2.0, 3.0, 4.0}, torch::kFloat64))) << "pseudo-derivative 1";
+  EXPECT_TRUE(torch::equal(s.grad(), torch::tensor({1.0, 2.0, 3.0, 4.0}, torch::kFloat64)))
+      << "pseudo-derivative 1";
 }
 
 TEST(KlSchedule, MatchesATableWorkedByHand) {
@@ -128,7 +137,8 @@ TEST(Icvae, LossIsDocument002sObjective) {
   auto losses = model->loss({x, x, labels, noise}, {0.1, 1.0});
   auto [mu, lv] = model->encode_gaussian(x);
   auto recon = (model->decode(mu + (0.5 * lv).exp() * noise, labels) - x).pow(2).sum(1);
-  auto expected = (2.0 * recon + 0.1 * models::kl_to_prior(mu, lv)).mean() + models::pairwise_gaussian_kl(mu, lv);
+  auto expected = (2.0 * recon + 0.1 * models::kl_to_prior(mu, lv)).mean() +
+                  models::pairwise_gaussian_kl(mu, lv);
   EXPECT_NEAR(losses.total.item<double>(), expected.item<double>(), 1e-5);
   // The decoder is conditional: changing c changes the reconstruction of the same code.
   auto other = torch::tensor({1, 2, 3, 0, 0}, torch::kInt64);

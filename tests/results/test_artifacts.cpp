@@ -8,7 +8,8 @@
 namespace {
 
 std::uint32_t be32(const std::string& s, std::size_t at) {
-  return (std::uint32_t(std::uint8_t(s[at])) << 24) | (std::uint32_t(std::uint8_t(s[at + 1])) << 16) |
+  return (std::uint32_t(std::uint8_t(s[at])) << 24) |
+         (std::uint32_t(std::uint8_t(s[at + 1])) << 16) |
          (std::uint32_t(std::uint8_t(s[at + 2])) << 8) | std::uint8_t(s[at + 3]);
 }
 
@@ -28,7 +29,9 @@ TEST(Png, DecodesBackToThePixels) {
     const std::uint32_t len = be32(png, at);
     const std::string type = png.substr(at + 4, 4), data = png.substr(at + 8, len);
     const std::string body = png.substr(at + 4, 4 + len);
-    EXPECT_EQ(be32(png, at + 8 + len), crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())) << type;
+    EXPECT_EQ(be32(png, at + 8 + len),
+              crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size()))
+        << type;
     if (type == "IHDR") {
       EXPECT_EQ(be32(data, 0), 5u);
       EXPECT_EQ(be32(data, 4), 3u);
@@ -42,7 +45,8 @@ TEST(Png, DecodesBackToThePixels) {
   EXPECT_EQ(types, (std::vector<std::string>{"IHDR", "IDAT", "IEND"}));
   std::vector<std::uint8_t> raw((w + 1) * h);
   uLongf size = raw.size();
-  ASSERT_EQ(uncompress(raw.data(), &size, reinterpret_cast<const Bytef*>(idat.data()), idat.size()), Z_OK);
+  ASSERT_EQ(uncompress(raw.data(), &size, reinterpret_cast<const Bytef*>(idat.data()), idat.size()),
+            Z_OK);
   ASSERT_EQ(size, raw.size());
   for (int y = 0; y < h; ++y) {
     EXPECT_EQ(raw[y * (w + 1)], 0) << "filter type none";

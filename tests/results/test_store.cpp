@@ -14,7 +14,8 @@ std::string temp_db() {
 std::vector<results::TrialRow> rows(int n) {
   std::vector<results::TrialRow> out;
   for (int i = 0; i < n; ++i)
-    out.push_back({"id" + std::to_string(i), "{\"model\":{\"latent\":" + std::to_string(i) + "}}", "h" + std::to_string(i), 0, i});
+    out.push_back({"id" + std::to_string(i), "{\"model\":{\"latent\":" + std::to_string(i) + "}}",
+                   "h" + std::to_string(i), 0, i});
   return out;
 }
 
@@ -43,7 +44,8 @@ TEST(Store, PrepareIsIdempotentAndSkipsFinishedTrials) {
   EXPECT_EQ(s.prepare("sw", rows(3), false), (std::vector<std::string>{"id2"}));
   EXPECT_EQ(s.prepare("sw", rows(3), true), (std::vector<std::string>{"id1", "id2"}));
   EXPECT_EQ(count(s, "SELECT count(*) FROM trials"), 3);
-  EXPECT_EQ(count(s, "SELECT json_extract(config, '$.model.latent') FROM trials WHERE id = 'id2'"), 2);
+  EXPECT_EQ(count(s, "SELECT json_extract(config, '$.model.latent') FROM trials WHERE id = 'id2'"),
+            2);
   EXPECT_EQ(count(s, "SELECT json_array_length(ranks) FROM trials WHERE id = 'id2'"), 2);
 }
 
@@ -58,7 +60,9 @@ TEST(Store, RerunningATrialReplacesItsSeriesInsteadOfDuplicatingIt) {
   s.complete("id0", {{"recon_mse", 0.1}});
   EXPECT_EQ(count(s, "SELECT count(*) FROM metrics"), 2);
   EXPECT_EQ(count(s, "SELECT attempts FROM trials"), 2);
-  EXPECT_EQ(count(s, "SELECT count(*) FROM trials WHERE status = 'completed' AND ended_at IS NOT NULL"), 1);
+  EXPECT_EQ(
+      count(s, "SELECT count(*) FROM trials WHERE status = 'completed' AND ended_at IS NOT NULL"),
+      1);
 }
 
 TEST(Store, TheSameConfigAndRepeatIsOneTrialPerSweep) {
@@ -95,7 +99,8 @@ TEST(Query, PrintsCsvAndRefusesToWrite) {
     s.complete("id0", {{"recon_mse", 0.25}});
   }
   std::ostringstream out;
-  results::query_csv(path, "SELECT id, host, value FROM trials JOIN final_metrics ON trial_id = id", out);
+  results::query_csv(path, "SELECT id, host, value FROM trials JOIN final_metrics ON trial_id = id",
+                     out);
   EXPECT_EQ(out.str(), "id,host,value\nid0,\"host, with comma\",0.25\n");
   EXPECT_THROW(results::query_csv(path, "DELETE FROM trials", out), results::SqliteError);
   EXPECT_THROW(results::query_csv(path, "SELECT 1; DELETE FROM trials", out), results::SqliteError);

@@ -6,7 +6,8 @@
 TEST(FlatAdam, FollowsTorchAdam) {
   auto make = [] {
     torch::manual_seed(3);
-    return torch::nn::Sequential(torch::nn::Linear(6, 5), torch::nn::Tanh(), torch::nn::Linear(5, 2));
+    return torch::nn::Sequential(torch::nn::Linear(6, 5), torch::nn::Tanh(),
+                                 torch::nn::Linear(5, 2));
   };
   auto reference = make(), flat_model = make();
   torch::optim::Adam adam(reference->parameters(), torch::optim::AdamOptions(0.05));
@@ -23,7 +24,8 @@ TEST(FlatAdam, FollowsTorchAdam) {
   }
   auto a = reference->parameters(), b = flat_model->parameters();
   ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-6, 1e-7)) << i;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-6, 1e-7)) << i;
   // The parameters really live in the flat buffer: moving it moves them.
   flat.values().zero_();
   for (const auto& p : flat_model->parameters()) EXPECT_EQ(p.abs().sum().item<float>(), 0.0f);
@@ -35,7 +37,8 @@ TEST(FlatParameters, GradientsAccumulateIntoTheBufferWithTheExtraSlotsAfterThem)
   runner::FlatParameters flat({w, b}, 2);
   EXPECT_EQ(flat.gradients_and_extra().numel(), 6 + 3 + 2);
   (w.sum() * 2 + b.sum() * 3).backward();
-  EXPECT_TRUE(torch::equal(flat.gradients(), torch::tensor({2.f, 2.f, 2.f, 2.f, 2.f, 2.f, 3.f, 3.f, 3.f})));
+  EXPECT_TRUE(
+      torch::equal(flat.gradients(), torch::tensor({2.f, 2.f, 2.f, 2.f, 2.f, 2.f, 3.f, 3.f, 3.f})));
   EXPECT_TRUE(flat.extra().eq(0).all().item<bool>());
   flat.zero_grad();
   EXPECT_EQ(w.grad().abs().sum().item<float>(), 0.0f);

@@ -19,7 +19,8 @@ struct RecordingSink : runner::Sink {
   std::map<std::string, std::vector<std::int64_t>> epochs;
   std::map<std::string, runner::TrialResult> results;
   std::map<std::string, int> rank_of;
-  void started(const runner::Assignment& a, const std::vector<int>& ranks, const std::string&) override {
+  void started(const runner::Assignment& a, const std::vector<int>& ranks,
+               const std::string&) override {
     ++starts[a.trial_id];
     rank_of[a.trial_id] = ranks.at(0);
   }
@@ -31,12 +32,14 @@ struct RecordingSink : runner::Sink {
 };
 
 // A fake trial: two epochs, a metric naming the rank that ran it; "boom" throws.
-runner::TrialOutput fake_trial(const runner::Assignment& a, cluster::Group&, const runner::EpochCallback& on_epoch) {
+runner::TrialOutput fake_trial(const runner::Assignment& a, cluster::Group&,
+                               const runner::EpochCallback& on_epoch) {
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (a.trial_id == "boom") throw std::runtime_error("exploded in epoch 1");
   on_epoch(1, {{"train_loss", 1.0}});
   on_epoch(2, {{"train_loss", 0.5}});
-  return {{{"rank", static_cast<double>(g_mpi->rank())}, {"seed", static_cast<double>(a.seed)}}, {{"picture", "png"}}};
+  return {{{"rank", static_cast<double>(g_mpi->rank())}, {"seed", static_cast<double>(a.seed)}},
+          {{"picture", "png"}}};
 }
 
 std::vector<runner::Assignment> todo(int n) {
@@ -55,8 +58,8 @@ std::vector<runner::Assignment> todo(int n) {
 TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
   RecordingSink sink;
   const auto work = todo(12);
-  runner::run_trials(*g_mpi, cluster::Layout(g_mpi->size(), 1), work, g_mpi->rank() == 0 ? &sink : nullptr,
-                     fake_trial);
+  runner::run_trials(*g_mpi, cluster::Layout(g_mpi->size(), 1), work,
+                     g_mpi->rank() == 0 ? &sink : nullptr, fake_trial);
   if (g_mpi->rank() != 0) return;
   std::set<int> ranks_used;
   for (const auto& a : work) {
@@ -66,7 +69,9 @@ TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
     if (a.trial_id == "boom") {
       EXPECT_FALSE(r.ok);
       EXPECT_NE(r.error.find("exploded in epoch 1"), std::string::npos) << r.error;
-      EXPECT_NE(r.error.find("[rank " + std::to_string(sink.rank_of[a.trial_id])), std::string::npos) << r.error;
+      EXPECT_NE(r.error.find("[rank " + std::to_string(sink.rank_of[a.trial_id])),
+                std::string::npos)
+          << r.error;
       continue;
     }
     EXPECT_TRUE(r.ok) << r.error;
@@ -74,21 +79,23 @@ TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
     // The rank that trained it is the one the sink was told of, and the assignment arrived whole.
     EXPECT_EQ(r.final_metrics.at(0).second, sink.rank_of[a.trial_id]);
     EXPECT_EQ(r.final_metrics.at(1).second, a.seed);
-    EXPECT_EQ(r.artifacts, (runner::Artifacts{{"picture", "png"}})) << "pictures travel with the result";
+    EXPECT_EQ(r.artifacts, (runner::Artifacts{{"picture", "png"}}))
+        << "pictures travel with the result";
     ranks_used.insert(sink.rank_of[a.trial_id]);
   }
   if (g_mpi->size() == 1) {
     EXPECT_EQ(ranks_used, std::set<int>{0});
   } else {
     EXPECT_EQ(ranks_used.count(0), 0u) << "rank 0 schedules and writes; it does not train";
-    EXPECT_EQ(static_cast<int>(ranks_used.size()), g_mpi->size() - 1) << "every training rank got work";
+    EXPECT_EQ(static_cast<int>(ranks_used.size()), g_mpi->size() - 1)
+        << "every training rank got work";
   }
 }
 
 TEST(Scheduler, NothingToDoStillReleasesEveryRank) {
   RecordingSink sink;
-  runner::run_trials(*g_mpi, cluster::Layout(g_mpi->size(), 1), {}, g_mpi->rank() == 0 ? &sink : nullptr,
-                     fake_trial);
+  runner::run_trials(*g_mpi, cluster::Layout(g_mpi->size(), 1), {},
+                     g_mpi->rank() == 0 ? &sink : nullptr, fake_trial);
   if (g_mpi->rank() == 0) {
     EXPECT_TRUE(sink.starts.empty());
   }
@@ -99,11 +106,14 @@ TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
   const cluster::Layout layout(g_mpi->size(), 2);
   RecordingSink sink;
   int executed_here = 0;
-  runner::Executor execute = [&](const runner::Assignment& a, cluster::Group& group, const runner::EpochCallback& on_epoch) {
+  runner::Executor execute = [&](const runner::Assignment& a, cluster::Group& group,
+                                 const runner::EpochCallback& on_epoch) {
     ++executed_here;
     EXPECT_EQ(group.size(), 2);
     on_epoch(1, {{"train_loss", 1.0}});
-    return runner::TrialOutput{{{"group_root", static_cast<double>(group.world_ranks().front())}, {"seed", double(a.seed)}}, {}};
+    return runner::TrialOutput{{{"group_root", static_cast<double>(group.world_ranks().front())},
+                                {"seed", double(a.seed)}},
+                               {}};
   };
   const auto work = todo(5);
   runner::run_trials(*g_mpi, layout, work, g_mpi->rank() == 0 ? &sink : nullptr, execute);
@@ -144,7 +154,8 @@ int main(int argc, char** argv) {
   cluster::MpiContext mpi(&argc, &argv);
   g_mpi = &mpi;
   ::testing::InitGoogleTest(&argc, argv);
-  if (mpi.rank() != 0) delete ::testing::UnitTest::GetInstance()->listeners().Release(
-      ::testing::UnitTest::GetInstance()->listeners().default_result_printer());
+  if (mpi.rank() != 0)
+    delete ::testing::UnitTest::GetInstance()->listeners().Release(
+        ::testing::UnitTest::GetInstance()->listeners().default_result_printer());
   return RUN_ALL_TESTS();
 }

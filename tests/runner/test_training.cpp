@@ -111,7 +111,11 @@ TEST(Messages, RoundTripThroughBoostSerialization) {
   EXPECT_EQ(b.config.model.hidden, a.config.model.hidden);
   EXPECT_EQ(b.config.data.path, a.config.data.path);
   EXPECT_EQ(b.config.train.lr, a.config.train.lr);
-  runner::TrialResult r{"x", false, "boom", {{"recon_mse", 0.5}}, {{"reconstructions", std::string("\x89PNG\0\1", 6)}}};
+  runner::TrialResult r{"x",
+                        false,
+                        "boom",
+                        {{"recon_mse", 0.5}},
+                        {{"reconstructions", std::string("\x89PNG\0\1", 6)}}};
   auto r2 = runner::unpack<runner::TrialResult>(runner::pack(r));
   EXPECT_EQ(r2.error, "boom");
   EXPECT_EQ(r2.final_metrics, r.final_metrics);
@@ -143,7 +147,8 @@ TEST(Training, EveryKindLearnsAndReportsItsOwnMetrics) {
     if (kind == "sparse_binary") a.config.model.latent = 256, a.config.loss.lambda = 1e-4;
     if (kind == "sparse_l1" || kind == "contractive") a.config.loss.lambda = 1e-3;
     if (kind == "icvae") a.config.loss.beta = 0.1, a.config.loss.lambda = 1.0;
-    if (kind == "randomized") a.config.train.epochs = 4, a.config.model.hidden = {};  // one layer: one stage
+    if (kind == "randomized")
+      a.config.train.epochs = 4, a.config.model.hidden = {};  // one layer: one stage
     auto r = train(a);
     ASSERT_EQ(r.epochs.size(), 4u) << kind;
     EXPECT_LT(get(r.epochs[3], "train_loss"), 0.8 * get(r.epochs[0], "train_loss")) << kind;
@@ -182,7 +187,8 @@ TEST(Training, CyclicalAnnealingIsRecordedAsTheBetaSeries) {
   a.config.kl.cycles = 2;
   a.config.kl.ratio = 0.5;
   auto r = train(a);
-  const double expected[] = {0.0, 2.0, 0.0, 2.0};  // two cycles of two epochs, rising over the first
+  const double expected[] = {0.0, 2.0, 0.0,
+                             2.0};  // two cycles of two epochs, rising over the first
   for (int e = 0; e < 4; ++e) EXPECT_DOUBLE_EQ(get(r.epochs[e], "beta"), expected[e]) << e;
 }
 
@@ -194,7 +200,8 @@ TEST(Training, CorruptedInputsReportHowInvariantTheCodeIs) {
     auto r = train(a);
     EXPECT_LT(get(r.epochs[2], "train_loss"), get(r.epochs[0], "train_loss"));
     double corrupted = get(r.final_metrics, "recon_mse_corrupted");
-    EXPECT_GT(corrupted, get(r.final_metrics, "recon_mse")) << "blotted inputs are harder to reconstruct";
+    EXPECT_GT(corrupted, get(r.final_metrics, "recon_mse"))
+        << "blotted inputs are harder to reconstruct";
     double gap = get(r.final_metrics, "invariance_gap");
     EXPECT_GT(gap, 0);
     EXPECT_TRUE(std::isfinite(gap));
@@ -228,7 +235,8 @@ TEST(Pictures, EachFamilyDrawsWhatResearchersLookAt) {
   EXPECT_EQ(dense, (std::map<std::string, std::pair<int, int>>{{"reconstructions", {302, 62}}}));
 
   a.config.corruption.kind = "blotch";
-  EXPECT_EQ(pictures_of(train(a)).at("corruption"), std::make_pair(302, 122)) << "clean, corrupted, mask, output";
+  EXPECT_EQ(pictures_of(train(a)).at("corruption"), std::make_pair(302, 122))
+      << "clean, corrupted, mask, output";
 
   a = small_trial();
   a.config.train.epochs = 1;
@@ -253,7 +261,8 @@ TEST(Randomized, BuildsTheDeepAutoencoderLayerByLayer) {
   torch::Tensor weights;
   cluster::Group alone(*g_mpi, MPI_COMM_SELF);
   std::vector<runner::Metrics> epochs;
-  auto out = runner::train_trial(a, alone, [&](std::int64_t, const runner::Metrics& m) { epochs.push_back(m); }, &weights);
+  auto out = runner::train_trial(
+      a, alone, [&](std::int64_t, const runner::Metrics& m) { epochs.push_back(m); }, &weights);
   ASSERT_EQ(epochs.size(), 6u) << "two layers, three epochs each";
   // Within each stage its shallow AE learns.
   EXPECT_LT(get(epochs[2], "train_loss"), get(epochs[0], "train_loss"));

@@ -40,7 +40,8 @@ repeats = 2
 [sweep.random]
 samples = 5
 "train.batch_size" = { int_uniform = [32, 256] }
-)", "s.toml");
+)",
+                          "s.toml");
   EXPECT_EQ(sweeps::count_trials(spec), 2 * 3 * 2 * 5 * 2);
   auto trials = sweeps::expand(spec);
   ASSERT_EQ(trials.size(), 120u);
@@ -77,12 +78,13 @@ TEST(Expand, IdsAreStableAndIndependentOfOtherTrials) {
 
 TEST(Expand, ConfigJsonIsCanonicalAndComplete) {
   auto t = sweeps::expand(parse_sweep(kBase, "s.toml"))[0];
-  EXPECT_EQ(t.config_json,
-            R"({"corruption":{"kind":"none","level":0,"mask_input":false,"threshold_max":0.8,"threshold_min":0.3},)"
-            R"("data":{"dataset":"mnist"},"kl":{"cycles":4,"ratio":0.5,"schedule":"constant","shape":"linear"},)"
-            R"("loss":{"beta":1,"lambda":0},"model":{"activation":"relu","channels":[16,32],"encoder":"mlp","hidden":[256],)"
-            R"("kind":"dense","latent":16,"shift_layers":4},)"
-            R"("seed":0,"train":{"batch_size":128,"device":"auto","epochs":5,"lr":0.001}})");
+  EXPECT_EQ(
+      t.config_json,
+      R"({"corruption":{"kind":"none","level":0,"mask_input":false,"threshold_max":0.8,"threshold_min":0.3},)"
+      R"("data":{"dataset":"mnist"},"kl":{"cycles":4,"ratio":0.5,"schedule":"constant","shape":"linear"},)"
+      R"("loss":{"beta":1,"lambda":0},"model":{"activation":"relu","channels":[16,32],"encoder":"mlp","hidden":[256],)"
+      R"("kind":"dense","latent":16,"shift_layers":4},)"
+      R"("seed":0,"train":{"batch_size":128,"device":"auto","epochs":5,"lr":0.001}})");
 }
 
 TEST(Expand, DefaultsFollowEachTrialsModelKind) {
@@ -91,7 +93,8 @@ TEST(Expand, DefaultsFollowEachTrialsModelKind) {
 latent = 8
 [sweep.grid]
 "model.kind" = ["dense", "icvae"]
-)", "s.toml"));
+)",
+                                           "s.toml"));
   ASSERT_EQ(trials.size(), 2u);
   const auto& dense = trials[0].params;
   const auto& icvae = trials[1].params;
@@ -139,19 +142,24 @@ samples = 50
 }
 
 TEST(Expand, VaryingKeysAreTheSweptOnes) {
-  auto trials = sweeps::expand(parse_sweep(std::string(kBase) + "[sweep.grid]\nmodel.latent = [8, 16]\n", "s.toml"));
+  auto trials = sweeps::expand(
+      parse_sweep(std::string(kBase) + "[sweep.grid]\nmodel.latent = [8, 16]\n", "s.toml"));
   EXPECT_EQ(sweeps::varying_keys(trials), std::vector<std::string>{"model.latent"});
 }
 
 TEST(Overrides, SetReplacesValuesAndPinsSweptKeys) {
-  const std::string text = std::string(kBase) + "[sweep.grid]\n\"model.latent\" = [8, 16]\n\"train.lr\" = [1e-3, 1e-2]\n";
-  auto spec = parse_sweep(text, "s.toml",
-                          {"model.latent=32", "data.dataset=fashion-mnist", "model.hidden=[64, 32]", "train.epochs=2"});
+  const std::string text =
+      std::string(kBase) +
+      "[sweep.grid]\n\"model.latent\" = [8, 16]\n\"train.lr\" = [1e-3, 1e-2]\n";
+  auto spec = parse_sweep(
+      text, "s.toml",
+      {"model.latent=32", "data.dataset=fashion-mnist", "model.hidden=[64, 32]", "train.epochs=2"});
   auto trials = sweeps::expand(spec);
   ASSERT_EQ(trials.size(), 2u);
   EXPECT_EQ(std::get<std::int64_t>(trials[0].params.at("model.latent")), 32);
   EXPECT_EQ(std::get<std::string>(trials[0].params.at("data.dataset")), "fashion-mnist");
-  EXPECT_EQ(std::get<sweeps::IntList>(trials[0].params.at("model.hidden")), (sweeps::IntList{64, 32}));
+  EXPECT_EQ(std::get<sweeps::IntList>(trials[0].params.at("model.hidden")),
+            (sweeps::IntList{64, 32}));
   EXPECT_EQ(std::get<std::int64_t>(trials[0].params.at("train.epochs")), 2);
 }
 
@@ -166,7 +174,8 @@ TEST(Validation, UnknownKeySuggestsTheClosest) {
   auto e = error_of("name = \"t\"\n[model]\nlatnet = 3\n");
   EXPECT_EQ(e.where().line, 3);
   EXPECT_EQ(e.key(), "model.latnet");
-  EXPECT_NE(std::string(e.what()).find("did you mean 'model.latent'"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("did you mean 'model.latent'"), std::string::npos)
+      << e.what();
   EXPECT_EQ(error_of("name = \"t\"\nrepeat = 2\n").key(), "repeat");
   EXPECT_EQ(error_of("name = \"t\"\n[trian]\nepochs = 2\n").key(), "trian");
 }
@@ -175,7 +184,8 @@ TEST(Validation, WrongTypes) {
   auto e = error_of("name = \"t\"\n[model]\nlatent = \"big\"\n");
   EXPECT_EQ(e.key(), "model.latent");
   EXPECT_EQ(e.where().line, 3);
-  EXPECT_NE(std::string(e.what()).find("expected an integer, got a string"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("expected an integer, got a string"), std::string::npos)
+      << e.what();
   EXPECT_EQ(error_of("name = \"t\"\n[model]\nhidden = [1.5]\n").key(), "model.hidden");
   EXPECT_EQ(error_of("name = 3\n").key(), "name");
 }
@@ -203,16 +213,19 @@ TEST(Validation, GridErrors) {
   EXPECT_NE(std::string(e.what()).find("empty axis"), std::string::npos) << e.what();
   EXPECT_EQ(e.where().line, 3);
   e = error_of("name = \"t\"\n[sweep.grid]\n\"model.latnt\" = [1, 2]\n");
-  EXPECT_NE(std::string(e.what()).find("unknown sweep path 'model.latnt'"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("unknown sweep path 'model.latnt'"), std::string::npos)
+      << e.what();
   EXPECT_NE(std::string(e.what()).find("model.latent"), std::string::npos) << e.what();
   e = error_of("name = \"t\"\n[sweep.grid]\n\"model.latent\" = [8,\n 0]\n");
   EXPECT_EQ(e.where().line, 4) << "the bad element's own line";
   e = error_of("name = \"t\"\n[sweep.grid]\n\"seed\" = [1, 2]\n");
   EXPECT_NE(std::string(e.what()).find("unknown sweep path"), std::string::npos) << e.what();
-  e = error_of("name = \"t\"\n[sweep.grid]\n\"model.latent\" = [1, 2]\n[sweep.random]\nsamples = 2\n"
-               "\"model.latent\" = { int_uniform = [1, 4] }\n");
+  e = error_of(
+      "name = \"t\"\n[sweep.grid]\n\"model.latent\" = [1, 2]\n[sweep.random]\nsamples = 2\n"
+      "\"model.latent\" = { int_uniform = [1, 4] }\n");
   EXPECT_NE(std::string(e.what()).find("swept twice"), std::string::npos) << e.what();
-  e = error_of("name = \"t\"\n[sweep.random]\nsamples = 2\n\"train.lr\" = { log_uniform = [0, 1] }\n");
+  e = error_of(
+      "name = \"t\"\n[sweep.random]\nsamples = 2\n\"train.lr\" = { log_uniform = [0, 1] }\n");
   EXPECT_EQ(e.key(), "sweep.random.train.lr");
   e = error_of("name = \"t\"\n[sweep.random]\n\"train.lr\" = { uniform = [0.1, 1] }\n");
   EXPECT_EQ(e.key(), "sweep.random.samples");
@@ -231,13 +244,17 @@ TEST(Validation, UnsafeOrMissingName) {
 }
 
 TEST(Validation, TooManyTrials) {
-  auto e = error_of("name = \"t\"\nmax_trials = 5\n[sweep.grid]\n\"model.latent\" = [1,2,3]\n\"train.lr\" = [0.1, 0.2]\n");
+  auto e = error_of(
+      "name = \"t\"\nmax_trials = 5\n[sweep.grid]\n\"model.latent\" = [1,2,3]\n\"train.lr\" = "
+      "[0.1, 0.2]\n");
   EXPECT_EQ(e.key(), "max_trials");
   EXPECT_EQ(e.where().line, 2);
   EXPECT_NE(std::string(e.what()).find("expands to 6 trials"), std::string::npos) << e.what();
   // Overflowing products are caught too, not wrapped around.
-  std::string huge = "name = \"t\"\n[sweep.random]\nsamples = 9000000000000000000\n\"train.lr\" = { uniform = [0.1, 1] }\n"
-                     "[sweep.grid]\n\"model.latent\" = [1,2,3,4,5,6,7,8,9,10]\n";
+  std::string huge =
+      "name = \"t\"\n[sweep.random]\nsamples = 9000000000000000000\n\"train.lr\" = { uniform = "
+      "[0.1, 1] }\n"
+      "[sweep.grid]\n\"model.latent\" = [1,2,3,4,5,6,7,8,9,10]\n";
   EXPECT_EQ(error_of(huge).key(), "max_trials");
 }
 
@@ -253,16 +270,21 @@ TEST(Validation, BadOverridesNameTheFlag) {
 }
 
 TEST(Validation, CorruptionSettingsThatContradictEachOther) {
-  auto e = error_of("name = \"t\"\n[corruption]\nkind = \"blotch\"\nthreshold_min = 0.9\nthreshold_max = 0.5\n");
+  auto e = error_of(
+      "name = \"t\"\n[corruption]\nkind = \"blotch\"\nthreshold_min = 0.9\nthreshold_max = 0.5\n");
   EXPECT_EQ(e.key(), "corruption.threshold_min");
   EXPECT_EQ(e.where().line, 4);
   e = error_of("name = \"t\"\n[corruption]\nkind = \"gaussian\"\nlevel = 0.1\nmask_input = true\n");
   EXPECT_EQ(e.key(), "corruption.mask_input");
   EXPECT_EQ(e.where().line, 5);
-  EXPECT_EQ(error_of("name = \"t\"\n[corruption]\nkind = \"masking\"\nlevel = 1.5\n").key(), "corruption.level");
-  EXPECT_EQ(error_of("name = \"t\"\n[corruption]\nkind = \"gaussian\"\n").key(), "corruption.level");
+  EXPECT_EQ(error_of("name = \"t\"\n[corruption]\nkind = \"masking\"\nlevel = 1.5\n").key(),
+            "corruption.level");
+  EXPECT_EQ(error_of("name = \"t\"\n[corruption]\nkind = \"gaussian\"\n").key(),
+            "corruption.level");
   // A swept value that breaks the rule is caught too, at the axis's line.
-  e = error_of("name = \"t\"\n[corruption]\nkind = \"masking\"\n[sweep.grid]\n\"corruption.level\" = [0.2, 2.0]\n");
+  e = error_of(
+      "name = \"t\"\n[corruption]\nkind = \"masking\"\n[sweep.grid]\n\"corruption.level\" = [0.2, "
+      "2.0]\n");
   EXPECT_EQ(e.key(), "corruption.level");
   EXPECT_EQ(e.where().line, 5);
 }
@@ -271,7 +293,8 @@ TEST(Validation, ShiftEncoderOnlyWhereThereIsAPlainEncoder) {
   auto e = error_of("name = \"t\"\n[model]\nkind = \"contractive\"\nencoder = \"shift\"\n");
   EXPECT_EQ(e.key(), "model.encoder");
   EXPECT_EQ(e.where().line, 4);
-  EXPECT_NO_THROW(parse_sweep("name = \"t\"\n[model]\nkind = \"icvae\"\nencoder = \"shift\"\n", "s.toml"));
+  EXPECT_NO_THROW(
+      parse_sweep("name = \"t\"\n[model]\nkind = \"icvae\"\nencoder = \"shift\"\n", "s.toml"));
 }
 
 TEST(Expand, IdsOfNeighbouringTrialsShareNoPrefix) {
