@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -64,16 +65,13 @@ Message MpiContext::receive() {
   return receive_polite(MPI_COMM_WORLD);
 }
 
-Message receive_polite(MPI_Comm comm) {
-  MPI_Status status;
-  int flag = 0;
-  auto pause = std::chrono::microseconds(20);
-  while (true) {
-    MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status));
-    if (flag) break;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
-  }
+std::optional<Message> MpiContext::receive_for(double seconds) {
+  return receive_polite(MPI_COMM_WORLD, seconds);
+}
+
+namespace {
+
+Message take(MPI_Comm comm, const MPI_Status& status) {
   int count = 0;
   MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &count));
   Message m;
@@ -82,6 +80,36 @@ Message receive_polite(MPI_Comm comm) {
   m.bytes.resize(count);
   MPI_CHECK(MPI_Recv(m.bytes.data(), count, MPI_BYTE, m.source, m.tag, comm, MPI_STATUS_IGNORE));
   return m;
+}
+
+}  // namespace
+
+std::optional<Message> MpiContext::take_if_waiting(int source, int tag) {
+  MPI_Status status;
+  int flag = 0;
+  MPI_CHECK(MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, &status));
+  if (!flag) return std::nullopt;
+  return take(MPI_COMM_WORLD, status);
+}
+
+Message receive_polite(MPI_Comm comm) {
+  return *receive_polite(comm, -1);
+}
+
+std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(std::max(timeout_s, 0.0)));
+  MPI_Status status;
+  int flag = 0;
+  auto pause = std::chrono::microseconds(20);
+  while (true) {
+    MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status));
+    if (flag) return take(comm, status);
+    if (timeout_s >= 0 && Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+  }
 }
 
 int MpiContext::broadcast(int value, int root) {

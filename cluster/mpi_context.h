@@ -37,6 +37,10 @@ class MpiContext {
   // Waits for the next message from anyone. Polls with short sleeps: Open MPI's blocking receive
   // spins a core, which would starve the training threads of the ranks beside it.
   Message receive();
+  // The same, but gives up after `seconds` (so the caller can look at signals while it waits).
+  std::optional<Message> receive_for(double seconds);
+  // Takes a message with this tag from `source` if one is waiting; never waits.
+  std::optional<Message> take_if_waiting(int source, int tag);
   int broadcast(int value, int root = 0);
   [[noreturn]] void abort(int code);
 
@@ -45,8 +49,10 @@ class MpiContext {
   std::vector<std::string> hosts_;
 };
 
-// Waits for the next message on `comm`, sleeping between probes (see MpiContext::receive).
+// Waits for the next message on `comm`, sleeping between probes (see MpiContext::receive); with a
+// timeout, returns nothing when none came within `timeout_s` seconds.
 Message receive_polite(MPI_Comm comm);
+std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s);
 
 // Cores this process may run on (its affinity mask), at least 1.
 int cores_available();

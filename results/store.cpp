@@ -1,6 +1,7 @@
 #include "results/store.h"
 
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <cmath>
 #include <ctime>
@@ -8,7 +9,7 @@
 namespace results {
 namespace {
 
-constexpr int kSchemaVersion = 2;  // 2: artifacts
+constexpr int kSchemaVersion = 3;  // 2: artifacts; 3: resumed_from, metrics.attempt
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS trials (
@@ -27,6 +28,7 @@ CREATE TABLE IF NOT EXISTS trials (
   started_at  TEXT,
   ended_at    TEXT,
   error       TEXT,
+  resumed_from INTEGER,  -- the epoch the latest attempt went on from (0: from the start)
   UNIQUE (sweep, config_hash, repeat)
 );
 CREATE INDEX IF NOT EXISTS trials_by_sweep ON trials (sweep, status);
@@ -35,6 +37,7 @@ CREATE TABLE IF NOT EXISTS metrics (
   epoch    INTEGER NOT NULL,
   name     TEXT NOT NULL,
   value    REAL,
+  attempt  INTEGER,  -- the attempt of the trial that recorded it (see trials.attempts)
   PRIMARY KEY (trial_id, name, epoch)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS final_metrics (
@@ -70,8 +73,55 @@ std::string now_utc() {
   return buf;
 }
 
-Store::Store(const std::string& path) : db_(path, Database::Mode::ReadWrite) {
-  db_.exec("PRAGMA journal_mode=WAL");
+std::string network_filesystem_name(long f_type) {
+  // Magic numbers of statfs(2)'s f_type (linux/magic.h, and the vendors' for Lustre, GPFS, BeeGFS).
+  switch (static_cast<unsigned long>(f_type) & 0xffffffffUL) {
+    case 0x6969UL:
+      return "NFS";
+    case 0x0BD00BD0UL:
+      return "Lustre";
+    case 0x47504653UL:
+      return "GPFS";
+    case 0x19830326UL:
+      return "BeeGFS";
+    case 0x00C36400UL:
+      return "CephFS";
+    case 0xFF534D42UL:
+      return "CIFS";
+    case 0xFE534D42UL:
+      return "SMB2";
+    case 0x517BUL:
+      return "SMB";
+    case 0x5346414FUL:
+      return "AFS";
+    case 0x01021997UL:
+      return "9P";
+    default:
+      return "";
+  }
+}
+
+std::string network_filesystem_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0) return "";
+  return network_filesystem_name(static_cast<long>(fs.f_type));
+}
+
+Store::Store(const std::string& path, std::ostream* warnings)
+    : db_(path, Database::Mode::ReadWrite) {
+  // WAL keeps its index in shared memory, which a network file system does not share between
+  // nodes: readers elsewhere see a corrupt database. There, fall back to a rollback journal,
+  // which needs only the file locks these file systems do provide.
+  const std::string remote = network_filesystem_of(path);
+  if (!remote.empty() && warnings)
+    *warnings << "warning: " << path << " is on " << remote
+              << ", a network file system: SQLite's WAL mode is unsafe there, so this run uses a "
+                 "rollback journal (slower commits). Put --db on a local disk to avoid this; see "
+                 "README, \"Where the database lives\"."
+              << std::endl;
+  db_.exec(remote.empty() ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode=DELETE");
   // FULL: a commit survives a node crash, not only a killed process. Commits are per epoch, so the
   // fsync costs nothing measurable.
   db_.exec("PRAGMA synchronous=FULL");
@@ -83,6 +133,10 @@ Store::Store(const std::string& path) : db_(path, Database::Mode::ReadWrite) {
     throw SqliteError(path + ": written by a newer runner (schema " + std::to_string(version) +
                       ")");
   Transaction tx(db_);
+  if (version >= 1 && version < 3) {
+    db_.exec("ALTER TABLE trials ADD COLUMN resumed_from INTEGER");
+    db_.exec("ALTER TABLE metrics ADD COLUMN attempt INTEGER");
+  }
   db_.exec(kSchema);
   db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
   tx.commit();
@@ -112,23 +166,27 @@ std::vector<std::string> Store::prepare(const std::string& sweep,
 }
 
 void Store::mark_running(const std::string& id, const std::vector<int>& ranks,
-                         const std::string& host) {
+                         const std::string& host, std::int64_t resume_epoch) {
   std::string ranks_json = "[";
   for (std::size_t i = 0; i < ranks.size(); ++i)
     ranks_json += (i ? "," : "") + std::to_string(ranks[i]);
   ranks_json += "]";
   Transaction tx(db_);
-  db_.prepare("DELETE FROM metrics WHERE trial_id = ?").bind(1, id).run();
+  // The series keeps what the checkpoint covers; later epochs will be trained again.
+  db_.prepare("DELETE FROM metrics WHERE trial_id = ? AND epoch > ?")
+      .bind(1, id)
+      .bind(2, resume_epoch)
+      .run();
   db_.prepare("DELETE FROM final_metrics WHERE trial_id = ?").bind(1, id).run();
   db_.prepare("DELETE FROM artifacts WHERE trial_id = ?").bind(1, id).run();
   db_.prepare(
-         "UPDATE trials SET status = 'running', ranks = ?, host = ?, started_at = ?, ended_at = "
-         "NULL, "
-         "error = NULL, attempts = attempts + 1 WHERE id = ?")
+         "UPDATE trials SET status = 'running', ranks = ?, host = ?, started_at = ?, "
+         "ended_at = NULL, error = NULL, attempts = attempts + 1, resumed_from = ? WHERE id = ?")
       .bind(1, ranks_json)
       .bind(2, host)
       .bind(3, now_utc())
-      .bind(4, id)
+      .bind(4, resume_epoch)
+      .bind(5, id)
       .run();
   tx.commit();
 }
@@ -136,12 +194,22 @@ void Store::mark_running(const std::string& id, const std::vector<int>& ranks,
 void Store::add_epoch(const std::string& id, std::int64_t epoch, const Metrics& values) {
   Transaction tx(db_);
   auto st = db_.prepare(
-      "INSERT OR REPLACE INTO metrics (trial_id, epoch, name, value) VALUES (?, ?, ?, ?)");
+      "INSERT OR REPLACE INTO metrics (trial_id, epoch, name, value, attempt) "
+      "VALUES (?1, ?2, ?3, ?4, (SELECT attempts FROM trials WHERE id = ?1))");
   for (const auto& [name, value] : values) {
     st.bind(1, id).bind(2, epoch).bind(3, name);
     bind_value(st, 4, value);
     st.run();
   }
+  tx.commit();
+}
+
+void Store::interrupt(const std::string& id) {
+  Transaction tx(db_);
+  db_.prepare("UPDATE trials SET status = 'interrupted', ended_at = ? WHERE id = ?")
+      .bind(1, now_utc())
+      .bind(2, id)
+      .run();
   tx.commit();
 }
 
@@ -173,6 +241,57 @@ void Store::fail(const std::string& id, const std::string& error) {
       .bind(3, id)
       .run();
   tx.commit();
+}
+
+void print_status(const std::string& db_path, std::ostream& out) {
+  struct stat st;
+  if (::stat(db_path.c_str(), &st) != 0) throw SqliteError("no such database");
+  Database db(db_path, Database::Mode::ReadOnly);
+  static const char* const kStatuses[] = {"pending", "running", "interrupted", "completed",
+                                          "failed"};
+  auto sweeps = db.prepare("SELECT DISTINCT sweep FROM trials ORDER BY sweep");
+  auto count = db.prepare("SELECT count(*) FROM trials WHERE sweep = ? AND status = ?");
+  // Trials in flight (or stopped in flight), with the last epoch of their series and the epochs
+  // they train in all (the randomized AE trains train.epochs per layer).
+  auto live = db.prepare(
+      "SELECT t.id, t.status, t.host, t.ranks, t.started_at, t.ended_at, "
+      " (SELECT max(epoch) FROM metrics WHERE trial_id = t.id), "
+      " json_extract(t.config, '$.train.epochs') * "
+      "   CASE WHEN json_extract(t.config, '$.model.kind') = 'randomized' "
+      "        THEN json_array_length(t.config, '$.model.hidden') + 1 ELSE 1 END "
+      "FROM trials t WHERE t.sweep = ? AND t.status IN ('running', 'interrupted') "
+      "ORDER BY t.status, t.started_at");
+  bool any = false;
+  while (sweeps.step()) {
+    any = true;
+    const std::string sweep = sweeps.text(0);
+    out << "sweep " << sweep << "\n ";
+    std::int64_t total = 0;
+    for (const char* status : kStatuses) {
+      count.bind(1, sweep).bind(2, std::string(status));
+      count.step();
+      out << " " << status << " " << count.integer(0);
+      total += count.integer(0);
+      count.reset();
+    }
+    out << "  (" << total << " trials)\n";
+    live.bind(1, sweep);
+    while (live.step()) {
+      const std::string status = live.text(1);
+      const std::string epoch =
+          live.column_type(6) == SQLITE_NULL ? "0" : std::to_string(live.integer(6));
+      out << "  " << status << (status == "running" ? "      " : "  ") << live.text(0) << "  epoch "
+          << epoch << "/" << live.integer(7);
+      if (status == "running")
+        out << "  ranks " << live.text(3) << " on " << live.text(2) << " since " << live.text(4);
+      else
+        out << "  since " << live.text(5);
+      out << "\n";
+    }
+    live.reset();
+  }
+  if (!any) out << "no trials in " << db_path << "\n";
+  out.flush();
 }
 
 void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out) {

@@ -23,15 +23,21 @@ struct TrialRow {
 
 class Store {
  public:
-  explicit Store(const std::string& path);
+  // Opens or creates the store. On a network file system it warns on `warnings` and keeps a
+  // rollback journal instead of WAL (see network_filesystem_of).
+  explicit Store(const std::string& path, std::ostream* warnings = nullptr);
 
   // Adds the trials the store lacks as `pending` and returns the ids, in the given order, that
   // still need a run: pending, running (left by a killed job) and, if asked, failed.
   std::vector<std::string> prepare(const std::string& sweep, const std::vector<TrialRow>& trials,
                                    bool retry_failed);
-  // Marks a trial running and drops the series of any earlier attempt, so epochs never repeat.
-  void mark_running(const std::string& id, const std::vector<int>& ranks, const std::string& host);
+  // Marks a trial running. Its series keeps epochs 1..resume_epoch (those its checkpoint covers)
+  // and drops later ones of an earlier attempt: they are trained again, so epochs never repeat.
+  void mark_running(const std::string& id, const std::vector<int>& ranks, const std::string& host,
+                    std::int64_t resume_epoch = 0);
   void add_epoch(const std::string& id, std::int64_t epoch, const Metrics& values);
+  // Stopped by a signal; a checkpoint beside the database says where.
+  void interrupt(const std::string& id);
   void complete(const std::string& id, const Metrics& final_metrics,
                 const ArtifactPaths& artifacts = {});
   void fail(const std::string& id, const std::string& error);
@@ -42,8 +48,17 @@ class Store {
   Database db_;
 };
 
+// The network file system a statfs f_type denotes ("NFS", "Lustre", "GPFS", ...), or "" for a
+// local one; and that of the folder holding `path`.
+std::string network_filesystem_name(long f_type);
+std::string network_filesystem_of(const std::string& path);
+
 // UTC time as 2026-11-23T08:15:02Z.
 std::string now_utc();
+
+// Per sweep: how many trials are pending, running, interrupted, completed and failed, and each
+// running or interrupted trial with the epoch its series has reached. Read-only.
+void print_status(const std::string& db_path, std::ostream& out);
 
 // Runs one SQL statement on a read-only connection and prints the rows as CSV with a header.
 void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out);

@@ -31,6 +31,12 @@ class FlatAdam {
            double eps = 1e-8);
   void step();
 
+  // The state a checkpoint keeps, and puts back.
+  std::int64_t steps() const { return steps_; }
+  void set_steps(std::int64_t steps) { steps_ = steps; }
+  torch::Tensor& exp_avg() { return exp_avg_; }
+  torch::Tensor& exp_avg_sq() { return exp_avg_sq_; }
+
  private:
   FlatParameters& params_;
   double lr_, beta1_, beta2_, eps_;

@@ -1,14 +1,12 @@
 #pragma once
 // The messages between rank 0 and the ranks that train, as Boost.Serialization binary archives.
 // All ranks run the same binary on the same architecture, so a binary archive is safe and small.
-#include <boost/archive/binary_iarchive.hpp>
-#include <boost/archive/binary_oarchive.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
-#include <sstream>
 #include <string>
 
+#include "runner/archive.h"
 #include "runner/training.h"
 
 namespace runner {
@@ -18,52 +16,39 @@ enum Tag : int {
   kTagStop = 2,    // rank 0 -> worker: no more work
   kTagEpoch = 3,   // worker -> rank 0: EpochReport
   kTagResult = 4,  // worker -> rank 0: TrialResult
+  // rank 0 -> group root: stop the trial in flight after its current step, with a checkpoint.
+  kTagInterrupt = 5,
 };
 
 struct EpochReport {
   std::string trial_id;
   std::int64_t epoch = 0;
   Metrics values;
+  std::string checkpoint;  // encoded runner::Checkpoint at the end of this epoch; may be empty
 };
+
+enum class Outcome : int { kCompleted, kFailed, kInterrupted };
 
 struct TrialResult {
   std::string trial_id;
-  bool ok = false;
-  std::string error;  // when !ok: what happened, and on which rank and host
+  Outcome outcome = Outcome::kFailed;
+  std::string error;       // when failed: what happened, and on which rank and host
+  std::string checkpoint;  // when interrupted: where the trial stopped
   Metrics final_metrics;
   Artifacts artifacts;  // PNG pictures, written beside the database by rank 0
 };
 
-template <typename T>
-std::string pack(const T& value) {
-  std::ostringstream os;
-  {
-    boost::archive::binary_oarchive ar(os, boost::archive::no_header);
-    ar << value;
-  }
-  return os.str();
-}
-
-template <typename T>
-T unpack(const std::string& bytes) {
-  std::istringstream is(bytes);
-  boost::archive::binary_iarchive ar(is, boost::archive::no_header);
-  T value;
-  ar >> value;
-  return value;
-}
-
 template <class A>
 void serialize(A& ar, EpochReport& m, unsigned) {
-  ar& m.trial_id& m.epoch& m.values;
+  ar& m.trial_id& m.epoch& m.values& m.checkpoint;
 }
 template <class A>
 void serialize(A& ar, TrialResult& m, unsigned) {
-  ar& m.trial_id& m.ok& m.error& m.final_metrics& m.artifacts;
+  ar& m.trial_id& m.outcome& m.error& m.checkpoint& m.final_metrics& m.artifacts;
 }
 template <class A>
 void serialize(A& ar, Assignment& m, unsigned) {
-  ar& m.trial_id& m.seed& m.config& m.threads& m.collective_timeout_s;
+  ar& m.trial_id& m.seed& m.config& m.threads& m.collective_timeout_s& m.checkpoint;
 }
 
 }  // namespace runner

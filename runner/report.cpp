@@ -23,20 +23,38 @@ std::string metric_text(const Metrics& m, const std::string& name, int digits) {
 
 }  // namespace
 
-StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out)
-    : store_(store), plan_(plan), out_(out), todo_(todo) {
+StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out,
+                     bool keep_checkpoints)
+    : store_(store),
+      plan_(plan),
+      out_(out),
+      checkpoints_(store.db().path(), plan.spec.name),
+      keep_checkpoints_(keep_checkpoints),
+      todo_(todo) {
   for (std::size_t i = 0; i < plan.trials.size(); ++i) index_[plan.trials[i].id] = i;
 }
 
-void StoreSink::started(const Assignment& a, const std::vector<int>& ranks,
-                        const std::string& host) {
-  store_.mark_running(a.trial_id, ranks, host);
-  out_ << "start    " << a.trial_id << " on rank " << ranks.front() << " (" << host << ")  "
-       << describe(plan_, plan_.trials[index_.at(a.trial_id)]) << std::endl;
+std::string StoreSink::started(const Assignment& a, const std::vector<int>& ranks,
+                               const std::string& host) {
+  std::string bytes;
+  const auto from = checkpoints_.load(a.trial_id, bytes, out_);
+  const std::int64_t resume_epoch = from ? from->series_epoch : 0;
+  store_.mark_running(a.trial_id, ranks, host, resume_epoch);
+  out_ << (from ? "resume   " : "start    ") << a.trial_id << " on rank " << ranks.front() << " ("
+       << host << ")  ";
+  if (from)
+    out_ << "from epoch " << resume_epoch
+         << (from->next_sample > 0 ? " + " + std::to_string(from->next_sample) + " samples" : "")
+         << "  ";
+  out_ << describe(plan_, plan_.trials[index_.at(a.trial_id)]) << std::endl;
+  return bytes;
 }
 
 void StoreSink::epoch(const EpochReport& r) {
+  // The row before the checkpoint: a crash in between leaves a checkpoint one epoch behind the
+  // series, and that epoch is trained again and recorded the same, never a gap in the series.
   store_.add_epoch(r.trial_id, r.epoch, r.values);
+  if (!r.checkpoint.empty()) checkpoints_.save(r.trial_id, r.checkpoint);
   out_ << "epoch    " << r.trial_id << " " << r.epoch << "/"
        << plan_.configs[index_.at(r.trial_id)].train.epochs;
   for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << fixed(v, 5);
@@ -46,19 +64,27 @@ void StoreSink::epoch(const EpochReport& r) {
 void StoreSink::finished(const TrialResult& r) {
   ++done_;
   std::string progress = "[" + std::to_string(done_) + "/" + std::to_string(todo_) + "]";
-  if (r.ok) {
+  if (r.outcome == Outcome::kInterrupted) {
+    --done_;  // not done: it goes on when the sweep runs again
+    ++interrupted_;
+    if (!r.checkpoint.empty()) checkpoints_.save(r.trial_id, r.checkpoint);
+    store_.interrupt(r.trial_id);
+    out_ << "stopped  " << r.trial_id << "  interrupted; checkpoint "
+         << checkpoints_.path(r.trial_id) << std::endl;
+    return;
+  }
+  if (r.outcome == Outcome::kCompleted) {
     // Files first, then the row that points at them: a crash in between leaves a stray file,
     // never a row without its file.
     const std::string& db = store_.db().path();
     const auto slash = db.rfind('/');
     const std::string dir = slash == std::string::npos ? "" : db.substr(0, slash + 1);
-    std::string stem = db.substr(dir.size());
-    if (auto dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
+    const std::string folder = results::beside_database(db, ".artifacts/" + r.trial_id + "/");
     results::ArtifactPaths paths;
     for (const auto& [kind, bytes] : r.artifacts) {
-      std::string relative = stem + ".artifacts/" + r.trial_id + "/" + kind + ".png";
-      results::write_file_atomically(dir + relative, bytes);
-      paths.emplace_back(kind, relative);
+      const std::string file = folder + kind + ".png";
+      results::write_file_atomically(file, bytes);
+      paths.emplace_back(kind, file.substr(dir.size()));
     }
     store_.complete(r.trial_id, r.final_metrics, paths);
     out_ << "done     " << r.trial_id << " " << progress
@@ -70,6 +96,8 @@ void StoreSink::finished(const TrialResult& r) {
     store_.fail(r.trial_id, r.error);
     out_ << "FAILED   " << r.trial_id << " " << progress << "  " << r.error << std::endl;
   }
+  // After the row: a crash in between leaves a stray checkpoint, never a trial that lost its own.
+  if (!keep_checkpoints_) checkpoints_.remove(r.trial_id);
 }
 
 void print_summary(results::Store& store, const Plan& plan, std::ostream& out) {

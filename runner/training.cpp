@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 #include "cluster/backend.h"
@@ -15,6 +18,7 @@
 #include "models/autoencoder.h"
 #include "models/corruptions.h"
 #include "models/schedules.h"
+#include "runner/checkpoint.h"
 #include "runner/flat_adam.h"
 #include "runner/pictures.h"
 
@@ -190,9 +194,64 @@ cluster::Backend* backend_for(cluster::Group& group, const torch::Device& device
   throw std::runtime_error(group.rank() == 0 ? joined : "failed on another rank of the group");
 }
 
+std::string bytes_of(const torch::Tensor& t) {
+  const auto c = t.to(torch::kCPU).contiguous();
+  return std::string(static_cast<const char*>(c.data_ptr()),
+                     static_cast<std::size_t>(c.numel()) * c.element_size());
+}
+
+void load_bytes(torch::Tensor& t, const std::string& bytes, const char* what) {
+  const auto want = static_cast<std::size_t>(t.numel()) * t.element_size();
+  if (bytes.size() != want)
+    throw std::runtime_error(std::string("checkpoint: ") + what + " has " +
+                             std::to_string(bytes.size()) + " bytes, the model needs " +
+                             std::to_string(want));
+  torch::NoGradGuard no_grad;
+  t.copy_(torch::from_blob(const_cast<char*>(bytes.data()), t.sizes(),
+                           t.options().device(torch::kCPU)));
+}
+
+// LibTorch's default generator of a device: noise and corruptions draw from it.
+std::string rng_state(const torch::Device& device) {
+  auto gen = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return bytes_of(gen.get_state());
+}
+
+void set_rng_state(const torch::Device& device, const std::string& bytes) {
+  auto gen = at::globalContext().defaultGenerator(device);
+  auto state = torch::empty({static_cast<std::int64_t>(bytes.size())}, torch::kUInt8);
+  std::memcpy(state.data_ptr(), bytes.data(), bytes.size());
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+std::string text_of(const std::mt19937_64& engine) {
+  std::ostringstream os;
+  os << engine;
+  return os.str();
+}
+
+std::mt19937_64 engine_of(const std::string& text) {
+  std::mt19937_64 engine;
+  std::istringstream is(text);
+  is >> engine;
+  if (!is) throw std::runtime_error("checkpoint: batch order state unreadable");
+  return engine;
+}
+
 }  // namespace
 
 TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochCallback& on_epoch,
+                        torch::Tensor* final_parameters) {
+  TrialHooks hooks;
+  hooks.on_epoch = [&](std::int64_t epoch, const Metrics& values, const std::string&) {
+    on_epoch(epoch, values);
+  };
+  return train_trial(a, group, hooks, final_parameters);
+}
+
+TrialOutput train_trial(const Assignment& a, cluster::Group& group, const TrialHooks& hooks,
                         torch::Tensor* final_parameters) {
   const auto t_start = Clock::now();
   const auto& c = a.config;
@@ -217,27 +276,59 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
       models::make_autoencoder(c.model, train_input.size(1), train.x.size(1), all.num_classes);
   model->to(device);
   cluster::Backend* backend = backend_for(group, device, a.collective_timeout_s);
-  // Two scalars ride with the gradients: this rank's loss sum, and whether it failed.
-  FlatParameters flat(model->parameters(), 2);
+  // Three scalars ride with the gradients: this rank's loss sum, whether it failed, and whether
+  // it was asked to stop.
+  FlatParameters flat(model->parameters(), 3);
   if (backend) backend->broadcast(flat.values());  // identical replicas, whatever each RNG did
   std::mt19937_64 batch_order(static_cast<std::uint64_t>(a.seed));
   double train_seconds = 0;
   std::int64_t series_epoch = 0;  // epochs counted across stages
 
-  for (std::int64_t stage = 0; stage < model->stages(); ++stage) {
+  // Where to go on from: the start, or the checkpoint. Every rank of the group loads the same one,
+  // so the replicas stay identical.
+  Checkpoint from;
+  if (!a.checkpoint.empty()) {
+    from = decode_checkpoint(a.checkpoint, "trial " + a.trial_id);
+    for (std::int64_t stage = 0; stage < from.stage; ++stage) {
+      model->begin_stage(stage);
+      model->end_stage(stage);
+    }
+    load_bytes(flat.values(), from.parameters, "parameters");
+    batch_order = engine_of(from.batch_order);
+    set_rng_state(torch::kCPU, from.cpu_rng);
+    if (device.is_cuda() && !from.device_rng.empty()) set_rng_state(device, from.device_rng);
+    train_seconds = from.train_seconds;
+    series_epoch = from.series_epoch;
+  }
+
+  for (std::int64_t stage = from.stage; stage < model->stages(); ++stage) {
     model->begin_stage(stage);
     FlatAdam opt(flat, c.train.lr);  // fresh state: what earlier stages trained must not drift
-    for (std::int64_t epoch = 1; epoch <= c.train.epochs; ++epoch) {
+    const bool resuming_stage = !a.checkpoint.empty() && stage == from.stage;
+    if (resuming_stage) {
+      load_bytes(opt.exp_avg(), from.adam_m, "Adam's first moment");
+      load_bytes(opt.exp_avg_sq(), from.adam_v, "Adam's second moment");
+      opt.set_steps(from.adam_steps);
+    }
+    for (std::int64_t epoch = resuming_stage ? from.stage_epoch + 1 : 1; epoch <= c.train.epochs;
+         ++epoch) {
       ++series_epoch;
       const auto t_epoch = Clock::now();
+      const std::mt19937_64 order_before = batch_order;  // a mid-epoch checkpoint draws it again
       auto perm = permutation(n, batch_order).to(device);
       const models::LossWeights weights{
           c.loss.beta * models::kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
-      double loss_sum = 0;
-      for (std::int64_t start = 0, step = 0; start < n; start += c.train.batch_size, ++step) {
+      // An epoch stopped part-way goes on at its next sample, with its loss sum so far.
+      const bool part_done =
+          resuming_stage && epoch == from.stage_epoch + 1 && from.next_sample > 0;
+      double loss_sum = part_done ? from.loss_sum : 0.0;
+      std::int64_t stopped_at = 0;  // the first sample not trained when the group stops, or 0
+      for (std::int64_t start = part_done ? from.next_sample : 0, step = start / c.train.batch_size;
+           start < n; start += c.train.batch_size, ++step) {
         const std::int64_t batch = std::min(c.train.batch_size, n - start);
         const auto [begin, end] = cluster::shard(batch, group.rank(), group.size());
-        double scalars[2] = {0.0, 0.0};  // this rank's loss sum, and whether it failed
+        // This rank's loss sum, whether it failed, whether it was asked to stop.
+        double scalars[3] = {0.0, 0.0, hooks.should_stop && hooks.should_stop() ? 1.0 : 0.0};
         std::string error;
         flat.zero_grad();
         // Noise for the whole global batch, drawn alike on every rank: a sample's noise must not
@@ -277,23 +368,61 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
           }
         }
         if (backend) {
-          flat.extra().copy_(torch::tensor({scalars[0], scalars[1]}, torch::kFloat64));
+          flat.extra().copy_(torch::tensor({scalars[0], scalars[1], scalars[2]}, torch::kFloat64));
           backend->allreduce_sum(flat.gradients_and_extra());
           auto summed = flat.extra().to(torch::kCPU, torch::kFloat64);
-          scalars[0] = summed[0].item<double>();
-          scalars[1] = summed[1].item<double>();
+          for (int k = 0; k < 3; ++k) scalars[k] = summed[k].item<double>();
         }
         if (scalars[1] > 0) fail_together(backend, group, error);
         opt.step();
         loss_sum += scalars[0];
+        if (scalars[2] > 0 && start + batch < n) {
+          stopped_at = start + batch;
+          break;
+        }
+        if (scalars[2] > 0) stopped_at = n;  // the last step: finish the epoch, then stop
       }
       train_seconds += seconds_since(t_epoch);
+
+      // The trial as it stands, for a checkpoint: after this epoch, or inside it.
+      auto capture = [&](std::int64_t next_sample) {
+        Checkpoint k;
+        k.trial_id = a.trial_id;
+        k.stage = stage;
+        k.stage_epoch = next_sample > 0 ? epoch - 1 : epoch;
+        k.series_epoch = next_sample > 0 ? series_epoch - 1 : series_epoch;
+        k.next_sample = next_sample;
+        k.loss_sum = next_sample > 0 ? loss_sum : 0.0;
+        k.train_seconds = train_seconds;
+        k.batch_order = text_of(next_sample > 0 ? order_before : batch_order);
+        k.cpu_rng = rng_state(torch::kCPU);
+        if (device.is_cuda()) k.device_rng = rng_state(device);
+        k.parameters = bytes_of(flat.values());
+        k.adam_steps = opt.steps();
+        k.adam_m = bytes_of(opt.exp_avg());
+        k.adam_v = bytes_of(opt.exp_avg_sq());
+        return encode_checkpoint(k);
+      };
+      if (stopped_at > 0 && stopped_at < n) {
+        TrialOutput out;
+        out.interrupted = true;
+        if (root) out.checkpoint = capture(stopped_at);
+        return out;
+      }
       if (root) {
         auto [test_err, test_codes] = evaluate(*model, test_input, test);
         Metrics series = {{"train_loss", loss_sum / static_cast<double>(n)},
                           {"test_recon_mse", test_err.mean().item<double>()}};
         if (model->noise_dim() > 0) series.emplace_back("beta", weights.beta);
-        on_epoch(series_epoch, series);
+        if (hooks.on_epoch)
+          hooks.on_epoch(series_epoch, series, hooks.checkpoints ? capture(0) : std::string());
+      }
+      const bool last = stage + 1 == model->stages() && epoch == c.train.epochs;
+      if (stopped_at == n && !last) {
+        TrialOutput out;
+        out.interrupted = true;
+        if (root) out.checkpoint = capture(0);
+        return out;
       }
     }
     model->end_stage(stage);

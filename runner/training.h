@@ -21,9 +21,22 @@ struct Assignment {
   sweeps::TrialConfig config;
   std::int64_t threads = 0;  // LibTorch intra-op threads; 0: decide from the node
   double collective_timeout_s = 600;
+  std::string checkpoint;  // encoded runner::Checkpoint to go on from; empty: from epoch 0
 };
 
 using EpochCallback = std::function<void(std::int64_t epoch, const Metrics& values)>;
+
+// How a trial talks to whoever runs it.
+struct TrialHooks {
+  // After every epoch, on the group root: the epoch (counted over all stages), its series, and,
+  // when `checkpoints` is set, the encoded checkpoint of the trial at the end of that epoch.
+  std::function<void(std::int64_t epoch, const Metrics& values, const std::string& checkpoint)>
+      on_epoch;
+  bool checkpoints = false;
+  // Asked on every rank before every step: should the trial stop? If any rank of the group says
+  // so, all stop together after that step and the trial returns interrupted, with a checkpoint.
+  std::function<bool()> should_stop;
+};
 
 // Pictures of a trial, as (kind, PNG bytes): see runner/pictures.h.
 using Artifacts = std::vector<std::pair<std::string, std::string>>;
@@ -31,6 +44,8 @@ using Artifacts = std::vector<std::pair<std::string, std::string>>;
 struct TrialOutput {
   Metrics metrics;  // final metrics
   Artifacts artifacts;
+  bool interrupted = false;  // stopped by should_stop; `checkpoint` holds where
+  std::string checkpoint;
 };
 
 // Trains the trial on every rank of `group` in data parallel: each rank takes its shard of every
@@ -39,7 +54,11 @@ struct TrialOutput {
 // nothing). The root also draws the trial's pictures. Throws on failure (NaN loss, bad data, out of
 // memory) with a message saying where; an error on any rank fails the trial on every rank of the
 // group. `final_parameters`, if given, receives the trained weights as one flat tensor (for
-// checks).
+// checks). With a.checkpoint, the trial goes on from there and ends exactly as if it had never
+// stopped (same ranks and threads): same weights, same series, same final metrics.
+TrialOutput train_trial(const Assignment& a, cluster::Group& group, const TrialHooks& hooks,
+                        torch::Tensor* final_parameters = nullptr);
+// The same without checkpoints or stops.
 TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochCallback& on_epoch,
                         torch::Tensor* final_parameters = nullptr);
 

@@ -8,12 +8,9 @@
 #include "data/datasets.h"
 #include "runner/flat_adam.h"
 #include "runner/training.h"
+#include "tests/mpi_test_main.h"
 
-namespace {
-
-cluster::MpiContext* g_mpi = nullptr;
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(Shard, CoversEveryGlobalBatchSampleExactlyOnce) {
   for (std::int64_t batch = 1; batch <= 20; ++batch)
@@ -182,20 +179,47 @@ TEST(DataParallel, DivergenceFailsEveryRankOfTheGroupTogether) {
   EXPECT_EQ(g_mpi->broadcast(g_mpi->rank() == 0 ? 5 : 0), 5);
 }
 
+// Only the last rank of the group is asked to stop (its own signal): the group stops together
+// within that step, the root holds the checkpoint, and resuming from it on the same group ends
+// exactly where the uninterrupted run on that group ends.
+TEST(DataParallel, StopOnOneRankStopsTheGroupAndResumeEndsAsUninterrupted) {
+  cluster::Group group(*g_mpi, MPI_COMM_WORLD);
+  auto a = dp_trial();
+  torch::Tensor whole, resumed;
+  std::vector<runner::Metrics> whole_series, series;
+  const auto ref = runner::train_trial(
+      a, group, [&](std::int64_t, const runner::Metrics& m) { whole_series.push_back(m); }, &whole);
+
+  int calls = 0;
+  runner::TrialHooks hooks;
+  hooks.checkpoints = true;
+  hooks.on_epoch = [&](std::int64_t, const runner::Metrics& m, const std::string&) {
+    series.push_back(m);
+  };
+  // 6 steps per epoch: stop in epoch 2 after its second step.
+  hooks.should_stop = [&] { return group.rank() == group.size() - 1 && ++calls == 8; };
+  auto first = runner::train_trial(a, group, hooks);
+  EXPECT_TRUE(first.interrupted) << "every rank stops, whichever was asked";
+  // The root hands its checkpoint to every rank of the group, as the scheduler does.
+  int size = static_cast<int>(first.checkpoint.size());
+  MPI_Bcast(&size, 1, MPI_INT, 0, group.comm());
+  a.checkpoint.resize(size);
+  if (group.rank() == 0) a.checkpoint = first.checkpoint;
+  MPI_Bcast(a.checkpoint.data(), size, MPI_BYTE, 0, group.comm());
+  ASSERT_GT(size, 0);
+  hooks.should_stop = nullptr;
+  const auto rest = runner::train_trial(a, group, hooks, &resumed);
+  EXPECT_FALSE(rest.interrupted);
+  EXPECT_TRUE(torch::equal(resumed, whole)) << "rank " << g_mpi->rank();
+  if (group.rank() != 0) return;
+  EXPECT_EQ(series, whole_series);
+  EXPECT_EQ(metric(rest.metrics, "recon_mse"), metric(ref.metrics, "recon_mse"));
+}
+
 TEST(Devices, CpuWhenAskedOrWhenThereIsNoGpu) {
   EXPECT_TRUE(cluster::choose_device("cpu", 0).is_cpu());
   if (torch::cuda::device_count() == 0) {
     EXPECT_TRUE(cluster::choose_device("auto", 3).is_cpu());
     EXPECT_THROW(cluster::choose_device("cuda", 0), std::runtime_error);
   }
-}
-
-int main(int argc, char** argv) {
-  cluster::MpiContext mpi(&argc, &argv);
-  g_mpi = &mpi;
-  ::testing::InitGoogleTest(&argc, argv);
-  if (mpi.rank() != 0)
-    delete ::testing::UnitTest::GetInstance()->listeners().Release(
-        ::testing::UnitTest::GetInstance()->listeners().default_result_printer());
-  return RUN_ALL_TESTS();
 }

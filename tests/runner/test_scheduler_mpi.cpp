@@ -3,43 +3,64 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <set>
 #include <thread>
 
-#include "cluster/mpi_context.h"
+#include "cluster/signals.h"
 #include "runner/scheduler.h"
+#include "tests/mpi_test_main.h"
 
 namespace {
-
-cluster::MpiContext* g_mpi = nullptr;
 
 struct RecordingSink : runner::Sink {
   std::map<std::string, int> starts, finishes;
   std::map<std::string, std::vector<std::int64_t>> epochs;
   std::map<std::string, runner::TrialResult> results;
   std::map<std::string, int> rank_of;
-  void started(const runner::Assignment& a, const std::vector<int>& ranks,
-               const std::string&) override {
+  std::size_t stop_after = 0;  // raise the stop flag when this many trials have finished
+  std::string started(const runner::Assignment& a, const std::vector<int>& ranks,
+                      const std::string&) override {
     ++starts[a.trial_id];
     rank_of[a.trial_id] = ranks.at(0);
+    return "";
   }
   void epoch(const runner::EpochReport& r) override { epochs[r.trial_id].push_back(r.epoch); }
   void finished(const runner::TrialResult& r) override {
     ++finishes[r.trial_id];
     results[r.trial_id] = r;
+    if (stop_after > 0 && results.size() == stop_after) cluster::request_stop(SIGTERM);
   }
 };
 
 // A fake trial: two epochs, a metric naming the rank that ran it; "boom" throws.
 runner::TrialOutput fake_trial(const runner::Assignment& a, cluster::Group&,
-                               const runner::EpochCallback& on_epoch) {
+                               const runner::TrialHooks& hooks) {
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (a.trial_id == "boom") throw std::runtime_error("exploded in epoch 1");
-  on_epoch(1, {{"train_loss", 1.0}});
-  on_epoch(2, {{"train_loss", 0.5}});
+  hooks.on_epoch(1, {{"train_loss", 1.0}}, "");
+  hooks.on_epoch(2, {{"train_loss", 0.5}}, "");
   return {{{"rank", static_cast<double>(g_mpi->rank())}, {"seed", static_cast<double>(a.seed)}},
           {{"picture", "png"}}};
+}
+
+// A fake trial of many short steps that stops when asked, as train_trial does: the group agrees
+// on stopping within the step (here by the root's word), and the root returns a checkpoint.
+runner::TrialOutput stoppable_trial(const runner::Assignment& a, cluster::Group& group,
+                                    const runner::TrialHooks& hooks) {
+  for (int step = 0; step < 200; ++step) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    int stop = hooks.should_stop() ? 1 : 0;
+    if (group.size() > 1) MPI_Bcast(&stop, 1, MPI_INT, 0, group.comm());
+    if (stop) {
+      runner::TrialOutput out;
+      out.interrupted = true;
+      if (group.rank() == 0) out.checkpoint = "checkpoint of " + a.trial_id;
+      return out;
+    }
+  }
+  return {{{"steps", 200.0}}, {}};
 }
 
 std::vector<runner::Assignment> todo(int n) {
@@ -67,14 +88,14 @@ TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
     EXPECT_EQ(sink.finishes[a.trial_id], 1) << a.trial_id;
     const auto& r = sink.results[a.trial_id];
     if (a.trial_id == "boom") {
-      EXPECT_FALSE(r.ok);
+      EXPECT_EQ(r.outcome, runner::Outcome::kFailed);
       EXPECT_NE(r.error.find("exploded in epoch 1"), std::string::npos) << r.error;
       EXPECT_NE(r.error.find("[rank " + std::to_string(sink.rank_of[a.trial_id])),
                 std::string::npos)
           << r.error;
       continue;
     }
-    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.outcome, runner::Outcome::kCompleted) << r.error;
     EXPECT_EQ(sink.epochs[a.trial_id], (std::vector<std::int64_t>{1, 2}));
     // The rank that trained it is the one the sink was told of, and the assignment arrived whole.
     EXPECT_EQ(r.final_metrics.at(0).second, sink.rank_of[a.trial_id]);
@@ -107,10 +128,10 @@ TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
   RecordingSink sink;
   int executed_here = 0;
   runner::Executor execute = [&](const runner::Assignment& a, cluster::Group& group,
-                                 const runner::EpochCallback& on_epoch) {
+                                 const runner::TrialHooks& hooks) {
     ++executed_here;
     EXPECT_EQ(group.size(), 2);
-    on_epoch(1, {{"train_loss", 1.0}});
+    hooks.on_epoch(1, {{"train_loss", 1.0}}, "");
     return runner::TrialOutput{{{"group_root", static_cast<double>(group.world_ranks().front())},
                                 {"seed", double(a.seed)}},
                                {}};
@@ -128,6 +149,48 @@ TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
     EXPECT_EQ(sink.epochs[a.trial_id].size(), 1u) << "only the group root reports epochs";
     EXPECT_EQ(sink.rank_of[a.trial_id], 1);
   }
+}
+
+// A stop on rank 0 alone (as when only mpirun's parent gets the signal): the busy groups are told,
+// every trial handed out ends once, completed or interrupted with its checkpoint, no new trial
+// starts, and every rank returns.
+void expect_stop_reaches_every_group(int ranks_per_trial) {
+  const cluster::Layout layout(g_mpi->size(), ranks_per_trial);
+  RecordingSink sink;
+  sink.stop_after = 2;
+  const auto work = todo(40);
+  std::vector<runner::Assignment> no_boom;
+  for (auto a : work)
+    if (a.trial_id != "boom") no_boom.push_back(a);
+  const bool stopped = runner::run_trials(*g_mpi, layout, no_boom,
+                                          g_mpi->rank() == 0 ? &sink : nullptr, stoppable_trial);
+  cluster::clear_stop();
+  if (g_mpi->rank() != 0) return;
+  EXPECT_TRUE(stopped);
+  EXPECT_LT(sink.starts.size(), no_boom.size()) << "no new trial after the stop";
+  int interrupted = 0;
+  for (const auto& [id, n] : sink.starts) {
+    EXPECT_EQ(sink.finishes[id], 1) << id;
+    const auto& r = sink.results[id];
+    if (r.outcome == runner::Outcome::kInterrupted) {
+      ++interrupted;
+      EXPECT_EQ(r.checkpoint, "checkpoint of " + id);
+    } else {
+      EXPECT_EQ(r.outcome, runner::Outcome::kCompleted) << id;
+    }
+  }
+  EXPECT_EQ(interrupted, static_cast<int>(sink.starts.size()) - 2)
+      << "every trial in flight at the stop was interrupted";
+  if (layout.groups > 1) EXPECT_GE(interrupted, 1);
+}
+
+TEST(Scheduler, StopOnRankZeroInterruptsTrialsInFlight) {
+  expect_stop_reaches_every_group(1);
+}
+
+TEST(Scheduler, StopReachesEveryRankOfAGroup) {
+  if (g_mpi->size() < 3) GTEST_SKIP() << "needs a scheduler and a group of two";
+  expect_stop_reaches_every_group(2);
 }
 
 TEST(Layout, SplitsTrainingRanksIntoGroups) {
@@ -148,14 +211,4 @@ TEST(MpiContext, KnowsTheNodeLayout) {
   EXPECT_GE(g_mpi->local_size(), 1);
   EXPECT_LT(g_mpi->local_rank(), g_mpi->local_size());
   EXPECT_EQ(g_mpi->broadcast(g_mpi->rank() == 0 ? 7 : -1), 7);
-}
-
-int main(int argc, char** argv) {
-  cluster::MpiContext mpi(&argc, &argv);
-  g_mpi = &mpi;
-  ::testing::InitGoogleTest(&argc, argv);
-  if (mpi.rank() != 0)
-    delete ::testing::UnitTest::GetInstance()->listeners().Release(
-        ::testing::UnitTest::GetInstance()->listeners().default_result_printer());
-  return RUN_ALL_TESTS();
 }

@@ -8,10 +8,9 @@
 #include "models/autoencoder.h"
 #include "runner/messages.h"
 #include "runner/training.h"
+#include "tests/mpi_test_main.h"
 
 namespace {
-
-cluster::MpiContext* g_mpi = nullptr;
 
 runner::Assignment small_trial() {
   runner::Assignment a;
@@ -112,21 +111,17 @@ TEST(Messages, RoundTripThroughBoostSerialization) {
   EXPECT_EQ(b.config.data.path, a.config.data.path);
   EXPECT_EQ(b.config.train.lr, a.config.train.lr);
   runner::TrialResult r{"x",
-                        false,
+                        runner::Outcome::kInterrupted,
                         "boom",
+                        std::string("ck\0pt", 5),
                         {{"recon_mse", 0.5}},
                         {{"reconstructions", std::string("\x89PNG\0\1", 6)}}};
   auto r2 = runner::unpack<runner::TrialResult>(runner::pack(r));
+  EXPECT_EQ(r2.outcome, runner::Outcome::kInterrupted);
+  EXPECT_EQ(r2.checkpoint, r.checkpoint);
   EXPECT_EQ(r2.error, "boom");
   EXPECT_EQ(r2.final_metrics, r.final_metrics);
   EXPECT_EQ(r2.artifacts, r.artifacts) << "binary PNG bytes survive the archive";
-}
-
-int main(int argc, char** argv) {
-  cluster::MpiContext mpi(&argc, &argv);
-  g_mpi = &mpi;
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
 }
 
 TEST(Training, EveryKindLearnsAndReportsItsOwnMetrics) {
