@@ -107,3 +107,94 @@ TEST(Query, PrintsCsvAndRefusesToWrite) {
   EXPECT_THROW(results::query_csv(path, "SELEC nonsense", out), results::SqliteError);
   EXPECT_THROW(results::query_csv(path + ".missing", "SELECT 1", out), results::SqliteError);
 }
+
+TEST(Store, AResumedTrialKeepsTheEpochsItsCheckpointCovers) {
+  auto path = temp_db();
+  results::Store s(path);
+  s.prepare("sw", rows(1), false);
+  s.mark_running("id0", {1}, "n");
+  for (int e = 1; e <= 5; ++e) s.add_epoch("id0", e, {{"train_loss", 1.0 / e}});
+  s.interrupt("id0");
+  EXPECT_EQ(s.prepare("sw", rows(1), false), (std::vector<std::string>{"id0"}));
+  // The checkpoint is at epoch 3 (epochs 4 and 5 were recorded after it, then lost with the job).
+  s.mark_running("id0", {2}, "n", 3);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM metrics WHERE trial_id = 'id0'"), 3);
+  EXPECT_EQ(count(s, "SELECT max(epoch) FROM metrics"), 3);
+  EXPECT_EQ(count(s, "SELECT resumed_from FROM trials"), 3);
+  s.add_epoch("id0", 4, {{"train_loss", 0.2}});
+  auto q = s.db().prepare(
+      "SELECT group_concat(attempt, ',') FROM (SELECT attempt FROM metrics ORDER BY epoch)");
+  q.step();
+  EXPECT_EQ(q.text(0), "1,1,1,2") << "each epoch says which attempt recorded it";
+}
+
+TEST(Store, StatusCountsTrialsPerSweepAndShowsTheEpochOfRunningOnes) {
+  auto path = temp_db();
+  {
+    results::Store s(path);
+    s.prepare("alpha", rows(4), false);
+    auto beta = rows(1);
+    beta[0].id = "b0";
+    s.prepare("beta", beta, false);
+    s.mark_running("id0", {1}, "n1");
+    s.add_epoch("id0", 1, {{"train_loss", 1}});
+    s.add_epoch("id0", 2, {{"train_loss", 1}});
+    s.mark_running("id1", {2}, "n1");
+    s.complete("id1", {});
+    s.mark_running("id2", {3}, "n1");
+    s.interrupt("id2");
+  }
+  std::ostringstream out;
+  results::print_status(path, out);
+  const std::string text = out.str();
+  EXPECT_NE(
+      text.find(
+          "sweep alpha\n  pending 1 running 1 interrupted 1 completed 1 failed 0  (4 trials)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("running      id0  epoch 2/"), std::string::npos) << text;
+  EXPECT_NE(text.find("interrupted  id2  epoch 0/"), std::string::npos) << text;
+  EXPECT_NE(text.find("sweep beta\n  pending 1 running 0"), std::string::npos) << text;
+  EXPECT_THROW(results::print_status(path + ".missing", out), results::SqliteError);
+}
+
+TEST(Store, OpensADatabaseOfSchemaTwoAndUpgradesIt) {
+  auto path = temp_db();
+  {
+    results::Database db(path, results::Database::Mode::ReadWrite);
+    db.exec(
+        "CREATE TABLE trials (id TEXT PRIMARY KEY, sweep TEXT NOT NULL, config TEXT NOT NULL, "
+        "config_hash TEXT NOT NULL, repeat INTEGER NOT NULL, seed INTEGER NOT NULL, status TEXT "
+        "NOT NULL DEFAULT 'pending', ranks TEXT, host TEXT, attempts INTEGER NOT NULL DEFAULT 0, "
+        "created_at TEXT NOT NULL, started_at TEXT, ended_at TEXT, error TEXT, UNIQUE (sweep, "
+        "config_hash, repeat));"
+        "CREATE TABLE metrics (trial_id TEXT NOT NULL REFERENCES trials (id), epoch INTEGER NOT "
+        "NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY (trial_id, name, epoch)) WITHOUT ROWID;"
+        "INSERT INTO trials (id, sweep, config, config_hash, repeat, seed, created_at, status) "
+        "VALUES ('old', 'sw', '{}', 'h', 0, 0, 'then', 'completed');"
+        "INSERT INTO metrics VALUES ('old', 1, 'train_loss', 0.5);"
+        "PRAGMA user_version=2;");
+  }
+  results::Store s(path);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 3);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM metrics WHERE attempt IS NULL"), 1) << "old rows kept";
+  s.prepare("sw", rows(1), false);
+  s.mark_running("id0", {1}, "n", 0);
+  s.add_epoch("id0", 1, {{"train_loss", 1}});
+  EXPECT_EQ(count(s, "SELECT attempt FROM metrics WHERE trial_id = 'id0'"), 1);
+}
+
+TEST(FileSystems, NetworkFileSystemsAreRecognised) {
+  EXPECT_EQ(results::network_filesystem_name(0x6969), "NFS");
+  EXPECT_EQ(results::network_filesystem_name(0x0BD00BD0), "Lustre");
+  EXPECT_EQ(results::network_filesystem_name(0x47504653), "GPFS");
+  EXPECT_EQ(results::network_filesystem_name(static_cast<long>(0xFF534D42L)), "CIFS");
+  EXPECT_EQ(results::network_filesystem_name(0xEF53), "") << "ext4";
+  EXPECT_EQ(results::network_filesystem_name(0x01021994), "") << "tmpfs";
+  EXPECT_EQ(results::network_filesystem_name(0x58465342), "") << "xfs";
+  // Where the tests run, /tmp is local: no warning.
+  std::ostringstream warnings;
+  results::Store s(temp_db(), &warnings);
+  EXPECT_EQ(warnings.str(), "");
+  EXPECT_EQ(results::network_filesystem_of("/tmp/x.db"), "");
+}
