@@ -67,6 +67,8 @@ std::string batch_script(const SlurmJob& job) {
     << "# The warning reaches only this shell: pass it on to every rank (srun forwards SIGUSR1).\n"
     << "# Preemption, requeue and scancel send SIGTERM to the ranks themselves.\n"
     << "trap 'warned=1; kill -USR1 $step 2>/dev/null' USR1\n"
+    << "# SLURM signals the ranks itself; this shell waits for them to checkpoint and exit.\n"
+    << "trap 'echo \"runner: SIGTERM (preemption, requeue or scancel); ranks checkpoint\"' TERM\n"
     << "# wait returns when a trapped signal arrives: wait again until srun is gone.\n"
     << "while true; do\n"
     << "  wait $step\n"

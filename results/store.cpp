@@ -204,6 +204,14 @@ void Store::add_epoch(const std::string& id, std::int64_t epoch, const Metrics& 
   tx.commit();
 }
 
+bool Store::has_epochs_through(const std::string& id, std::int64_t epoch) {
+  auto q = db_.prepare(
+      "SELECT count(DISTINCT epoch) FROM metrics WHERE trial_id = ? AND epoch BETWEEN 1 AND ?");
+  q.bind(1, id).bind(2, epoch);
+  q.step();
+  return q.integer(0) == epoch;
+}
+
 void Store::interrupt(const std::string& id) {
   Transaction tx(db_);
   db_.prepare("UPDATE trials SET status = 'interrupted', ended_at = ? WHERE id = ?")

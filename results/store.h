@@ -36,6 +36,8 @@ class Store {
   void mark_running(const std::string& id, const std::vector<int>& ranks, const std::string& host,
                     std::int64_t resume_epoch = 0);
   void add_epoch(const std::string& id, std::int64_t epoch, const Metrics& values);
+  // Whether the trial's series holds every epoch 1..epoch (what a checkpoint at `epoch` needs).
+  bool has_epochs_through(const std::string& id, std::int64_t epoch);
   // Stopped by a signal; a checkpoint beside the database says where.
   void interrupt(const std::string& id);
   void complete(const std::string& id, const Metrics& final_metrics,

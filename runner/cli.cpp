@@ -252,9 +252,13 @@ std::unique_ptr<Master> prepare_run(const Args& a, int world, int& ranks_per_tri
   const CheckpointDir checkpoints(db, m->plan.spec.name);
   for (std::size_t i = 0, next = 0; i < m->plan.trials.size(); ++i) {
     if (next < ids.size() && m->plan.trials[i].id == ids[next]) {
-      m->todo.push_back({ids[next++], m->plan.trials[i].seed, m->plan.configs[i],
-                         m->plan.spec.cluster.threads_per_rank,
-                         m->plan.spec.cluster.collective_timeout_s});
+      Assignment t;
+      t.trial_id = ids[next++];
+      t.seed = m->plan.trials[i].seed;
+      t.config = m->plan.configs[i];
+      t.threads = m->plan.spec.cluster.threads_per_rank;
+      t.collective_timeout_s = m->plan.spec.cluster.collective_timeout_s;
+      m->todo.push_back(std::move(t));
     } else if (!a.keep_checkpoints) {
       // A finished trial keeps no checkpoint (a crash right after it finished may leave one).
       checkpoints.remove(m->plan.trials[i].id);

@@ -37,7 +37,17 @@ StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, 
 std::string StoreSink::started(const Assignment& a, const std::vector<int>& ranks,
                                const std::string& host) {
   std::string bytes;
-  const auto from = checkpoints_.load(a.trial_id, bytes, out_);
+  auto from = checkpoints_.load(a.trial_id, bytes, out_);
+  // Rank 0 commits an epoch before its checkpoint, so a sound checkpoint never runs ahead of the
+  // series. One that does belongs to another database (say, one deleted and started afresh).
+  if (from && !store_.has_epochs_through(a.trial_id, from->series_epoch)) {
+    out_ << "warning: " << checkpoints_.path(a.trial_id) << " is at epoch " << from->series_epoch
+         << " but the database lacks epochs before it; trial " << a.trial_id
+         << " starts from epoch 0" << std::endl;
+    checkpoints_.remove(a.trial_id);
+    from.reset();
+    bytes.clear();
+  }
   const std::int64_t resume_epoch = from ? from->series_epoch : 0;
   store_.mark_running(a.trial_id, ranks, host, resume_epoch);
   out_ << (from ? "resume   " : "start    ") << a.trial_id << " on rank " << ranks.front() << " ("

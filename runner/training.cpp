@@ -473,7 +473,10 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const TrialH
                                         std::max(train_seconds, 1e-9));
   Artifacts artifacts = draw_pictures(*model, c.model.kind, pictures);
   out.emplace_back("seconds", seconds_since(t_start));
-  return {out, artifacts};
+  TrialOutput result;
+  result.metrics = std::move(out);
+  result.artifacts = std::move(artifacts);
+  return result;
 }
 
 }  // namespace runner

@@ -66,6 +66,8 @@ if [ -n "$resumed" ]; then
   check "resumed series" "$(sql rq.db "SELECT max(epoch) FILTER (WHERE attempt = 1) + 1 = min(epoch) FILTER (WHERE attempt = 2) AND max(epoch) = $EPOCHS FROM metrics WHERE trial_id = '$resumed' AND name = 'train_loss'")" 1
   check "resumed_from" "$(sql rq.db "SELECT resumed_from = (SELECT max(epoch) FROM metrics WHERE trial_id = '$resumed' AND attempt = 1) FROM trials WHERE id = '$resumed'")" 1
   grep -q "^resume   $resumed" "rq-$job.out" || fail "log lacks the resume of $resumed"
+  # The ranks stopped cleanly on the requeue's SIGTERM: in-flight trials interrupted, exit 3.
+  grep -q "^stopped  .* interrupted; checkpoint" "rq-$job.out" || fail "no clean stop on requeue: $(grep -v '^epoch' "rq-$job.out" | head -n 20)"
 fi
 
 # 3. The time limit: SLURM warns 50 s ahead of a one-minute limit; no requeues allowed, so the job

@@ -34,6 +34,14 @@ stopped=$(sql s.db "SELECT id FROM trials WHERE status = 'interrupted'")
 grep -q "interrupted 1" status.txt || fail "status: $(cat status.txt)"
 grep -q "interrupted  $stopped  epoch [1-9]" status.txt || fail "status lacks the epoch: $(cat status.txt)"
 
+# A checkpoint with no series behind it (here: the database started afresh) is not resumed from.
+mkdir -p fresh.checkpoints && cp -r s.checkpoints/stopped fresh.checkpoints/
+"$RUNNER" run stopped.toml --db fresh.db > fresh.txt 2>&1
+check "fresh database run" "$?" 0
+grep -q "warning: .*$stopped.ckpt is at epoch [0-9]* but the database lacks epochs before it" fresh.txt ||
+  fail "no warning about the foreign checkpoint: $(grep -i warn fresh.txt)"
+check "fresh series complete" "$(sql fresh.db "SELECT count(*) FROM metrics WHERE name = 'train_loss'")" $((3 * EPOCHS))
+
 # 2. Three ranks under mpirun, SIGUSR1 to mpirun, which passes it on to every rank.
 "${MPI[@]}" -np 3 "$RUNNER" run stopped.toml --db s.db > run2.txt 2>&1 &
 pid=$!

@@ -42,7 +42,9 @@ runner::TrialOutput fake_trial(const runner::Assignment& a, cluster::Group&,
   hooks.on_epoch(1, {{"train_loss", 1.0}}, "");
   hooks.on_epoch(2, {{"train_loss", 0.5}}, "");
   return {{{"rank", static_cast<double>(g_mpi->rank())}, {"seed", static_cast<double>(a.seed)}},
-          {{"picture", "png"}}};
+          {{"picture", "png"}},
+          false,
+          ""};
 }
 
 // A fake trial of many short steps that stops when asked, as train_trial does: the group agrees
@@ -60,7 +62,7 @@ runner::TrialOutput stoppable_trial(const runner::Assignment& a, cluster::Group&
       return out;
     }
   }
-  return {{{"steps", 200.0}}, {}};
+  return {{{"steps", 200.0}}, {}, false, ""};
 }
 
 std::vector<runner::Assignment> todo(int n) {
@@ -134,7 +136,9 @@ TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
     hooks.on_epoch(1, {{"train_loss", 1.0}}, "");
     return runner::TrialOutput{{{"group_root", static_cast<double>(group.world_ranks().front())},
                                 {"seed", double(a.seed)}},
-                               {}};
+                               {},
+                               false,
+                               ""};
   };
   const auto work = todo(5);
   runner::run_trials(*g_mpi, layout, work, g_mpi->rank() == 0 ? &sink : nullptr, execute);
@@ -181,7 +185,9 @@ void expect_stop_reaches_every_group(int ranks_per_trial) {
   }
   EXPECT_EQ(interrupted, static_cast<int>(sink.starts.size()) - 2)
       << "every trial in flight at the stop was interrupted";
-  if (layout.groups > 1) EXPECT_GE(interrupted, 1);
+  if (layout.groups > 1) {
+    EXPECT_GE(interrupted, 1);
+  }
 }
 
 TEST(Scheduler, StopOnRankZeroInterruptsTrialsInFlight) {
