@@ -1,5 +1,7 @@
 #include "results/sqlite.h"
 
+#include <sys/stat.h>
+
 namespace results {
 
 void sqlite_check(int code, sqlite3* db, const char* call, const char* file, int line) {
@@ -10,6 +12,10 @@ void sqlite_check(int code, sqlite3* db, const char* call, const char* file, int
 }
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
+  // SQLite's own message for this ("unable to open database file") does not say which reason.
+  struct stat st;
+  if (mode == Mode::ReadOnly && ::stat(path.c_str(), &st) != 0)
+    throw SqliteError("no such database");
   int flags =
       mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);

@@ -1,6 +1,5 @@
 #include "results/store.h"
 
-#include <sys/stat.h>
 #include <sys/vfs.h>
 
 #include <cmath>
@@ -252,8 +251,6 @@ void Store::fail(const std::string& id, const std::string& error) {
 }
 
 void print_status(const std::string& db_path, std::ostream& out) {
-  struct stat st;
-  if (::stat(db_path.c_str(), &st) != 0) throw SqliteError("no such database");
   Database db(db_path, Database::Mode::ReadOnly);
   static const char* const kStatuses[] = {"pending", "running", "interrupted", "completed",
                                           "failed"};
@@ -303,8 +300,6 @@ void print_status(const std::string& db_path, std::ostream& out) {
 }
 
 void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out) {
-  struct stat st;
-  if (::stat(db_path.c_str(), &st) != 0) throw SqliteError("no such database");
   Database db(db_path, Database::Mode::ReadOnly);
   auto q = db.prepare(sql);
   auto field = [](std::string s) {

@@ -192,15 +192,22 @@ int cmd_plan(const Args& a) {
   return kExitOk;
 }
 
-int cmd_query(const Args& a) {
-  need_positional(a, 1, "one SQL statement");
+// Runs `read` on the database --db names; a missing database or a bad query is bad input.
+template <typename Read>
+int read_database(const Args& a, Read read) {
   if (a.db.empty()) throw sweeps::InputError({"command line", 0}, "", "--db PATH is required");
   try {
-    results::query_csv(a.db, a.positional[0], std::cout);
+    read(a.db);
   } catch (const results::SqliteError& e) {
-    throw sweeps::InputError({a.db, 0}, "", e.what());  // a bad query is bad input
+    throw sweeps::InputError({a.db, 0}, "", e.what());
   }
   return kExitOk;
+}
+
+int cmd_query(const Args& a) {
+  need_positional(a, 1, "one SQL statement");
+  return read_database(
+      a, [&](const std::string& db) { results::query_csv(db, a.positional[0], std::cout); });
 }
 
 int cmd_import(const Args& a) {
@@ -337,13 +344,7 @@ int cmd_run(const Args& a, int argc, char** argv) {
 
 int cmd_status(const Args& a) {
   need_positional(a, 0, "no positional arguments");
-  if (a.db.empty()) throw sweeps::InputError({"command line", 0}, "", "--db PATH is required");
-  try {
-    results::print_status(a.db, std::cout);
-  } catch (const results::SqliteError& e) {
-    throw sweeps::InputError({a.db, 0}, "", e.what());
-  }
-  return kExitOk;
+  return read_database(a, [](const std::string& db) { results::print_status(db, std::cout); });
 }
 
 // A whole number from an option, within [min, max]; an input error naming the option otherwise.

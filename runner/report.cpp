@@ -72,10 +72,7 @@ void StoreSink::epoch(const EpochReport& r) {
 }
 
 void StoreSink::finished(const TrialResult& r) {
-  ++done_;
-  std::string progress = "[" + std::to_string(done_) + "/" + std::to_string(todo_) + "]";
-  if (r.outcome == Outcome::kInterrupted) {
-    --done_;  // not done: it goes on when the sweep runs again
+  if (r.outcome == Outcome::kInterrupted) {  // not done: it goes on when the sweep runs again
     ++interrupted_;
     if (!r.checkpoint.empty()) checkpoints_.save(r.trial_id, r.checkpoint);
     store_.interrupt(r.trial_id);
@@ -83,6 +80,8 @@ void StoreSink::finished(const TrialResult& r) {
          << checkpoints_.path(r.trial_id) << std::endl;
     return;
   }
+  ++done_;
+  const std::string progress = "[" + std::to_string(done_) + "/" + std::to_string(todo_) + "]";
   if (r.outcome == Outcome::kCompleted) {
     // Files first, then the row that points at them: a crash in between leaves a stray file,
     // never a row without its file.

@@ -409,19 +409,24 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const TrialH
         if (root) out.checkpoint = capture(stopped_at);
         return out;
       }
+      // Stopped on the epoch's last step: the epoch is whole, so stop after reporting it (unless
+      // the trial is done anyway).
+      const bool last = stage + 1 == model->stages() && epoch == c.train.epochs;
+      const bool stop_here = stopped_at == n && !last;
+      std::string checkpoint;
       if (root) {
         auto [test_err, test_codes] = evaluate(*model, test_input, test);
         Metrics series = {{"train_loss", loss_sum / static_cast<double>(n)},
                           {"test_recon_mse", test_err.mean().item<double>()}};
         if (model->noise_dim() > 0) series.emplace_back("beta", weights.beta);
+        if (hooks.checkpoints || stop_here) checkpoint = capture(0);
         if (hooks.on_epoch)
-          hooks.on_epoch(series_epoch, series, hooks.checkpoints ? capture(0) : std::string());
+          hooks.on_epoch(series_epoch, series, hooks.checkpoints ? checkpoint : std::string());
       }
-      const bool last = stage + 1 == model->stages() && epoch == c.train.epochs;
-      if (stopped_at == n && !last) {
+      if (stop_here) {
         TrialOutput out;
         out.interrupted = true;
-        if (root) out.checkpoint = capture(0);
+        out.checkpoint = std::move(checkpoint);
         return out;
       }
     }
