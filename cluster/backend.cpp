@@ -75,29 +75,17 @@ class MpiBackend : public Backend {
 
 }  // namespace
 
-bool nccl_built() {
-#if RUNNER_WITH_NCCL
-  return true;
-#else
-  return false;
-#endif
-}
-
 std::unique_ptr<Backend> make_backend(Group& group, const torch::Device& device, double timeout_s) {
   if (device.is_cpu()) return std::make_unique<MpiBackend>(group, timeout_s);
-#if RUNNER_WITH_NCCL
   if (device.is_cuda()) return make_nccl_backend(group, device.index(), timeout_s);
-#endif
-  throw std::runtime_error(
-      "no data-parallel backend for device " + device.str() +
-      (nccl_built() ? "" : ": this runner was built without NCCL (RUNNER_WITH_NCCL=OFF)"));
+  throw std::runtime_error("no data-parallel backend for device " + device.str());
 }
 
-torch::Device choose_device(const std::string& wanted, int local_rank) {
-  if (wanted == "cpu") return torch::kCPU;
+torch::Device choose_device(sweeps::Device wanted, int local_rank) {
+  if (wanted == sweeps::Device::kCpu) return torch::kCPU;
   const int count = static_cast<int>(torch::cuda::device_count());
   if (count == 0) {
-    if (wanted == "cuda")
+    if (wanted == sweeps::Device::kCuda)
       throw std::runtime_error(
           "train.device = \"cuda\" but no GPU is usable here (LibTorch " +
           std::string(torch::cuda::is_available() ? "sees none" : "was built without CUDA") + ")");

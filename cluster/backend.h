@@ -1,10 +1,12 @@
 #pragma once
 // Data-parallel collectives of one group behind one small interface: MPI on CPU tensors (always
-// built), NCCL on CUDA tensors (built with -DRUNNER_WITH_NCCL=ON, see CMakeLists.txt).
+// built), NCCL on CUDA tensors (with -DRUNNER_WITH_NCCL=ON; a stub that says so otherwise).
 #include <torch/torch.h>
 
 #include <memory>
 #include <string>
+
+#include "sweeps/config.h"
 
 namespace cluster {
 
@@ -26,12 +28,9 @@ class Backend {
 // Throws if the build or the placement cannot serve the device.
 std::unique_ptr<Backend> make_backend(Group& group, const torch::Device& device, double timeout_s);
 
-// Whether this build has the NCCL backend.
-bool nccl_built();
-
 // The device a rank trains on for train.device = auto | cpu | cuda: the GPU is chosen from
 // CUDA_VISIBLE_DEVICES (one listed: that one), else SLURM_LOCALID, else the rank's index on its
 // node.
-torch::Device choose_device(const std::string& wanted, int local_rank);
+torch::Device choose_device(sweeps::Device wanted, int local_rank);
 
 }  // namespace cluster

@@ -1,8 +1,10 @@
 #include "cluster/group.h"
 
-#include <chrono>
+#include <cstdlib>
 #include <iostream>
-#include <thread>
+
+#include "util/host.h"
+#include "util/poll.h"
 
 namespace cluster {
 
@@ -63,33 +65,24 @@ Message Group::receive() {
 }
 
 void wait_or_abort(MPI_Request& request, const std::string& what, double timeout_s) {
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  auto pause = std::chrono::microseconds(1);
-  int done = 0;
-  for (int spins = 0;; ++spins) {
-    MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
-    if (done) return;
-    // Spin briefly (a training step's allreduce is usually done within microseconds of the last
-    // rank arriving), then back off to sleeps so that waiting ranks leave their cores to others.
-    if (spins > 200) {
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::microseconds(1000));
-    }
-    if (spins % 256 == 0 &&
-        std::chrono::duration<double>(Clock::now() - start).count() > timeout_s) {
-      int rank = 0;
-      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-      char host[MPI_MAX_PROCESSOR_NAME] = {0};
-      int len = 0;
-      MPI_Get_processor_name(host, &len);
-      std::cerr << "error: " << what << " did not complete within " << timeout_s << " s on rank "
-                << rank << " (" << host
-                << "): a rank of the group died or hangs. Aborting the job; rerun to "
-                << "continue the sweep (cluster.collective_timeout_s sets the limit)." << std::endl;
-      MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-  }
+  auto done = [&] {
+    int flag = 0;
+    MPI_CHECK(MPI_Test(&request, &flag, MPI_STATUS_IGNORE));
+    return flag != 0;
+  };
+  if (util::poll_until(done, timeout_s, util::kCollectiveBackoff)) return;
+  abort_job_stuck(what, timeout_s);
+}
+
+void abort_job_stuck(const std::string& what, double timeout_s) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::cerr << "error: " << what << " did not complete within " << timeout_s << " s on rank "
+            << rank << " (" << util::host_name()
+            << "): a rank of the group died or hangs. Aborting the job; rerun to "
+            << "continue the sweep (cluster.collective_timeout_s sets the limit)." << std::endl;
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::_Exit(1);
 }
 
 }  // namespace cluster

@@ -55,5 +55,7 @@ class Group {
 // `timeout_s` (a rank died or hangs), prints what was waited for, on which rank and host, and
 // aborts the whole job: a stuck collective must never hang a cluster allocation.
 void wait_or_abort(MPI_Request& request, const std::string& what, double timeout_s);
+// Says what did not complete within `timeout_s`, on which rank and host, and aborts the job.
+[[noreturn]] void abort_job_stuck(const std::string& what, double timeout_s);
 
 }  // namespace cluster

@@ -4,28 +4,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <stdexcept>
-#include <thread>
+
+#include "util/host.h"
+#include "util/poll.h"
 
 namespace cluster {
-namespace {
-
-std::string hostname() {
-  char name[MPI_MAX_PROCESSOR_NAME] = {0};
-  int len = 0;
-  if (MPI_Get_processor_name(name, &len) != MPI_SUCCESS) ::gethostname(name, sizeof name - 1);
-  return name;
-}
-
-}  // namespace
 
 void mpi_check(int code, const char* call, const char* file, int line) {
   if (code == MPI_SUCCESS) return;
   char text[MPI_MAX_ERROR_STRING] = {0};
   int len = 0;
   MPI_Error_string(code, text, &len);
-  throw std::runtime_error(std::string("MPI error on ") + hostname() + " at " + file + ":" +
+  throw std::runtime_error(std::string("MPI error on ") + util::host_name() + " at " + file + ":" +
                            std::to_string(line) + ": " + call + ": " + text);
 }
 
@@ -38,7 +29,7 @@ MpiContext::MpiContext(int* argc, char*** argv) {
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
   std::vector<char> mine(MPI_MAX_PROCESSOR_NAME, 0), all(MPI_MAX_PROCESSOR_NAME * size_, 0);
-  std::string me = hostname();
+  const std::string me = util::host_name();
   me.copy(mine.data(), mine.size() - 1);
   MPI_CHECK(MPI_Allgather(mine.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(),
                           MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD));
@@ -97,19 +88,14 @@ Message receive_polite(MPI_Comm comm) {
 }
 
 std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(std::max(timeout_s, 0.0)));
   MPI_Status status;
-  int flag = 0;
-  auto pause = std::chrono::microseconds(20);
-  while (true) {
+  auto waiting = [&] {
+    int flag = 0;
     MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status));
-    if (flag) return take(comm, status);
-    if (timeout_s >= 0 && Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
-  }
+    return flag != 0;
+  };
+  if (!util::poll_until(waiting, timeout_s, util::kMessageBackoff)) return std::nullopt;
+  return take(comm, status);
 }
 
 int MpiContext::broadcast(int value, int root) {

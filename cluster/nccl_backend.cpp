@@ -4,6 +4,7 @@
 #include <ATen/cuda/CUDAContext.h>
 
 #include "cluster/group.h"
+#include "cluster/nccl_comm.h"
 
 namespace cluster {
 namespace {

@@ -1,50 +1,16 @@
 #pragma once
-// NCCL for the groups whose tensors live on GPUs. Everything CUDA- or NCCL-specific stays in
-// cluster/: the rest of the code sees only cluster::Backend.
+// The NCCL backend for groups whose tensors live on GPUs. CMake compiles nccl_backend.cpp when
+// RUNNER_WITH_NCCL is on, and nccl_backend_stub.cpp otherwise, so nothing outside this folder
+// needs an #if.
 #include <memory>
 
-#if RUNNER_HAVE_NCCL
-#include <cuda_runtime.h>
-#include <mpi.h>
-#include <nccl.h>
-
-namespace cluster {
-
-void nccl_check(ncclResult_t code, const char* call, const char* file, int line);
-void cuda_check(cudaError_t code, const char* call, const char* file, int line);
-#define NCCL_CHECK(call) ::cluster::nccl_check((call), #call, __FILE__, __LINE__)
-#define CUDA_CHECK(call) ::cluster::cuda_check((call), #call, __FILE__, __LINE__)
-
-// An NCCL communicator over an MPI group, on raw device buffers. It needs the CUDA runtime and
-// NCCL only, not a CUDA-enabled LibTorch, so it is compiled wherever the toolkit is installed.
-class NcclComm {
- public:
-  // Collective over `group`: the group root makes the ncclUniqueId and MPI broadcasts it. Refuses
-  // two ranks of the group on the same GPU of one host (NCCL cannot run that).
-  NcclComm(MPI_Comm group, int device, double timeout_s);
-  ~NcclComm();
-  NcclComm(const NcclComm&) = delete;
-  NcclComm& operator=(const NcclComm&) = delete;
-
-  void allreduce_sum(float* data, std::size_t count, cudaStream_t stream);
-  void broadcast(float* data, std::size_t count, cudaStream_t stream);
-
- private:
-  // Polls the stream until the collective is done; aborts the communicator and the job on timeout.
-  void wait(cudaStream_t stream, const char* what);
-
-  ncclComm_t comm_ = nullptr;
-  double timeout_s_;
-};
-
-}  // namespace cluster
-#endif
-
-#if RUNNER_WITH_NCCL
 #include "cluster/backend.h"
 
 namespace cluster {
+
 class Group;
+
+// Collective over `group`. The stub throws, saying the runner was built without NCCL.
 std::unique_ptr<Backend> make_nccl_backend(Group& group, int device, double timeout_s);
+
 }  // namespace cluster
-#endif

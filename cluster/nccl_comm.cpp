@@ -1,42 +1,27 @@
 // Built only when CMake finds the CUDA toolkit and NCCL (RUNNER_HAVE_NCCL).
-#include <chrono>
-#include <cstring>
-#include <iostream>
+#include "cluster/nccl_comm.h"
+
+#include <algorithm>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cluster/group.h"
-#include "cluster/nccl_backend.h"
+#include "util/hash.h"
+#include "util/host.h"
+#include "util/poll.h"
 
 namespace cluster {
-namespace {
-
-std::string host_name() {
-  char name[MPI_MAX_PROCESSOR_NAME] = {0};
-  int len = 0;
-  MPI_Get_processor_name(name, &len);
-  return name;
-}
-
-std::uint64_t host_hash(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
-}  // namespace
 
 void nccl_check(ncclResult_t code, const char* call, const char* file, int line) {
   if (code == ncclSuccess) return;
-  throw std::runtime_error("NCCL error on " + host_name() + " at " + file + ":" +
+  throw std::runtime_error("NCCL error on " + util::host_name() + " at " + file + ":" +
                            std::to_string(line) + ": " + call + ": " + ncclGetErrorString(code));
 }
 
 void cuda_check(cudaError_t code, const char* call, const char* file, int line) {
   if (code == cudaSuccess) return;
-  throw std::runtime_error("CUDA error on " + host_name() + " at " + file + ":" +
+  throw std::runtime_error("CUDA error on " + util::host_name() + " at " + file + ":" +
                            std::to_string(line) + ": " + call + ": " + cudaGetErrorString(code));
 }
 
@@ -46,8 +31,8 @@ NcclComm::NcclComm(MPI_Comm group, int device, double timeout_s) : timeout_s_(ti
   MPI_CHECK(MPI_Comm_size(group, &size));
 
   // NCCL cannot put two ranks of one communicator on the same GPU: check before it hangs.
-  const std::string host = host_name();
-  std::uint64_t mine[2] = {host_hash(host), static_cast<std::uint64_t>(device)};
+  const std::string host = util::host_name();
+  std::uint64_t mine[2] = {util::fnv1a64(host), static_cast<std::uint64_t>(device)};
   std::vector<std::uint64_t> all(2 * size);
   MPI_CHECK(MPI_Allgather(mine, 2, MPI_UINT64_T, all.data(), 2, MPI_UINT64_T, group));
   for (int r = 0; r < size; ++r)
@@ -73,25 +58,19 @@ NcclComm::~NcclComm() {
 }
 
 void NcclComm::wait(cudaStream_t stream, const char* what) {
-  const auto start = std::chrono::steady_clock::now();
-  while (true) {
-    cudaError_t state = cudaStreamQuery(stream);
-    if (state == cudaSuccess) return;
+  auto done = [&] {
+    const cudaError_t state = cudaStreamQuery(stream);
+    if (state == cudaSuccess) return true;
     if (state != cudaErrorNotReady) CUDA_CHECK(state);
     ncclResult_t async_error = ncclSuccess;
     NCCL_CHECK(ncclCommGetAsyncError(comm_, &async_error));
     NCCL_CHECK(async_error);
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
-        timeout_s_) {
-      std::cerr << "error: NCCL " << what << " did not complete within " << timeout_s_ << " s on "
-                << host_name() << ": a rank of the group died or hangs. Aborting the job."
-                << std::endl;
-      ncclCommAbort(comm_);
-      comm_ = nullptr;
-      MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
+    return false;
+  };
+  if (util::poll_until(done, timeout_s_, util::kCollectiveBackoff)) return;
+  ncclCommAbort(comm_);
+  comm_ = nullptr;
+  abort_job_stuck(std::string("NCCL ") + what, timeout_s_);
 }
 
 void NcclComm::allreduce_sum(float* data, std::size_t count, cudaStream_t stream) {

@@ -4,6 +4,9 @@
 
 #include <csignal>
 #include <initializer_list>
+#include <string>
+
+#include "util/errors.h"
 
 namespace cluster {
 namespace {
@@ -38,9 +41,11 @@ void on_stop_signal(int sig) {
 void install_stop_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
+  util::check_syscall(sigemptyset(&sa.sa_mask), "sigemptyset");
   sa.sa_flags = SA_RESTART;  // a signal must not fail the MPI or file call it interrupts
-  for (int sig : {SIGTERM, SIGINT, SIGUSR1}) sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1})
+    util::check_syscall(::sigaction(sig, &sa, nullptr),
+                        "sigaction for signal " + std::to_string(sig));
 }
 
 bool stop_requested() {

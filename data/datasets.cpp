@@ -9,6 +9,9 @@
 #include <random>
 #include <sstream>
 
+#include "util/files.h"
+#include "util/shuffle.h"
+
 namespace data {
 namespace {
 
@@ -57,18 +60,9 @@ Split load_split(const std::string& dir, const std::string& split) {
   return s;
 }
 
-// Fisher-Yates on std::mt19937_64, whose output the standard fixes (std::shuffle's is not).
-template <typename T>
-void shuffle(std::vector<T>& v, std::mt19937_64& rng) {
-  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
-}
-
 std::vector<std::uint8_t> parse_digit_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  if (!util::file_exists(path)) throw DataError(path + ": cannot open");
+  const std::string text = util::read_file(path);
   auto key = text.find("\"data\"");
   auto open = key == std::string::npos ? key : text.find('[', key);
   if (open == std::string::npos) throw DataError(path + ": expected {\"data\": [...]}");
@@ -165,14 +159,14 @@ void import_mnist_json(const std::string& digits_dir, const std::string& out_dir
     for (std::size_t i = 0; i < pixels.size() / kPixels; ++i)
       samples.push_back({static_cast<std::uint8_t>(digit), all.size() + i * kPixels});
     all.insert(all.end(), pixels.begin(), pixels.end());
-    shuffle(samples, rng);
+    util::shuffle(samples, rng);
     std::size_t n_test = (samples.size() + kImportTestShare / 2) / kImportTestShare;
     test.insert(test.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(n_test));
     train.insert(train.end(), samples.begin() + static_cast<std::ptrdiff_t>(n_test), samples.end());
   }
   // Interleave the classes so that the first N samples of a split are a fair subset.
-  shuffle(train, rng);
-  shuffle(test, rng);
+  util::shuffle(train, rng);
+  util::shuffle(test, rng);
   if (!is_dir(out_dir) && ::mkdir(out_dir.c_str(), 0755) != 0)
     throw DataError(out_dir + ": cannot create");
   for (auto [name, list] : {std::pair{"train", &train}, std::pair{"t10k", &test}}) {

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "util/files.h"
+
 namespace data {
 namespace {
 
@@ -87,15 +89,12 @@ void write_idx(const std::string& path, const IdxArray& a) {
                                       static_cast<std::uint8_t>(a.dims.size())};
   for (auto d : a.dims)
     for (int s = 24; s >= 0; s -= 8) header.push_back(static_cast<std::uint8_t>(d >> s));
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw DataError(tmp + ": cannot write");
-  bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size() &&
-            std::fwrite(a.values.data(), 1, a.values.size(), f) == a.values.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw DataError(path + ": write failed");
+  std::string bytes(header.begin(), header.end());
+  bytes.append(a.values.begin(), a.values.end());
+  try {
+    util::write_file_atomically(path, bytes);
+  } catch (const std::runtime_error& e) {
+    throw DataError(e.what());
   }
 }
 

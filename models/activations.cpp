@@ -4,28 +4,38 @@
 
 namespace models {
 
-torch::Tensor activate(const std::string& name, const torch::Tensor& z) {
-  if (name == "relu") return z.relu();
-  if (name == "tanh") return z.tanh();
-  if (name == "sigmoid") return z.sigmoid();
-  if (name == "sin") return z.sin();
-  throw std::invalid_argument("unknown activation " + name);
-}
-
-torch::Tensor activation_derivative(const std::string& name, const torch::Tensor& z) {
-  if (name == "relu") return z.gt(0).to(z.scalar_type());
-  if (name == "tanh") return 1 - z.tanh().pow(2);
-  if (name == "sigmoid") {
-    auto s = z.sigmoid();
-    return s * (1 - s);
+torch::Tensor activate(Activation a, const torch::Tensor& z) {
+  switch (a) {
+    case Activation::kRelu:
+      return z.relu();
+    case Activation::kTanh:
+      return z.tanh();
+    case Activation::kSigmoid:
+      return z.sigmoid();
+    case Activation::kSin:
+      return z.sin();
   }
-  if (name == "sin") return z.cos();
-  throw std::invalid_argument("unknown activation " + name);
+  throw std::invalid_argument("unknown activation");
 }
 
-torch::nn::Functional activation_layer(const std::string& name) {
-  activate(name, torch::zeros({1}));  // unknown names fail here, when the model is built
-  return torch::nn::Functional([name](const torch::Tensor& z) { return activate(name, z); });
+torch::Tensor activation_derivative(Activation a, const torch::Tensor& z) {
+  switch (a) {
+    case Activation::kRelu:
+      return z.gt(0).to(z.scalar_type());
+    case Activation::kTanh:
+      return 1 - z.tanh().pow(2);
+    case Activation::kSigmoid: {
+      auto s = z.sigmoid();
+      return s * (1 - s);
+    }
+    case Activation::kSin:
+      return z.cos();
+  }
+  throw std::invalid_argument("unknown activation");
+}
+
+torch::nn::Functional activation_layer(Activation a) {
+  return torch::nn::Functional([a](const torch::Tensor& z) { return activate(a, z); });
 }
 
 }  // namespace models

@@ -3,14 +3,15 @@
 // the exact contractive penalty) and a layer for torch::nn::Sequential.
 #include <torch/torch.h>
 
-#include <string>
+#include "sweeps/config.h"
 
 namespace models {
 
-// relu, tanh, sigmoid or sin of z; throws std::invalid_argument for any other name.
-torch::Tensor activate(const std::string& name, const torch::Tensor& z);
+using sweeps::Activation;
+
+torch::Tensor activate(Activation a, const torch::Tensor& z);
 // Its derivative at the pre-activation z.
-torch::Tensor activation_derivative(const std::string& name, const torch::Tensor& z);
-torch::nn::Functional activation_layer(const std::string& name);
+torch::Tensor activation_derivative(Activation a, const torch::Tensor& z);
+torch::nn::Functional activation_layer(Activation a);
 
 }  // namespace models

@@ -17,16 +17,23 @@ Losses AutoencoderImpl::loss(const Batch& b, const LossWeights&) {
 std::shared_ptr<AutoencoderImpl> make_autoencoder(const sweeps::ModelConfig& config,
                                                   std::int64_t input_dim, std::int64_t output_dim,
                                                   std::int64_t num_classes) {
-  const auto& k = config.kind;
-  if (k == "dense" || k == "sparse_l1" || k == "contractive")
-    return std::make_shared<DenseAEImpl>(config, input_dim, output_dim);
-  if (k == "sparse_binary")
-    return std::make_shared<SparseBinaryAEImpl>(config, input_dim, output_dim);
-  if (k == "conv") return std::make_shared<ConvAEImpl>(config, input_dim, output_dim);
-  if (k == "randomized") return std::make_shared<RandomizedAEImpl>(config, input_dim, output_dim);
-  if (k == "vae" || k == "icvae")
-    return std::make_shared<VaeImpl>(config, input_dim, output_dim, num_classes);
-  throw std::invalid_argument("unknown model.kind \"" + k + "\"");
+  using K = sweeps::ModelKind;
+  switch (config.kind) {
+    case K::kDense:
+    case K::kSparseL1:
+    case K::kContractive:
+      return std::make_shared<DenseAEImpl>(config, input_dim, output_dim);
+    case K::kSparseBinary:
+      return std::make_shared<SparseBinaryAEImpl>(config, input_dim, output_dim);
+    case K::kConv:
+      return std::make_shared<ConvAEImpl>(config, input_dim, output_dim);
+    case K::kRandomized:
+      return std::make_shared<RandomizedAEImpl>(config, input_dim, output_dim);
+    case K::kVae:
+    case K::kIcvae:
+      return std::make_shared<VaeImpl>(config, input_dim, output_dim, num_classes);
+  }
+  throw std::invalid_argument("unknown model.kind");
 }
 
 }  // namespace models

@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "sweeps/config.h"
+#include "util/metrics.h"
 
 namespace models {
 
-using Metrics = std::vector<std::pair<std::string, double>>;
+using util::Metrics;
 
 struct Batch {
   torch::Tensor input;   // what the encoder sees (a corrupted image, maybe with its mask)

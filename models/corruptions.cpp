@@ -39,24 +39,28 @@ torch::Tensor blotch_masks(const torch::Tensor& thresholds, std::int64_t rows, s
 Corrupted corrupt(const sweeps::CorruptionConfig& c, const torch::Tensor& clean, std::int64_t rows,
                   std::int64_t cols) {
   auto ones = torch::ones_like(clean);
-  if (c.kind == "none") return {clean, ones};
-  if (c.kind == "gaussian") return {(clean + c.level * torch::randn_like(clean)).clamp(0, 1), ones};
-  if (c.kind == "masking") {
-    auto keep = torch::rand_like(clean).ge(c.level).to(clean.scalar_type());
-    return {clean * keep, keep};
+  switch (c.kind) {
+    case sweeps::CorruptionKind::kNone:
+      return {clean, ones};
+    case sweeps::CorruptionKind::kGaussian:
+      return {(clean + c.level * torch::randn_like(clean)).clamp(0, 1), ones};
+    case sweeps::CorruptionKind::kMasking: {
+      auto keep = torch::rand_like(clean).ge(c.level).to(clean.scalar_type());
+      return {clean * keep, keep};
+    }
+    case sweeps::CorruptionKind::kSaltPepper: {
+      auto hit = torch::rand_like(clean).lt(c.level);
+      auto salt = torch::rand_like(clean).ge(0.5).to(clean.scalar_type());
+      return {torch::where(hit, salt, clean), hit.logical_not().to(clean.scalar_type())};
+    }
+    case sweeps::CorruptionKind::kBlotch: {
+      auto t = c.threshold_min +
+               (c.threshold_max - c.threshold_min) * torch::rand({clean.size(0)}, clean.options());
+      auto mask = blotch_masks(t, rows, cols).to(clean.options());
+      return {clean * mask, mask};
+    }
   }
-  if (c.kind == "salt_pepper") {
-    auto hit = torch::rand_like(clean).lt(c.level);
-    auto salt = torch::rand_like(clean).ge(0.5).to(clean.scalar_type());
-    return {torch::where(hit, salt, clean), hit.logical_not().to(clean.scalar_type())};
-  }
-  if (c.kind == "blotch") {
-    auto t = c.threshold_min +
-             (c.threshold_max - c.threshold_min) * torch::rand({clean.size(0)}, clean.options());
-    auto mask = blotch_masks(t, rows, cols).to(clean.options());
-    return {clean * mask, mask};
-  }
-  throw std::invalid_argument("unknown corruption.kind " + c.kind);
+  throw std::invalid_argument("unknown corruption.kind");
 }
 
 torch::Tensor network_input(const sweeps::CorruptionConfig& c, const Corrupted& x) {

@@ -4,10 +4,11 @@
 #include <stdexcept>
 
 #include "models/activations.h"
+#include "models/shift.h"
 
 namespace models {
 
-torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, const std::string& activation) {
+torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, sweeps::Activation activation) {
   torch::nn::Sequential seq;
   for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
     seq->push_back(torch::nn::Linear(widths[i], widths[i + 1]));
@@ -17,35 +18,9 @@ torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, const std::st
   return seq;
 }
 
-namespace {
-
-// One shift layer: moves x a fixed share u of the way towards tanh(W x + b).
-struct ShiftLayerImpl : torch::nn::Module {
-  ShiftLayerImpl(std::int64_t width, double share) : share(share) {
-    linear = register_module("linear", torch::nn::Linear(width, width));
-  }
-  torch::Tensor forward(const torch::Tensor& x) {
-    return x + share * (torch::tanh(linear->forward(x)) - x);
-  }
-  torch::nn::Linear linear{nullptr};
-  double share;
-};
-TORCH_MODULE(ShiftLayer);
-
-}  // namespace
-
-torch::nn::Sequential shift_approximator(std::int64_t in, std::int64_t width, std::int64_t layers,
-                                         std::int64_t out) {
-  torch::nn::Sequential seq(torch::nn::Linear(in, width));
-  const double share = 1 - std::pow(1.0 / 3.0, 1.0 / static_cast<double>(layers));
-  for (std::int64_t i = 0; i < layers; ++i) seq->push_back(ShiftLayer(width, share));
-  seq->push_back(torch::nn::Linear(width, out));
-  return seq;
-}
-
 torch::nn::Sequential make_encoder(const sweeps::ModelConfig& c, std::int64_t in,
                                    std::int64_t out) {
-  if (c.encoder == "shift") {
+  if (c.encoder == sweeps::EncoderKind::kShift) {
     auto seq =
         shift_approximator(in, c.hidden.empty() ? out : c.hidden.front(), c.shift_layers, out);
     seq->push_back(torch::nn::Functional(torch::sin));
@@ -57,7 +32,7 @@ torch::nn::Sequential make_encoder(const sweeps::ModelConfig& c, std::int64_t in
   return mlp(widths, c.activation);
 }
 
-MlpView mlp_view(const torch::nn::Sequential& seq, const std::string& activation) {
+MlpView mlp_view(const torch::nn::Sequential& seq, sweeps::Activation activation) {
   MlpView v;
   v.activation = activation;
   for (const auto& m : seq->children())
@@ -80,14 +55,15 @@ DenseAEImpl::DenseAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim,
 
 torch::Tensor DenseAEImpl::encode(const torch::Tensor& x) {
   auto z = encoder->forward(x);
-  return kind_ == "sparse_l1" ? z.relu() : z;
+  return kind_ == sweeps::ModelKind::kSparseL1 ? z.relu() : z;
 }
 
 Losses DenseAEImpl::loss(const Batch& b, const LossWeights& w) {
   auto z = encode(b.input);
   auto recon = torch::mse_loss(decode(z), b.target);
-  if (kind_ == "sparse_l1") return {recon + w.lambda * z.abs().sum(1).mean(), recon};
-  if (kind_ == "contractive")
+  if (kind_ == sweeps::ModelKind::kSparseL1)
+    return {recon + w.lambda * z.abs().sum(1).mean(), recon};
+  if (kind_ == sweeps::ModelKind::kContractive)
     return {
         recon + w.lambda * jacobian_frobenius_sq(mlp_view(encoder, activation_), b.input).mean(),
         recon};
@@ -97,7 +73,7 @@ Losses DenseAEImpl::loss(const Batch& b, const LossWeights& w) {
 void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor&, const LossWeights&,
                               Metrics& out) {
   torch::NoGradGuard no_grad;
-  if (kind_ == "contractive") {
+  if (kind_ == sweeps::ModelKind::kContractive) {
     double sum = 0;
     for (std::int64_t i = 0; i < input.size(0); i += 500) {
       auto x = input.narrow(0, i, std::min<std::int64_t>(500, input.size(0) - i));
@@ -105,7 +81,7 @@ void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor&, 
     }
     out.emplace_back("jacobian_fro", sum / static_cast<double>(input.size(0)));
   }
-  if (kind_ == "sparse_l1" || kind_ == "sparse_binary") {
+  if (kind_ == sweeps::ModelKind::kSparseL1 || kind_ == sweeps::ModelKind::kSparseBinary) {
     auto active = encode(input).gt(0);
     out.emplace_back("active_fraction", active.to(torch::kFloat64).mean().item<double>());
     out.emplace_back("dead_fraction",

@@ -10,18 +10,14 @@
 namespace models {
 
 // Linear + activation layers through `widths`; the last Linear has no activation.
-torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, const std::string& activation);
-// Document 000's ShiftApproximator: Linear to width, then `layers` shift layers
-// x + u (tanh(W x + b) - x) with u = 1 - (1/3)^(1/layers), then Linear to `out`.
-torch::nn::Sequential shift_approximator(std::int64_t in, std::int64_t width, std::int64_t layers,
-                                         std::int64_t out);
+torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths, sweeps::Activation activation);
 
 // The encoder of model.encoder: "mlp" through model.hidden, or "shift" (document 000: the shift
 // approximator of width model.hidden[0] and depth model.shift_layers, with a sin code).
 torch::nn::Sequential make_encoder(const sweeps::ModelConfig& c, std::int64_t in, std::int64_t out);
 
 // The Linear layers of an mlp(), for the contractive penalty.
-MlpView mlp_view(const torch::nn::Sequential& seq, const std::string& activation);
+MlpView mlp_view(const torch::nn::Sequential& seq, sweeps::Activation activation);
 
 class DenseAEImpl : public AutoencoderImpl {
  public:
@@ -38,7 +34,8 @@ class DenseAEImpl : public AutoencoderImpl {
   torch::nn::Sequential encoder{nullptr}, decoder{nullptr};
 
  private:
-  std::string kind_, activation_;
+  sweeps::ModelKind kind_;
+  sweeps::Activation activation_;
 };
 TORCH_MODULE(DenseAE);
 

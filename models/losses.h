@@ -3,8 +3,9 @@
 // against an independent computation.
 #include <torch/torch.h>
 
-#include <string>
 #include <vector>
+
+#include "sweeps/config.h"
 
 namespace models {
 
@@ -24,7 +25,7 @@ torch::Tensor straight_through_step(const torch::Tensor& x, double threshold);
 // element-wise activation applied after every layer but the last.
 struct MlpView {
   std::vector<torch::Tensor> weights, biases;
-  std::string activation;  // relu, tanh, sigmoid, sin
+  sweeps::Activation activation{};
 };
 
 // Squared Frobenius norm of the encoder's Jacobian dh/dx, exactly, per sample: shape (batch).

@@ -27,7 +27,7 @@ class RandomizedAEImpl : public AutoencoderImpl {
 
   std::vector<torch::nn::Linear> encoders_, decoders_,
       random_;  // deep encoder, deep decoder, fixed shallow encoders
-  std::string activation_;
+  sweeps::Activation activation_;
   std::int64_t stage_ = 0, built_ = 0;  // stage being trained; layers of the deep AE finished
 };
 

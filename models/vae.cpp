@@ -8,7 +8,7 @@ namespace models {
 
 VaeImpl::VaeImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int64_t output_dim,
                  std::int64_t num_classes)
-    : conditional_(c.kind == "icvae"),
+    : conditional_(c.kind == sweeps::ModelKind::kIcvae),
       latent_(c.latent),
       classes_(num_classes),
       decoder_output_(output_dim) {
@@ -19,7 +19,7 @@ VaeImpl::VaeImpl(const sweeps::ModelConfig& c, std::int64_t input_dim, std::int6
     sweeps::ModelConfig trunk = c;
     trunk.hidden.pop_back();
     seq = make_encoder(trunk, input_dim, h);
-    if (c.encoder == "mlp") seq->push_back(activation_layer(c.activation));
+    if (c.encoder == sweeps::EncoderKind::kMlp) seq->push_back(activation_layer(c.activation));
   }
   body = register_module("body", seq);
   mean = register_module("mean", torch::nn::Linear(h, c.latent));

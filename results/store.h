@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "results/sqlite.h"
+#include "util/metrics.h"
 
 namespace results {
 
-using Metrics = std::vector<std::pair<std::string, double>>;
+using util::Metrics;
 // (kind, path relative to the database's folder) of the pictures a trial left.
 using ArtifactPaths = std::vector<std::pair<std::string, std::string>>;
 

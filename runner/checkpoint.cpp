@@ -2,13 +2,11 @@
 
 #include <zlib.h>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "results/artifacts.h"
 #include "runner/archive.h"
+#include "util/files.h"
 
 namespace runner {
 namespace {
@@ -78,17 +76,14 @@ std::string CheckpointDir::path(const std::string& trial_id) const {
 }
 
 void CheckpointDir::save(const std::string& trial_id, const std::string& bytes) const {
-  results::write_file_atomically(path(trial_id), bytes);
+  util::write_file_atomically(path(trial_id), bytes);
 }
 
 std::optional<Checkpoint> CheckpointDir::load(const std::string& trial_id, std::string& bytes,
                                               std::ostream& log) const {
   const std::string file = path(trial_id);
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream all;
-  all << in.rdbuf();
-  bytes = all.str();
+  if (!util::file_exists(file)) return std::nullopt;
+  bytes = util::read_file(file);
   try {
     Checkpoint c = decode_checkpoint(bytes, file);
     if (c.trial_id != trial_id)
@@ -97,14 +92,14 @@ std::optional<Checkpoint> CheckpointDir::load(const std::string& trial_id, std::
   } catch (const std::exception& e) {
     log << "warning: " << e.what() << "; moved aside to .bad, trial " << trial_id
         << " starts from epoch 0" << std::endl;
-    std::rename(file.c_str(), (file + ".bad").c_str());
+    util::rename_file(file, file + ".bad");
     bytes.clear();
     return std::nullopt;
   }
 }
 
 void CheckpointDir::remove(const std::string& trial_id) const {
-  std::remove(path(trial_id).c_str());
+  util::remove_file(path(trial_id));
 }
 
 }  // namespace runner

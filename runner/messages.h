@@ -8,6 +8,7 @@
 
 #include "runner/archive.h"
 #include "runner/training.h"
+#include "sweeps/schema.h"
 
 namespace runner {
 
@@ -54,32 +55,42 @@ void serialize(A& ar, Assignment& m, unsigned) {
 }  // namespace runner
 
 namespace sweeps {
+
+// A trial's config travels as its keys, in the key table's order (sweeps/schema.cpp), so a key
+// added to the table travels with no change here; the resolved dataset path rides along.
 template <class A>
-void serialize(A& ar, DataConfig& c, unsigned) {
-  ar& c.dataset& c.path& c.train_limit& c.test_limit;
+void serialize_value(A& ar, Value& v, Type type) {
+  if constexpr (A::is_saving::value) {
+    std::visit([&](auto& x) { ar << x; }, v);
+  } else {
+    auto load = [&](auto x) {
+      ar >> x;
+      v = std::move(x);
+    };
+    switch (type) {
+      case Type::Bool:
+        return load(bool{});
+      case Type::Int:
+        return load(std::int64_t{});
+      case Type::Float:
+        return load(double{});
+      case Type::String:
+        return load(std::string{});
+      case Type::IntList:
+        return load(IntList{});
+    }
+  }
 }
-template <class A>
-void serialize(A& ar, ModelConfig& c, unsigned) {
-  ar& c.kind& c.hidden& c.latent& c.activation& c.channels& c.encoder& c.shift_layers;
-}
-template <class A>
-void serialize(A& ar, TrainConfig& c, unsigned) {
-  ar& c.epochs& c.batch_size& c.lr& c.device;
-}
-template <class A>
-void serialize(A& ar, LossConfig& c, unsigned) {
-  ar& c.beta& c.lambda;
-}
-template <class A>
-void serialize(A& ar, KlConfig& c, unsigned) {
-  ar& c.schedule& c.cycles& c.ratio& c.shape;
-}
-template <class A>
-void serialize(A& ar, CorruptionConfig& c, unsigned) {
-  ar& c.kind& c.level& c.threshold_min& c.threshold_max& c.mask_input;
-}
+
 template <class A>
 void serialize(A& ar, TrialConfig& c, unsigned) {
-  ar& c.data& c.model& c.train& c.loss& c.kl& c.corruption;
+  ar& c.data.path;
+  for (const auto& k : all_keys()) {
+    if (k.scope != Scope::Trial) continue;
+    Value v = k.get(c);
+    serialize_value(ar, v, k.type);
+    if constexpr (!A::is_saving::value) k.set(c, v);
+  }
 }
+
 }  // namespace sweeps

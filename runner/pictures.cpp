@@ -43,11 +43,11 @@ std::string tile_png(const torch::Tensor& images, std::int64_t grid_rows, std::i
   return results::encode_png(static_cast<int>(width), static_cast<int>(height), 1, canvas);
 }
 
-Artifacts draw_pictures(models::AutoencoderImpl& model, const std::string& kind,
-                        const PictureInputs& in) {
+util::Artifacts draw_pictures(models::AutoencoderImpl& model, sweeps::ModelKind kind,
+                              const PictureInputs& in) {
   torch::NoGradGuard no_grad;
   model.eval();
-  Artifacts out;
+  util::Artifacts out;
   auto picks = one_per_class(in.labels, in.classes);
   const std::int64_t k = picks.size(0);
   auto labels = in.labels.index_select(0, picks);
@@ -62,7 +62,7 @@ Artifacts draw_pictures(models::AutoencoderImpl& model, const std::string& kind,
     out.emplace_back("corruption", tile_png(rows, 4, k, in.rows, in.cols));
   }
 
-  if (kind == "icvae") {
+  if (kind == sweeps::ModelKind::kIcvae) {
     std::vector<torch::Tensor> tiles;
     auto input = in.input.index_select(0, picks);
     for (std::int64_t r = 0; r < k; ++r) {
@@ -74,7 +74,7 @@ Artifacts draw_pictures(models::AutoencoderImpl& model, const std::string& kind,
                      tile_png(torch::cat(tiles), k, in.classes + 1, in.rows, in.cols));
   }
 
-  if (kind == "sparse_binary" || kind == "sparse_l1") {
+  if (kind == sweeps::ModelKind::kSparseBinary || kind == sweeps::ModelKind::kSparseL1) {
     std::vector<torch::Tensor> groups;
     for (std::int64_t c = 0; c < in.classes; ++c) {
       auto idx = in.labels.eq(c).nonzero().flatten();

@@ -12,10 +12,9 @@
 #include <vector>
 
 #include "models/autoencoder.h"
+#include "util/metrics.h"
 
 namespace runner {
-
-using Artifacts = std::vector<std::pair<std::string, std::string>>;  // (kind, PNG bytes)
 
 struct PictureInputs {
   torch::Tensor clean, labels;    // test images (n, pixels) and labels
@@ -25,8 +24,8 @@ struct PictureInputs {
   std::int64_t rows = 28, cols = 28, classes = 10;
 };
 
-Artifacts draw_pictures(models::AutoencoderImpl& model, const std::string& kind,
-                        const PictureInputs& in);
+util::Artifacts draw_pictures(models::AutoencoderImpl& model, sweeps::ModelKind kind,
+                              const PictureInputs& in);
 
 // Tiles of rows x cols images in [0, 1] as one greyscale PNG, 2 pixels apart.
 std::string tile_png(const torch::Tensor& images, std::int64_t grid_rows, std::int64_t grid_cols,

@@ -1,18 +1,20 @@
 #pragma once
 #include <torch/torch.h>
 
-// Training and evaluation of one trial on this rank.
+// Training of one trial on this rank, in data parallel with the other ranks of its group. The
+// loop itself is runner/training.cpp's Trainer; evaluation is runner/evaluation.h.
 #include <cstdint>
 #include <functional>
 #include <string>
 
 #include "cluster/group.h"
-#include "results/store.h"
 #include "sweeps/config.h"
+#include "util/metrics.h"
 
 namespace runner {
 
-using results::Metrics;
+using util::Artifacts;
+using util::Metrics;
 
 // What a rank needs to train a trial; sent from rank 0 to the rank that trains it.
 struct Assignment {
@@ -37,9 +39,6 @@ struct TrialHooks {
   // so, all stop together after that step and the trial returns interrupted, with a checkpoint.
   std::function<bool()> should_stop;
 };
-
-// Pictures of a trial, as (kind, PNG bytes): see runner/pictures.h.
-using Artifacts = std::vector<std::pair<std::string, std::string>>;
 
 struct TrialOutput {
   Metrics metrics;  // final metrics

@@ -1,48 +1,36 @@
 #include "sweeps/config.h"
 
-#include <stdexcept>
+#include "sweeps/schema.h"
 
 namespace sweeps {
-namespace {
 
-template <typename T>
-T get(const Params& p, const std::string& path, T fallback) {
-  auto it = p.find(path);
-  if (it == p.end()) return fallback;
-  if (auto v = std::get_if<T>(&it->second)) return *v;
-  throw std::logic_error("config key " + path + " has the wrong type");  // schema guarantees it
+bool operator==(const TrialConfig& a, const TrialConfig& b) {
+  if (a.data.path != b.data.path) return false;
+  for (const auto& k : all_keys())
+    if (k.scope == Scope::Trial && k.get(a) != k.get(b)) return false;
+  return true;
 }
 
-}  // namespace
-
-TrialConfig trial_config_from(const Params& p) {
+TrialConfig trial_config_from(const Params& params) {
   TrialConfig c;
-  c.data.dataset = get(p, "data.dataset", c.data.dataset);
-  c.data.train_limit = get(p, "data.train_limit", c.data.train_limit);
-  c.data.test_limit = get(p, "data.test_limit", c.data.test_limit);
-  c.model.kind = get(p, "model.kind", c.model.kind);
-  c.model.hidden = get(p, "model.hidden", c.model.hidden);
-  c.model.latent = get(p, "model.latent", c.model.latent);
-  c.model.activation = get(p, "model.activation", c.model.activation);
-  c.model.channels = get(p, "model.channels", c.model.channels);
-  c.model.encoder = get(p, "model.encoder", c.model.encoder);
-  c.model.shift_layers = get(p, "model.shift_layers", c.model.shift_layers);
-  c.train.epochs = get(p, "train.epochs", c.train.epochs);
-  c.train.batch_size = get(p, "train.batch_size", c.train.batch_size);
-  c.train.lr = get(p, "train.lr", c.train.lr);
-  c.train.device = get(p, "train.device", c.train.device);
-  c.loss.beta = get(p, "loss.beta", c.loss.beta);
-  c.loss.lambda = get(p, "loss.lambda", c.loss.lambda);
-  c.kl.schedule = get(p, "kl.schedule", c.kl.schedule);
-  c.kl.cycles = get(p, "kl.cycles", c.kl.cycles);
-  c.kl.ratio = get(p, "kl.ratio", c.kl.ratio);
-  c.kl.shape = get(p, "kl.shape", c.kl.shape);
-  c.corruption.kind = get(p, "corruption.kind", c.corruption.kind);
-  c.corruption.level = get(p, "corruption.level", c.corruption.level);
-  c.corruption.threshold_min = get(p, "corruption.threshold_min", c.corruption.threshold_min);
-  c.corruption.threshold_max = get(p, "corruption.threshold_max", c.corruption.threshold_max);
-  c.corruption.mask_input = get(p, "corruption.mask_input", c.corruption.mask_input);
+  for (const auto& k : all_keys()) {
+    if (k.scope != Scope::Trial) continue;
+    if (auto it = params.find(k.path); it != params.end()) k.set(c, it->second);
+  }
   return c;
+}
+
+Params params_of(const TrialConfig& c) {
+  Params p;
+  for (const auto& k : all_keys()) {
+    if (k.scope != Scope::Trial) continue;
+    Value v = k.get(c);
+    // An optional key without a default reads 0 in the struct when the sweep left it out; when
+    // set, its bounds keep it positive.
+    if (!k.default_value && v == Value{std::int64_t{0}}) continue;
+    p[k.path] = std::move(v);
+  }
+  return p;
 }
 
 }  // namespace sweeps

@@ -1,7 +1,12 @@
 #pragma once
-// Typed configuration of one trial, one struct per concern. They are filled in one place,
-// trial_config_from(), from the validated params of a trial.
+// Typed configuration of one trial, one struct per concern, and the execution settings of a run.
+// Every member that a sweep file can set is one row of the key table (sweeps/schema.cpp): its key,
+// type, default, bounds, help and per-kind defaults. The constructors take their defaults from
+// there, and parsing, validation, canonical JSON and the messages between ranks all go through the
+// same rows, so a key is defined once. Choices are enums from the moment a sweep is loaded.
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,48 +14,127 @@
 
 namespace sweeps {
 
+enum class ModelKind {
+  kDense,
+  kSparseL1,
+  kSparseBinary,
+  kContractive,
+  kConv,
+  kRandomized,
+  kVae,
+  kIcvae
+};
+enum class Activation { kRelu, kTanh, kSigmoid, kSin };
+enum class EncoderKind { kMlp, kShift };   // kShift: document 000's shift approximator, sin code
+enum class Device { kAuto, kCpu, kCuda };  // kAuto: a GPU when the build and the node have one
+enum class KlSchedule { kConstant, kMonotone, kCyclical };
+enum class KlShape { kLinear, kSigmoid, kCosine };
+enum class CorruptionKind { kNone, kGaussian, kMasking, kSaltPepper, kBlotch };
+
+// The names a sweep file uses for each enum, in the enum's order.
+template <typename E>
+struct EnumNames;
+template <>
+struct EnumNames<ModelKind> {
+  static constexpr std::array<const char*, 8> names = {
+      "dense", "sparse_l1", "sparse_binary", "contractive", "conv", "randomized", "vae", "icvae"};
+};
+template <>
+struct EnumNames<Activation> {
+  static constexpr std::array<const char*, 4> names = {"relu", "tanh", "sigmoid", "sin"};
+};
+template <>
+struct EnumNames<EncoderKind> {
+  static constexpr std::array<const char*, 2> names = {"mlp", "shift"};
+};
+template <>
+struct EnumNames<Device> {
+  static constexpr std::array<const char*, 3> names = {"auto", "cpu", "cuda"};
+};
+template <>
+struct EnumNames<KlSchedule> {
+  static constexpr std::array<const char*, 3> names = {"constant", "monotone", "cyclical"};
+};
+template <>
+struct EnumNames<KlShape> {
+  static constexpr std::array<const char*, 3> names = {"linear", "sigmoid", "cosine"};
+};
+template <>
+struct EnumNames<CorruptionKind> {
+  static constexpr std::array<const char*, 5> names = {"none", "gaussian", "masking", "salt_pepper",
+                                                       "blotch"};
+};
+
+// The struct a key's member lives in (see the key table).
+enum class Section { kSweep, kData, kModel, kTrain, kLoss, kKl, kCorruption, kCluster };
+// Sets every member of the section struct at `object` that has a default to it.
+void apply_defaults(Section section, void* object);
+
+template <typename E>
+const char* name_of(E e) {
+  return EnumNames<E>::names[static_cast<std::size_t>(e)];
+}
+template <typename E>
+std::optional<E> enum_from(const std::string& name) {
+  for (std::size_t i = 0; i < EnumNames<E>::names.size(); ++i)
+    if (name == EnumNames<E>::names[i]) return static_cast<E>(i);
+  return std::nullopt;
+}
+
 struct DataConfig {
-  std::string dataset = "mnist";  // as written in the sweep: part of the trial's identity
-  std::string path;               // the directory it resolved to on rank 0: not part of identity
-  std::int64_t train_limit = 0;   // 0: every sample
+  static constexpr Section kSection = Section::kData;
+  DataConfig() { apply_defaults(kSection, this); }
+  std::string dataset;           // as written in the sweep: part of the trial's identity
+  std::string path;              // the directory it resolved to on rank 0: not a key, not identity
+  std::int64_t train_limit = 0;  // 0: every sample
   std::int64_t test_limit = 0;
 };
 
 struct ModelConfig {
-  std::string kind = "dense";
-  std::vector<std::int64_t> hidden = {256};
-  std::int64_t latent = 64;
-  std::string activation = "relu";
-  std::vector<std::int64_t> channels = {16, 32};  // conv: filters per stage, each stage pools 2x2
-  std::string encoder = "mlp";    // mlp | shift (document 000's shift approximator, sin code)
-  std::int64_t shift_layers = 4;  // shift: number of shift layers
+  static constexpr Section kSection = Section::kModel;
+  ModelConfig() { apply_defaults(kSection, this); }
+  ModelKind kind{};
+  std::vector<std::int64_t> hidden;
+  std::int64_t latent = 0;
+  Activation activation{};
+  std::vector<std::int64_t> channels;  // conv: filters per stage, each stage pools 2x2
+  EncoderKind encoder{};
+  std::int64_t shift_layers = 0;  // shift: number of shift layers
 };
 
 struct TrainConfig {
-  std::int64_t epochs = 5;
-  std::int64_t batch_size = 128;  // the global batch of a trial
-  double lr = 1e-3;
-  std::string device = "auto";  // auto: a GPU when the build and the node have one
+  static constexpr Section kSection = Section::kTrain;
+  TrainConfig() { apply_defaults(kSection, this); }
+  std::int64_t epochs = 0;
+  std::int64_t batch_size = 0;  // the global batch of a trial
+  double lr = 0;
+  Device device{};
 };
 
 struct LossConfig {
-  double beta = 1;    // weight of KL(q(z|x) || N(0, I)) in vae and icvae
+  static constexpr Section kSection = Section::kLoss;
+  LossConfig() { apply_defaults(kSection, this); }
+  double beta = 0;    // weight of KL(q(z|x) || N(0, I)) in vae and icvae
   double lambda = 0;  // sparse_l1, sparse_binary, contractive: the penalty; icvae: invariance
 };
 
 // KL annealing (Fu et al. 2019): the factor multiplying loss.beta at each epoch.
 struct KlConfig {
-  std::string schedule = "constant";  // constant | monotone | cyclical
-  std::int64_t cycles = 4;            // M, for cyclical
-  double ratio = 0.5;                 // R: share of each cycle spent rising
-  std::string shape = "linear";       // linear | sigmoid | cosine
+  static constexpr Section kSection = Section::kKl;
+  KlConfig() { apply_defaults(kSection, this); }
+  KlSchedule schedule{};
+  std::int64_t cycles = 0;  // M, for cyclical
+  double ratio = 0;         // R: share of each cycle spent rising
+  KlShape shape{};
 };
 
 // What the encoder sees instead of the clean image (the target stays clean).
 struct CorruptionConfig {
-  std::string kind = "none";  // none | gaussian | masking | salt_pepper | blotch
-  double level = 0.0;         // gaussian: noise std; masking, salt_pepper: share of pixels hit
-  double threshold_min = 0.3, threshold_max = 0.8;  // blotch: share of pixels kept, drawn per image
+  static constexpr Section kSection = Section::kCorruption;
+  CorruptionConfig() { apply_defaults(kSection, this); }
+  CorruptionKind kind{};
+  double level = 0;  // gaussian: noise std; masking, salt_pepper: share of pixels hit
+  double threshold_min = 0, threshold_max = 0;  // blotch: share of pixels kept, drawn per image
   bool mask_input = false;  // also feed the mask, so the network knows which zeros are blotted
 };
 
@@ -62,14 +146,24 @@ struct TrialConfig {
   KlConfig kl;
   CorruptionConfig corruption;
 };
+// Every key, and the resolved dataset path.
+bool operator==(const TrialConfig& a, const TrialConfig& b);
+inline bool operator!=(const TrialConfig& a, const TrialConfig& b) {
+  return !(a == b);
+}
 
 // Execution settings: how a sweep runs, never what a trial is.
 struct ClusterConfig {
+  static constexpr Section kSection = Section::kCluster;
+  ClusterConfig() { apply_defaults(kSection, this); }
   std::int64_t threads_per_rank = 0;  // 0: the rank's cores, shared among the ranks on a node
-  std::int64_t ranks_per_trial = 1;   // a trial trains on this many ranks in data parallel
-  double collective_timeout_s = 600;  // a collective stuck this long aborts the job
+  std::int64_t ranks_per_trial = 0;   // a trial trains on this many ranks in data parallel
+  double collective_timeout_s = 0;    // a collective stuck this long aborts the job
 };
 
+// The config of a resolved trial (every trial key, validated); keys it lacks keep their defaults.
 TrialConfig trial_config_from(const Params& params);
+// Every trial key of `c`, as the sweep would write it; optional keys left unset are omitted.
+Params params_of(const TrialConfig& c);
 
 }  // namespace sweeps

@@ -4,18 +4,73 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <type_traits>
+
+#include "sweeps/spec.h"
 
 namespace sweeps {
 namespace {
 
-KeySpec key(std::string path, Type type, Scope scope, std::optional<Value> def, std::string help) {
+template <typename M>
+struct MemberPointer;
+template <typename C, typename M>
+struct MemberPointer<M C::*> {
+  using Class = C;
+  using Type = M;
+};
+
+template <typename M>
+constexpr Type kTypeOf = std::is_same_v<M, bool>           ? Type::Bool
+                         : std::is_same_v<M, std::int64_t> ? Type::Int
+                         : std::is_same_v<M, double>       ? Type::Float
+                         : std::is_same_v<M, IntList>      ? Type::IntList
+                                                           : Type::String;  // strings and enums
+
+template <typename M>
+Value to_value(const M& m) {
+  if constexpr (std::is_enum_v<M>)
+    return std::string(name_of(m));
+  else
+    return Value{m};
+}
+
+template <typename M>
+M from_value(const Value& v) {
+  if constexpr (std::is_enum_v<M>) {
+    auto e = enum_from<M>(std::get<std::string>(v));
+    if (!e) throw std::logic_error("unknown name " + std::get<std::string>(v));  // validated before
+    return *e;
+  } else {
+    return std::get<M>(v);
+  }
+}
+
+// The row of the key `path` for `Member`: its section, type and (for enums) choices come from the
+// member itself.
+template <auto Member>
+KeySpec key(std::string path, std::optional<Value> def, std::string help) {
+  using Class = typename MemberPointer<decltype(Member)>::Class;
+  using M = typename MemberPointer<decltype(Member)>::Type;
   KeySpec k;
   k.path = std::move(path);
-  k.type = type;
-  k.scope = scope;
+  k.field.section = Class::kSection;
+  k.field.get = [](const void* s) { return to_value(static_cast<const Class*>(s)->*Member); };
+  k.field.set = [](void* s, const Value& v) { static_cast<Class*>(s)->*Member = from_value<M>(v); };
+  k.type = kTypeOf<M>;
+  k.scope = k.field.section == Section::kSweep     ? Scope::Sweep
+            : k.field.section == Section::kCluster ? Scope::Cluster
+                                                   : Scope::Trial;
+  if constexpr (std::is_enum_v<M>)
+    for (const char* name : EnumNames<M>::names) k.choices.emplace_back(name);
   k.default_value = std::move(def);
   k.help = std::move(help);
   return k;
+}
+
+template <typename E>
+Value choice(E e) {
+  return std::string(name_of(e));
 }
 
 KeySpec positive(KeySpec k) {
@@ -34,95 +89,104 @@ KeySpec at_most(KeySpec k, double max) {
   return k;
 }
 
-KeySpec by_kind(KeySpec k, std::map<std::string, Value> defaults) {
+KeySpec by_kind(KeySpec k, std::map<ModelKind, Value> defaults) {
   k.kind_defaults = std::move(defaults);
   return k;
 }
 
-KeySpec one_of(KeySpec k, std::vector<std::string> choices) {
-  k.choices = std::move(choices);
+KeySpec required(KeySpec k) {
+  k.required = true;
   return k;
 }
 
 std::vector<KeySpec> make_keys() {
   using V = Value;
-  const auto S = Scope::Sweep, T = Scope::Trial, C = Scope::Cluster;
-  KeySpec name = key("name", Type::String, S, std::nullopt, "sweep name, [A-Za-z0-9_.-]+");
-  name.required = true;
+  using I = std::int64_t;
+  using K = ModelKind;
   return {
-      name,
-      at_least(key("seed", Type::Int, S, V{std::int64_t{0}}, "base seed"), 0),
-      positive(key("repeats", Type::Int, S, V{std::int64_t{1}}, "independent seeds per config")),
-      positive(key("max_trials", Type::Int, S, V{std::int64_t{10000}}, "refuse larger sweeps")),
-      key("data.dataset", Type::String, T, V{std::string("mnist")},
-          "mnist, fashion-mnist, or a directory of IDX files"),
-      positive(key("data.train_limit", Type::Int, T, std::nullopt, "first N training samples")),
-      positive(key("data.test_limit", Type::Int, T, std::nullopt, "first N test samples")),
-      one_of(key("model.kind", Type::String, T, V{std::string("dense")}, "autoencoder family"),
-             {"dense", "sparse_l1", "sparse_binary", "contractive", "conv", "randomized", "vae",
-              "icvae"}),
-      by_kind(
-          at_least(key("model.hidden", Type::IntList, T, V{IntList{256}}, "encoder hidden widths"),
-                   1),
-          {{"icvae", V{IntList{512, 512}}}, {"sparse_binary", V{IntList{512, 128}}}}),
-      by_kind(positive(key("model.latent", Type::Int, T, V{std::int64_t{64}}, "code size")),
-              {{"icvae", V{std::int64_t{16}}},
-               {"vae", V{std::int64_t{16}}},
-               {"sparse_binary", V{std::int64_t{4096}}}}),
-      by_kind(one_of(key("model.activation", Type::String, T, V{std::string("relu")},
-                         "hidden activation"),
-                     {"relu", "tanh", "sigmoid", "sin"}),
-              {{"icvae", V{std::string("tanh")}}}),
-      at_least(key("model.channels", Type::IntList, T, V{IntList{16, 32}},
-                   "conv: filters per pooling stage"),
-               1),
-      one_of(key("model.encoder", Type::String, T, V{std::string("mlp")},
-                 "mlp, or document 000's shift"),
-             {"mlp", "shift"}),
-      positive(key("model.shift_layers", Type::Int, T, V{std::int64_t{4}}, "shift: shift layers")),
-      positive(key("train.epochs", Type::Int, T, V{std::int64_t{5}}, "passes over the train set")),
-      positive(key("train.batch_size", Type::Int, T, V{std::int64_t{128}}, "global batch")),
-      by_kind(positive(key("train.lr", Type::Float, T, V{1e-3}, "Adam learning rate")),
-              {{"icvae", V{5e-4}}}),
-      by_kind(
-          at_least(key("loss.beta", Type::Float, T, V{1.0}, "weight of the KL to the prior"), 0),
-          {{"icvae", V{0.1}}}),
-      by_kind(
-          at_least(key("loss.lambda", Type::Float, T, V{0.0}, "penalty or invariance weight"), 0),
-          {{"icvae", V{1.0}},
-           {"sparse_l1", V{1e-3}},
-           {"sparse_binary", V{1e-4}},
-           {"contractive", V{1e-3}}}),
-      one_of(key("kl.schedule", Type::String, T, V{std::string("constant")}, "KL annealing"),
-             {"constant", "monotone", "cyclical"}),
+      required(key<&SweepSpec::name>("name", std::nullopt, "sweep name, [A-Za-z0-9_.-]+")),
+      at_least(key<&SweepSpec::seed>("seed", V{I{0}}, "base seed"), 0),
+      positive(key<&SweepSpec::repeats>("repeats", V{I{1}}, "independent seeds per config")),
+      positive(key<&SweepSpec::max_trials>("max_trials", V{I{10000}}, "refuse larger sweeps")),
+      key<&DataConfig::dataset>("data.dataset", V{std::string("mnist")},
+                                "mnist, fashion-mnist, or a directory of IDX files"),
+      positive(key<&DataConfig::train_limit>("data.train_limit", std::nullopt,
+                                             "first N training samples")),
       positive(
-          key("kl.cycles", Type::Int, T, V{std::int64_t{4}}, "M, cycles of a cyclical schedule")),
-      at_most(positive(key("kl.ratio", Type::Float, T, V{0.5}, "R, rising share of a cycle")), 1),
-      one_of(key("kl.shape", Type::String, T, V{std::string("linear")}, "how the factor rises"),
-             {"linear", "sigmoid", "cosine"}),
-      one_of(
-          key("corruption.kind", Type::String, T, V{std::string("none")}, "what the encoder sees"),
-          {"none", "gaussian", "masking", "salt_pepper", "blotch"}),
-      at_least(key("corruption.level", Type::Float, T, V{0.0}, "noise std or share of pixels hit"),
+          key<&DataConfig::test_limit>("data.test_limit", std::nullopt, "first N test samples")),
+      key<&ModelConfig::kind>("model.kind", choice(K::kDense), "autoencoder family"),
+      by_kind(at_least(key<&ModelConfig::hidden>("model.hidden", V{IntList{256}},
+                                                 "encoder hidden widths"),
+                       1),
+              {{K::kIcvae, V{IntList{512, 512}}}, {K::kSparseBinary, V{IntList{512, 128}}}}),
+      by_kind(positive(key<&ModelConfig::latent>("model.latent", V{I{64}}, "code size")),
+              {{K::kIcvae, V{I{16}}}, {K::kVae, V{I{16}}}, {K::kSparseBinary, V{I{4096}}}}),
+      by_kind(key<&ModelConfig::activation>("model.activation", choice(Activation::kRelu),
+                                            "hidden activation"),
+              {{K::kIcvae, choice(Activation::kTanh)}}),
+      at_least(key<&ModelConfig::channels>("model.channels", V{IntList{16, 32}},
+                                           "conv: filters per pooling stage"),
+               1),
+      key<&ModelConfig::encoder>("model.encoder", choice(EncoderKind::kMlp),
+                                 "mlp, or document 000's shift"),
+      positive(
+          key<&ModelConfig::shift_layers>("model.shift_layers", V{I{4}}, "shift: shift layers")),
+      positive(key<&TrainConfig::epochs>("train.epochs", V{I{5}}, "passes over the train set")),
+      positive(key<&TrainConfig::batch_size>("train.batch_size", V{I{128}}, "global batch")),
+      by_kind(positive(key<&TrainConfig::lr>("train.lr", V{1e-3}, "Adam learning rate")),
+              {{K::kIcvae, V{5e-4}}}),
+      by_kind(
+          at_least(key<&LossConfig::beta>("loss.beta", V{1.0}, "weight of the KL to the prior"), 0),
+          {{K::kIcvae, V{0.1}}}),
+      by_kind(
+          at_least(key<&LossConfig::lambda>("loss.lambda", V{0.0}, "penalty or invariance weight"),
+                   0),
+          {{K::kIcvae, V{1.0}},
+           {K::kSparseL1, V{1e-3}},
+           {K::kSparseBinary, V{1e-4}},
+           {K::kContractive, V{1e-3}}}),
+      key<&KlConfig::schedule>("kl.schedule", choice(KlSchedule::kConstant), "KL annealing"),
+      positive(key<&KlConfig::cycles>("kl.cycles", V{I{4}}, "M, cycles of a cyclical schedule")),
+      at_most(positive(key<&KlConfig::ratio>("kl.ratio", V{0.5}, "R, rising share of a cycle")), 1),
+      key<&KlConfig::shape>("kl.shape", choice(KlShape::kLinear), "how the factor rises"),
+      key<&CorruptionConfig::kind>("corruption.kind", choice(CorruptionKind::kNone),
+                                   "what the encoder sees"),
+      at_least(key<&CorruptionConfig::level>("corruption.level", V{0.0},
+                                             "noise std or share of pixels hit"),
                0),
-      at_most(at_least(key("corruption.threshold_min", Type::Float, T, V{0.3},
-                           "blotch: least share kept"),
+      at_most(at_least(key<&CorruptionConfig::threshold_min>("corruption.threshold_min", V{0.3},
+                                                             "blotch: least share kept"),
                        0),
               1),
-      at_most(at_least(key("corruption.threshold_max", Type::Float, T, V{0.8},
-                           "blotch: most share kept"),
+      at_most(at_least(key<&CorruptionConfig::threshold_max>("corruption.threshold_max", V{0.8},
+                                                             "blotch: most share kept"),
                        0),
               1),
-      key("corruption.mask_input", Type::Bool, T, V{false}, "feed the mask to the network too"),
-      one_of(key("train.device", Type::String, T, V{std::string("auto")}, "auto, cpu or cuda"),
-             {"auto", "cpu", "cuda"}),
-      positive(key("cluster.threads_per_rank", Type::Int, C, std::nullopt,
-                   "LibTorch intra-op threads per rank")),
-      positive(key("cluster.ranks_per_trial", Type::Int, C, V{std::int64_t{1}},
-                   "ranks that train one trial in data parallel")),
-      positive(key("cluster.collective_timeout_s", Type::Float, C, V{600.0},
-                   "seconds before a stuck collective aborts the job")),
+      key<&CorruptionConfig::mask_input>("corruption.mask_input", V{false},
+                                         "feed the mask to the network too"),
+      key<&TrainConfig::device>("train.device", choice(Device::kAuto), "auto, cpu or cuda"),
+      positive(key<&ClusterConfig::threads_per_rank>("cluster.threads_per_rank", std::nullopt,
+                                                     "LibTorch intra-op threads per rank")),
+      positive(key<&ClusterConfig::ranks_per_trial>("cluster.ranks_per_trial", V{I{1}},
+                                                    "ranks that train one trial in data parallel")),
+      positive(key<&ClusterConfig::collective_timeout_s>(
+          "cluster.collective_timeout_s", V{600.0},
+          "seconds before a stuck collective aborts the job")),
   };
+}
+
+// The section struct of `c` that holds a key of `section`.
+const void* section_in(const TrialConfig& c, Section section) {
+  // In the order of Section, which begins with kSweep and ends with kCluster: not in a trial.
+  const void* const sections[] = {nullptr, &c.data, &c.model,     &c.train,
+                                  &c.loss, &c.kl,   &c.corruption};
+  const auto i = static_cast<std::size_t>(section);
+  if (i >= std::size(sections) || !sections[i]) throw std::logic_error("not a trial section");
+  return sections[i];
+}
+
+void* section_in(TrialConfig& c, Section section) {
+  return const_cast<void*>(section_in(static_cast<const TrialConfig&>(c), section));
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -137,23 +201,14 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+// What a TOML value is, for "expected an integer, got a string".
 std::string describe(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date or time";
-  }
+  static const std::map<toml::node_type, const char*> kNames = {
+      {toml::node_type::string, "a string"},        {toml::node_type::integer, "an integer"},
+      {toml::node_type::floating_point, "a float"}, {toml::node_type::boolean, "a boolean"},
+      {toml::node_type::array, "an array"},         {toml::node_type::table, "a table"}};
+  auto it = kNames.find(node.type());
+  return it != kNames.end() ? it->second : "a date or time";
 }
 
 }  // namespace
@@ -165,9 +220,9 @@ const std::vector<KeySpec>& all_keys() {
 
 void fill_defaults(Params& params) {
   const auto kind_it = params.find("model.kind");
-  const std::string kind = kind_it != params.end()
-                               ? std::get<std::string>(kind_it->second)
-                               : std::get<std::string>(*find_key("model.kind")->default_value);
+  const ModelKind kind = kind_it != params.end()
+                             ? from_value<ModelKind>(kind_it->second)
+                             : from_value<ModelKind>(*find_key("model.kind")->default_value);
   for (const auto& k : all_keys()) {
     if (k.scope != Scope::Trial || params.count(k.path)) continue;
     auto by_kind = k.kind_defaults.find(kind);
@@ -176,6 +231,21 @@ void fill_defaults(Params& params) {
     else if (k.default_value)
       params[k.path] = *k.default_value;
   }
+}
+
+void apply_defaults(Section section, void* object) {
+  for (const auto& k : all_keys())
+    if (k.field.section == section && k.default_value) k.field.set(object, *k.default_value);
+}
+
+Value KeySpec::get(const TrialConfig& c) const {
+  return field.get(section_in(c, field.section));
+}
+void KeySpec::set(TrialConfig& c, const Value& v) const {
+  field.set(section_in(c, field.section), v);
+}
+void KeySpec::expect_section(Section section) const {
+  if (field.section != section) throw std::logic_error(path + " is not in this struct");
 }
 
 const KeySpec* find_key(const std::string& path) {

@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "sweeps/schema.h"
+#include "util/files.h"
+#include "util/hash.h"
 
 namespace sweeps {
 namespace {
@@ -149,30 +151,23 @@ class Parser {
   }
 
   void read_top(const toml::table& doc, SweepSpec& spec) {
-    auto get = [&](const std::string& path) -> Value {
-      const KeySpec& k = *find_key(path);
-      if (auto* n = lookup(doc, path)) return convert(k, *n, src(*n));
-      if (k.required) throw InputError({file_, 0}, path, "required key is missing");
-      return *k.default_value;
-    };
-    spec.name = std::get<std::string>(get("name"));
+    for (const auto& k : all_keys()) {
+      if (k.scope != Scope::Sweep) continue;
+      if (auto* n = lookup(doc, k.path))
+        k.set(spec, convert(k, *n, src(*n)));
+      else if (k.required)
+        throw InputError({file_, 0}, k.path, "required key is missing");
+    }
     static const std::regex safe("[A-Za-z0-9_.-]+");
     if (!std::regex_match(spec.name, safe) || spec.name == "." || spec.name == "..")
       throw InputError(src(*doc.get("name")), "name",
                        "\"" + spec.name + "\" is not a safe name: use letters, digits, _ . - only");
-    spec.seed = std::get<std::int64_t>(get("seed"));
-    spec.repeats = std::get<std::int64_t>(get("repeats"));
-    spec.max_trials = std::get<std::int64_t>(get("max_trials"));
   }
 
   void read_cluster(const toml::table& doc, ClusterConfig& c) {
-    auto get = [&](const char* path) -> std::optional<Value> {
-      if (auto* n = lookup(doc, path)) return convert(*find_key(path), *n, src(*n));
-      return std::nullopt;
-    };
-    if (auto v = get("cluster.threads_per_rank")) c.threads_per_rank = std::get<std::int64_t>(*v);
-    if (auto v = get("cluster.ranks_per_trial")) c.ranks_per_trial = std::get<std::int64_t>(*v);
-    if (auto v = get("cluster.collective_timeout_s")) c.collective_timeout_s = std::get<double>(*v);
+    for (const auto& k : all_keys())
+      if (k.scope == Scope::Cluster)
+        if (auto* n = lookup(doc, k.path)) k.set(c, convert(k, *n, src(*n)));
   }
 
   void read_trial_keys(const toml::table& doc, SweepSpec& spec) {
@@ -382,32 +377,33 @@ Value draw(const Distribution& d, std::mt19937_64& rng) {
 }
 
 // Checks between keys of one resolved trial, each error at the line of the key that is off.
-void check_trial(const Params& p, const SweepSpec& spec) {
-  auto str = [&](const char* k) { return std::get<std::string>(p.at(k)); };
-  auto num = [&](const char* k) { return std::get<double>(p.at(k)); };
+void check_trial(const TrialConfig& c, const SweepSpec& spec) {
   auto fail = [&](const char* k, const std::string& msg) {
     throw InputError(spec.source_of(k), k, msg);
   };
-  const std::string model = str("model.kind");
-  if (str("model.encoder") == "shift" &&
-      (model == "contractive" || model == "conv" || model == "randomized"))
-    fail("model.encoder", "\"shift\" does not fit model.kind = \"" + model +
+  const ModelKind model = c.model.kind;
+  const std::string model_name = name_of(model);
+  if (c.model.encoder == EncoderKind::kShift &&
+      (model == ModelKind::kContractive || model == ModelKind::kConv ||
+       model == ModelKind::kRandomized))
+    fail("model.encoder", "\"shift\" does not fit model.kind = \"" + model_name +
                               "\" (contractive and randomized need MLP layers; conv has its own)");
-  if (model == "randomized" && std::get<bool>(p.at("corruption.mask_input")))
+  const auto& k = c.corruption;
+  if (model == ModelKind::kRandomized && k.mask_input)
     fail("corruption.mask_input",
          "model.kind = \"randomized\" reconstructs its input layer by layer: no mask input");
-  const std::string kind = str("corruption.kind");
-  if (num("corruption.threshold_min") > num("corruption.threshold_max"))
-    fail("corruption.threshold_min", "must not exceed corruption.threshold_max (" +
-                                         format_double(num("corruption.threshold_max")) + ")");
-  if (std::get<bool>(p.at("corruption.mask_input")) && kind != "blotch" && kind != "masking")
+  const std::string kind = name_of(k.kind);
+  if (k.threshold_min > k.threshold_max)
+    fail("corruption.threshold_min",
+         "must not exceed corruption.threshold_max (" + format_double(k.threshold_max) + ")");
+  if (k.mask_input && k.kind != CorruptionKind::kBlotch && k.kind != CorruptionKind::kMasking)
     fail("corruption.mask_input",
          "needs corruption.kind = \"blotch\" or \"masking\" (there is no mask for \"" + kind +
              "\")");
-  if ((kind == "gaussian" || kind == "masking" || kind == "salt_pepper") &&
-      num("corruption.level") <= 0)
+  const bool share = k.kind == CorruptionKind::kMasking || k.kind == CorruptionKind::kSaltPepper;
+  if ((share || k.kind == CorruptionKind::kGaussian) && k.level <= 0)
     fail("corruption.level", "must be > 0 for corruption.kind = \"" + kind + "\"");
-  if ((kind == "masking" || kind == "salt_pepper") && num("corruption.level") > 1)
+  if (share && k.level > 1)
     fail("corruption.level", "is a share of pixels for \"" + kind + "\": must be <= 1");
 }
 
@@ -429,11 +425,8 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file,
 }
 
 SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0}, "", "cannot read the sweep file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  SweepSpec spec = parse_sweep(ss.str(), path, overrides);
+  if (!util::file_exists(path)) throw InputError({path, 0}, "", "cannot read the sweep file");
+  SweepSpec spec = parse_sweep(util::read_file(path), path, overrides);
   auto slash = path.rfind('/');
   spec.dataset_dir = slash == std::string::npos ? "." : path.substr(0, slash);
   return spec;
@@ -457,7 +450,7 @@ std::int64_t count_trials(const SweepSpec& spec) {
 std::vector<Trial> expand(const SweepSpec& spec) {
   // Random points are drawn once and crossed with every case and grid point.
   std::vector<Params> points(std::max<std::int64_t>(1, spec.samples));
-  std::mt19937_64 rng(fnv1a64("random/" + std::to_string(spec.seed)));
+  std::mt19937_64 rng(util::fnv1a64("random/" + std::to_string(spec.seed)));
   for (auto& p : points)
     for (const auto& d : spec.random) p[d.path] = draw(d, rng);
 
@@ -474,19 +467,20 @@ std::vector<Trial> expand(const SweepSpec& spec) {
           params[spec.grid[i].path] = spec.grid[i].values[at[i]];
         for (const auto& [k, v] : point) params[k] = v;
         fill_defaults(params);
-        check_trial(params, spec);
+        check_trial(trial_config_from(params), spec);
         std::string json = params_to_json(params, top);
-        std::string hash = hex64(stable_hash64(json));
+        std::string hash = util::hex64(util::stable_hash64(json));
         for (std::int64_t r = 0; r < spec.repeats; ++r) {
           Trial t;
           t.repeat = r;
           t.params = params;
           t.config_json = json;
           t.config_hash = hash;
-          t.id = hex64(stable_hash64(spec.name + '\0' + hash + '\0' + std::to_string(r)))
-                     .substr(0, 12);
-          t.seed =
-              static_cast<std::int64_t>(stable_hash64(json + "/repeat/" + std::to_string(r)) >> 1);
+          t.id =
+              util::hex64(util::stable_hash64(spec.name + '\0' + hash + '\0' + std::to_string(r)))
+                  .substr(0, 12);
+          t.seed = static_cast<std::int64_t>(
+              util::stable_hash64(json + "/repeat/" + std::to_string(r)) >> 1);
           trials.push_back(std::move(t));
         }
       }

@@ -6,10 +6,13 @@
 #include <vector>
 
 #include "sweeps/config.h"
-#include "sweeps/input_error.h"
 #include "sweeps/value.h"
+#include "util/errors.h"
 
 namespace sweeps {
+
+using util::InputError;
+using util::Source;
 
 struct Axis {  // one [sweep.grid] entry
   std::string path;
@@ -25,11 +28,13 @@ struct Distribution {  // one [sweep.random] entry
 };
 
 struct SweepSpec {
-  std::string file;  // where it was read from, for messages
+  static constexpr Section kSection = Section::kSweep;
+  SweepSpec() { apply_defaults(kSection, this); }  // the top-level keys' defaults
+  std::string file;                                // where it was read from, for messages
   std::string name;
   std::int64_t seed = 0;
-  std::int64_t repeats = 1;
-  std::int64_t max_trials = 10000;
+  std::int64_t repeats = 0;
+  std::int64_t max_trials = 0;
   Params base;                       // every trial key: the file's value or the default
   std::vector<Params> cases;         // [[sweep.cases]]; empty means one case with no overrides
   std::vector<Axis> grid;            // [sweep.grid], sorted by path

@@ -22,11 +22,4 @@ std::string to_display(const Value& v);
 // Nested JSON object of params ("model.latent" -> {"model":{"latent":..}}), keys sorted.
 std::string params_to_json(const Params& params, const std::map<std::string, Value>& top = {});
 
-// 64-bit FNV-1a: stable across platforms and library versions, unlike std::hash.
-std::uint64_t fnv1a64(const std::string& text);
-// FNV-1a followed by an avalanche mixer, so that texts differing in one late character (repeat 0
-// and repeat 1) get hashes that differ everywhere, ids included.
-std::uint64_t stable_hash64(const std::string& text);
-std::string hex64(std::uint64_t v);
-
 }  // namespace sweeps

@@ -5,12 +5,10 @@
 #include "cluster/backend.h"
 #include "cluster/data_parallel.h"
 #include "cluster/group.h"
-#include "data/datasets.h"
 #include "runner/flat_adam.h"
 #include "runner/training.h"
 #include "tests/mpi_test_main.h"
-
-namespace {}  // namespace
+#include "tests/testutil.h"
 
 TEST(Shard, CoversEveryGlobalBatchSampleExactlyOnce) {
   for (std::int64_t batch = 1; batch <= 20; ++batch)
@@ -92,27 +90,15 @@ TEST(DataParallel, BroadcastGivesEveryReplicaTheRootsWeights) {
 namespace {
 
 runner::Assignment dp_trial() {
-  runner::Assignment a;
-  a.trial_id = "dp";
-  a.seed = 7;
-  a.threads = 1;
-  a.config.data.path = data::resolve_dataset("mnist", ".");
-  a.config.data.train_limit = 700;  // 700 = 5 full batches of 128 + one of 60: uneven shards too
-  a.config.data.test_limit = 200;
-  a.config.model.hidden = {64};
-  a.config.model.latent = 16;
+  // 700 = 5 full batches of 128 + one of 60: uneven shards too.
+  auto a = testutil::tiny_trial("dp", 7, 700, 200);
   a.config.train.epochs = 2;
   a.config.train.batch_size = 128;
   a.config.train.lr = 2e-3;
-  a.config.train.device = "cpu";
   return a;
 }
 
-double metric(const runner::Metrics& m, const std::string& name) {
-  for (const auto& [k, v] : m)
-    if (k == name) return v;
-  return std::nan("");
-}
+using testutil::metric;
 
 }  // namespace
 
@@ -157,8 +143,8 @@ TEST(DataParallel, DenseTrialOnTheGroupMatchesTheSameTrialOnOneRank) {
 
 TEST(DataParallel, VaeTrialOnTheGroupMatchesTheSameTrialOnOneRank) {
   auto trial = dp_trial();
-  trial.config.model.kind =
-      "vae";  // sampled codes: each sample's noise must not depend on the shard
+  // Sampled codes: each sample's noise must not depend on the shard.
+  trial.config.model.kind = sweeps::ModelKind::kVae;
   expect_group_matches_one_rank(trial);
 }
 
@@ -217,9 +203,9 @@ TEST(DataParallel, StopOnOneRankStopsTheGroupAndResumeEndsAsUninterrupted) {
 }
 
 TEST(Devices, CpuWhenAskedOrWhenThereIsNoGpu) {
-  EXPECT_TRUE(cluster::choose_device("cpu", 0).is_cpu());
+  EXPECT_TRUE(cluster::choose_device(sweeps::Device::kCpu, 0).is_cpu());
   if (torch::cuda::device_count() == 0) {
-    EXPECT_TRUE(cluster::choose_device("auto", 3).is_cpu());
-    EXPECT_THROW(cluster::choose_device("cuda", 0), std::runtime_error);
+    EXPECT_TRUE(cluster::choose_device(sweeps::Device::kAuto, 3).is_cpu());
+    EXPECT_THROW(cluster::choose_device(sweeps::Device::kCuda, 0), std::runtime_error);
   }
 }

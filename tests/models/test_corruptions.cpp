@@ -29,13 +29,13 @@ TEST(Corruptions, EachKindHitsWhatItSays) {
   torch::manual_seed(2);
   auto clean = torch::full({100, 784}, 0.5f);
   sweeps::CorruptionConfig c;
-  c.kind = "masking";
+  c.kind = sweeps::CorruptionKind::kMasking;
   c.level = 0.25;
   auto m = models::corrupt(c, clean, 28, 28);
   EXPECT_NEAR(1 - m.mask.mean().item<float>(), 0.25, 0.01);
   EXPECT_TRUE(torch::equal(m.image, clean * m.mask));
 
-  c.kind = "salt_pepper";
+  c.kind = sweeps::CorruptionKind::kSaltPepper;
   c.level = 0.1;
   auto sp = models::corrupt(c, clean, 28, 28);
   auto hit = sp.mask.eq(0);
@@ -44,13 +44,13 @@ TEST(Corruptions, EachKindHitsWhatItSays) {
   EXPECT_TRUE(hit_values.eq(0).logical_or(hit_values.eq(1)).all().item<bool>());
   EXPECT_TRUE(sp.image.masked_select(hit.logical_not()).eq(0.5).all().item<bool>());
 
-  c.kind = "gaussian";
+  c.kind = sweeps::CorruptionKind::kGaussian;
   c.level = 0.1;
   auto g = models::corrupt(c, clean, 28, 28);
   EXPECT_NEAR((g.image - clean).std().item<float>(), 0.1, 0.005);
   EXPECT_GE(g.image.min().item<float>(), 0.0f);
 
-  c.kind = "blotch";
+  c.kind = sweeps::CorruptionKind::kBlotch;
   c.threshold_min = 0.4;
   c.threshold_max = 0.6;
   auto b = models::corrupt(c, clean, 28, 28);

@@ -55,7 +55,8 @@ TEST(KlToPrior, MatchesTheClosedForm) {
 }
 
 TEST(Contractive, PenaltyMatchesTheJacobianBuiltByAutogradRowByRow) {
-  for (const char* act : {"tanh", "relu", "sigmoid", "sin"}) {
+  for (const char* name : {"tanh", "relu", "sigmoid", "sin"}) {
+    const auto act = *sweeps::enum_from<sweeps::Activation>(name);
     for (std::vector<std::int64_t> widths :
          {std::vector<std::int64_t>{12, 9, 4}, {12, 10, 7, 3}, {12, 3}}) {
       torch::manual_seed(5);
@@ -72,15 +73,15 @@ TEST(Contractive, PenaltyMatchesTheJacobianBuiltByAutogradRowByRow) {
           sq += row.pow(2).sum().item<double>();
         }
         EXPECT_NEAR(fast[b].item<double>(), sq, 1e-9 * std::max(1.0, sq))
-            << act << " depth " << widths.size();
+            << name << " depth " << widths.size();
       }
     }
   }
 }
 
 TEST(Contractive, PenaltyTrainsEveryWeightAndHiddenBias) {
-  auto enc = models::mlp({8, 6, 3}, "tanh");
-  auto view = models::mlp_view(enc, "tanh");
+  auto enc = models::mlp({8, 6, 3}, sweeps::Activation::kTanh);
+  auto view = models::mlp_view(enc, sweeps::Activation::kTanh);
   models::jacobian_frobenius_sq(view, torch::randn({4, 8})).sum().backward();
   for (const auto& w : view.weights) EXPECT_GT(w.grad().abs().sum().item<float>(), 0);
   EXPECT_GT(view.biases[0].grad().abs().sum().item<float>(), 0);
@@ -101,22 +102,22 @@ TEST(KlSchedule, MatchesATableWorkedByHand) {
   EXPECT_EQ(models::kl_factor(c, 3, 10), 1.0);  // constant
   // Cyclical, M = 2 cycles over 10 epochs (5 each), R = 0.6: tau = 0, .2, .4, .6, .8 in a cycle;
   // linear rise tau / R = 0, 1/3, 2/3, then 1, 1.
-  c.schedule = "cyclical";
+  c.schedule = sweeps::KlSchedule::kCyclical;
   c.cycles = 2;
   c.ratio = 0.6;
   const double linear[] = {0, 1.0 / 3, 2.0 / 3, 1, 1, 0, 1.0 / 3, 2.0 / 3, 1, 1};
   for (int e = 0; e < 10; ++e) EXPECT_NEAR(models::kl_factor(c, e, 10), linear[e], 1e-12) << e;
   // Cosine: 1/2 - 1/2 cos(pi t): t = 1/3 -> 0.25, t = 2/3 -> 0.75.
-  c.shape = "cosine";
+  c.shape = sweeps::KlShape::kCosine;
   EXPECT_NEAR(models::kl_factor(c, 1, 10), 0.25, 1e-12);
   EXPECT_NEAR(models::kl_factor(c, 7, 10), 0.75, 1e-12);
   // Sigmoid: 1 / (1 + exp(-(12 t - 6))): t = 0 -> 1/(1+e^6), t = 1/3 -> 1/(1+e^2).
-  c.shape = "sigmoid";
+  c.shape = sweeps::KlShape::kSigmoid;
   EXPECT_NEAR(models::kl_factor(c, 0, 10), 1 / (1 + std::exp(6.0)), 1e-12);
   EXPECT_NEAR(models::kl_factor(c, 6, 10), 1 / (1 + std::exp(2.0)), 1e-12);
   // Monotone, R = 0.5 over 4 epochs: 0, 0.5, then 1.
-  c.schedule = "monotone";
-  c.shape = "linear";
+  c.schedule = sweeps::KlSchedule::kMonotone;
+  c.shape = sweeps::KlShape::kLinear;
   c.ratio = 0.5;
   const double mono[] = {0, 0.5, 1, 1};
   for (int e = 0; e < 4; ++e) EXPECT_NEAR(models::kl_factor(c, e, 4), mono[e], 1e-12) << e;
@@ -124,10 +125,10 @@ TEST(KlSchedule, MatchesATableWorkedByHand) {
 
 TEST(Icvae, LossIsDocument002sObjective) {
   sweeps::ModelConfig c;
-  c.kind = "icvae";
+  c.kind = sweeps::ModelKind::kIcvae;
   c.hidden = {16};
   c.latent = 3;
-  c.activation = "tanh";
+  c.activation = sweeps::Activation::kTanh;
   torch::manual_seed(2);
   auto model = std::dynamic_pointer_cast<models::VaeImpl>(models::make_autoencoder(c, 10, 10, 4));
   ASSERT_TRUE(model);

@@ -54,15 +54,3 @@ TEST(Png, DecodesBackToThePixels) {
   }
   EXPECT_THROW(results::encode_png(w, h, 1, std::vector<std::uint8_t>(3)), std::invalid_argument);
 }
-
-TEST(Files, WrittenAtomicallyIntoNewFolders) {
-  char tmpl[] = "/tmp/runner-art-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  const std::string path = dir + "/a/b/c.png";
-  results::write_file_atomically(path, "hello");
-  std::ifstream in(path);
-  std::string text;
-  in >> text;
-  EXPECT_EQ(text, "hello");
-  EXPECT_FALSE(std::ifstream(path + ".tmp").good());
-}

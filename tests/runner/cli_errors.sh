@@ -5,12 +5,18 @@ expect_invalid() {  # DESCRIPTION EXPECTED-TEXT COMMAND...
   local what=$1 text=$2
   shift 2
   rm -rf runs out.db job.sbatch
-  "$@" > stdout.txt 2> stderr.txt
+  "$@" < /dev/null > stdout.txt 2> stderr.txt  # not the rows' here-document
   local rc=$?
   check "$what: exit code" "$rc" 2
   grep -qF -- "$text" stderr.txt || fail "$what: stderr lacks '$text': $(cat stderr.txt)"
   [ ! -e runs ] && [ ! -e out.db ] || fail "$what: wrote a database"
   [ ! -e job.sbatch ] || fail "$what: wrote a batch script"
+}
+
+trim() {  # TEXT: without leading and trailing blanks
+  local s=$1
+  s=${s#"${s%%[![:space:]]*}"}
+  printf '%s' "${s%"${s##*[![:space:]]}"}"
 }
 
 good='name = "ok"
@@ -19,45 +25,58 @@ dataset = "mnist"
 [sweep.grid]
 "model.latent" = [4, 8]'
 
+# The inputs the rows below use.
 printf 'name = "x"\n[model]\nlatent = = 4\n' > syntax.toml
-expect_invalid "syntax error" "syntax.toml:3: TOML syntax error" "$RUNNER" run syntax.toml
 printf 'name = "x"\n[model]\nlatnet = 4\n' > unknown.toml
-expect_invalid "unknown key" "unknown.toml:3: key 'model.latnet': unknown key (did you mean 'model.latent'?)" "$RUNNER" run unknown.toml
 printf 'name = "x"\n[train]\nepochs = "ten"\n' > type.toml
-expect_invalid "wrong type" "type.toml:3: key 'train.epochs': expected an integer, got a string" "$RUNNER" run type.toml
 printf 'name = "x"\n\n[train]\nlr = -0.1\n' > range.toml
-expect_invalid "out of range" "range.toml:4: key 'train.lr': must be > 0" "$RUNNER" run range.toml
 printf 'name = "x"\n[sweep.grid]\n"model.latent" = []\n' > empty.toml
-expect_invalid "empty axis" "empty.toml:3: key 'sweep.grid.model.latent': empty axis" "$RUNNER" run empty.toml
 printf 'name = "x"\n[sweep.grid]\n"model.hiden" = [[8]]\n' > path.toml
-expect_invalid "unknown sweep path" "unknown sweep path 'model.hiden' (did you mean 'model.hidden'?)" "$RUNNER" run path.toml
 printf 'name = "../../etc/x"\n' > unsafe.toml
-expect_invalid "unsafe name" "unsafe.toml:1: key 'name'" "$RUNNER" run unsafe.toml
 printf 'name = "x"\n[data]\ndataset = "no-such-dir"\n' > dataset.toml
-expect_invalid "missing dataset" "dataset.toml:3: key 'data.dataset': dataset \"no-such-dir\"" "$RUNNER" run dataset.toml
 printf 'name = "x"\nmax_trials = 3\n[sweep.grid]\n"model.latent" = [1, 2]\n"train.lr" = [0.1, 0.01]\n' > many.toml
-expect_invalid "too many trials" "many.toml:2: key 'max_trials': the sweep expands to 4 trials" "$RUNNER" run many.toml
 echo "$good" > good.toml
-expect_invalid "bad --set" "--set train.epochs=0: key 'train.epochs': must be > 0" "$RUNNER" run good.toml --set train.epochs=0
-expect_invalid "unknown option" "unknown option --dbb" "$RUNNER" run good.toml --dbb x.db
-expect_invalid "missing file" "nope.toml: cannot read the sweep file" "$RUNNER" run nope.toml
-expect_invalid "plan too" "unknown.toml:3: key 'model.latnet'" "$RUNNER" plan unknown.toml
-expect_invalid "explicit --db not created" "range.toml:4" "$RUNNER" run range.toml --db out.db
-expect_invalid "under mpirun" "unknown.toml:3: key 'model.latnet'" "${MPI[@]}" -np 2 "$RUNNER" run unknown.toml
-expect_invalid "missing database" "$WORK/missing.db: no such database" "$RUNNER" query --db "$WORK/missing.db" "SELECT 1"
 sqlite3 "$WORK/exists.db" "CREATE TABLE t (x)"
-expect_invalid "bad SQL" "exists.db: SQLite error: near \"SELEC\": syntax error" "$RUNNER" query --db "$WORK/exists.db" "SELEC 1"
-expect_invalid "query cannot write" "attempt to write a readonly database" "$RUNNER" query --db "$WORK/exists.db" "DROP TABLE t"
-expect_invalid "no command" "unknown command" "$RUNNER" frobnicate
-expect_invalid "status needs --db" "--db PATH is required" "$RUNNER" status
-expect_invalid "status of nothing" "no such database" "$RUNNER" status --db "$WORK/missing.db"
+
+# One row per invalid input: what it is | what stderr must say | the command. Each must exit with
+# code 2, say that, and write nothing. The text is literal but for $WORK; the command is eval'd.
+rows=0
+while IFS='|' read -r what text cmd; do
+  [ -z "$what" ] || [ "${what:0:1}" = "#" ] && continue
+  text=$(trim "$text")
+  expect_invalid "$(trim "$what")" "${text//\$WORK/$WORK}" eval "$cmd"
+  rows=$((rows + 1))
+done <<'ROWS'
+syntax error | syntax.toml:3: TOML syntax error | "$RUNNER" run syntax.toml
+unknown key | unknown.toml:3: key 'model.latnet': unknown key (did you mean 'model.latent'?) | "$RUNNER" run unknown.toml
+wrong type | type.toml:3: key 'train.epochs': expected an integer, got a string | "$RUNNER" run type.toml
+out of range | range.toml:4: key 'train.lr': must be > 0 | "$RUNNER" run range.toml
+empty axis | empty.toml:3: key 'sweep.grid.model.latent': empty axis | "$RUNNER" run empty.toml
+unknown sweep path | unknown sweep path 'model.hiden' (did you mean 'model.hidden'?) | "$RUNNER" run path.toml
+unsafe name | unsafe.toml:1: key 'name' | "$RUNNER" run unsafe.toml
+missing dataset | dataset.toml:3: key 'data.dataset': dataset "no-such-dir" | "$RUNNER" run dataset.toml
+too many trials | many.toml:2: key 'max_trials': the sweep expands to 4 trials | "$RUNNER" run many.toml
+bad --set | --set train.epochs=0: key 'train.epochs': must be > 0 | "$RUNNER" run good.toml --set train.epochs=0
+unknown option | unknown option --dbb | "$RUNNER" run good.toml --dbb x.db
+missing file | nope.toml: cannot read the sweep file | "$RUNNER" run nope.toml
+plan too | unknown.toml:3: key 'model.latnet' | "$RUNNER" plan unknown.toml
+explicit --db not created | range.toml:4 | "$RUNNER" run range.toml --db out.db
+under mpirun | unknown.toml:3: key 'model.latnet' | "${MPI[@]}" -np 2 "$RUNNER" run unknown.toml
+missing database | $WORK/missing.db: no such database | "$RUNNER" query --db "$WORK/missing.db" "SELECT 1"
+bad SQL | exists.db: SQLite error: near "SELEC": syntax error | "$RUNNER" query --db "$WORK/exists.db" "SELEC 1"
+query cannot write | attempt to write a readonly database | "$RUNNER" query --db "$WORK/exists.db" "DROP TABLE t"
+no command | unknown command | "$RUNNER" frobnicate
+status needs --db | --db PATH is required | "$RUNNER" status
+status of nothing | no such database | "$RUNNER" status --db "$WORK/missing.db"
 # runner slurm validates the sweep and its own options before it writes the script.
-expect_invalid "slurm: bad sweep" "unknown.toml:3: key 'model.latnet'" "$RUNNER" slurm unknown.toml --script job.sbatch
-expect_invalid "slurm: bad time" "--time: '1h' is not a SLURM time limit" "$RUNNER" slurm good.toml --time 1h --script job.sbatch
-expect_invalid "slurm: warning after the limit" "leaves no time before the warning" "$RUNNER" slurm good.toml --time 04:00 --script job.sbatch
-expect_invalid "slurm: bad count" "--nodes must be a whole number from 1" "$RUNNER" slurm good.toml --nodes 0 --script job.sbatch
-expect_invalid "slurm: too few ranks" "key 'cluster.ranks_per_trial'" "$RUNNER" slurm good.toml --ntasks-per-node 2 --set cluster.ranks_per_trial=2 --script job.sbatch
-expect_invalid "slurm: switch with a value" "--submit takes no value" "$RUNNER" slurm good.toml --submit=yes --script job.sbatch
+slurm: bad sweep | unknown.toml:3: key 'model.latnet' | "$RUNNER" slurm unknown.toml --script job.sbatch
+slurm: bad time | --time: '1h' is not a SLURM time limit | "$RUNNER" slurm good.toml --time 1h --script job.sbatch
+slurm: warning after the limit | leaves no time before the warning | "$RUNNER" slurm good.toml --time 04:00 --script job.sbatch
+slurm: bad count | --nodes must be a whole number from 1 | "$RUNNER" slurm good.toml --nodes 0 --script job.sbatch
+slurm: too few ranks | key 'cluster.ranks_per_trial' | "$RUNNER" slurm good.toml --ntasks-per-node 2 --set cluster.ranks_per_trial=2 --script job.sbatch
+slurm: switch with a value | --submit takes no value | "$RUNNER" slurm good.toml --submit=yes --script job.sbatch
+ROWS
+check "invalid inputs tried" "$rows" 27
 
 # The valid file plans without writing anything.
 "$RUNNER" plan good.toml > plan.txt

@@ -6,28 +6,17 @@
 #include <sstream>
 
 #include "cluster/group.h"
-#include "data/datasets.h"
 #include "runner/checkpoint.h"
 #include "runner/training.h"
 #include "tests/mpi_test_main.h"
+#include "tests/testutil.h"
 
 namespace {
 
 runner::Assignment resumable_trial(const std::string& kind) {
-  runner::Assignment a;
-  a.trial_id = "resume-" + kind;
-  a.seed = 7;
-  a.threads = 1;
-  a.config.data.path = data::resolve_dataset("mnist", ".");
-  a.config.data.train_limit = 1000;  // 20 steps of 50 per epoch
-  a.config.data.test_limit = 200;
-  a.config.model.kind = kind;
-  a.config.model.hidden = {64};
+  auto a = testutil::tiny_trial("resume-" + kind, 7, 1000, 200);  // 20 steps of 50 per epoch
+  a.config.model.kind = testutil::kind(kind);
   a.config.model.latent = 8;
-  a.config.train.epochs = 3;
-  a.config.train.batch_size = 50;
-  a.config.train.lr = 3e-3;
-  a.config.train.device = "cpu";
   return a;
 }
 
@@ -152,14 +141,14 @@ TEST(Resume, DenseEndsExactlyAsUninterrupted) {
 // Noise from LibTorch's generator each step: its state must come back with the checkpoint.
 TEST(Resume, VaeEndsExactlyAsUninterrupted) {
   auto a = resumable_trial("vae");
-  a.config.kl.schedule = "cyclical";
+  a.config.kl.schedule = sweeps::KlSchedule::kCyclical;
   expect_resume_matches(a, {27, 13}, 2);
 }
 
 // Blotches drawn each step, the mask as input.
 TEST(Resume, BlotchedInputsEndExactlyAsUninterrupted) {
   auto a = resumable_trial("dense");
-  a.config.corruption.kind = "blotch";
+  a.config.corruption.kind = sweeps::CorruptionKind::kBlotch;
   a.config.corruption.mask_input = true;
   expect_resume_matches(a, {5, 40}, 2);
 }

@@ -35,7 +35,4 @@ class StoreSink : public Sink {
   std::size_t todo_, done_ = 0, failed_ = 0;
 };
 
-// The sweep's trials with their status and headline metrics, one row each.
-void print_summary(results::Store& store, const Plan& plan, std::ostream& out);
-
 }  // namespace runner

@@ -1,24 +1,14 @@
-#include "runner/report.h"
-
-#include <array>
-#include <cstdio>
-#include <iomanip>
+#include "runner/store_sink.h"
 
 #include "results/artifacts.h"
+#include "util/files.h"
 
 namespace runner {
 namespace {
 
-std::string fixed(double v, int digits) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 std::string metric_text(const Metrics& m, const std::string& name, int digits) {
-  for (const auto& [k, v] : m)
-    if (k == name) return fixed(v, digits);
-  return "-";
+  const auto v = util::find_metric(m, name);
+  return v ? util::format_fixed(*v, digits) : "-";
 }
 
 }  // namespace
@@ -67,7 +57,7 @@ void StoreSink::epoch(const EpochReport& r) {
   if (!r.checkpoint.empty()) checkpoints_.save(r.trial_id, r.checkpoint);
   out_ << "epoch    " << r.trial_id << " " << r.epoch << "/"
        << plan_.configs[index_.at(r.trial_id)].train.epochs;
-  for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << fixed(v, 5);
+  for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << util::format_fixed(v, 5);
   out_ << std::endl;
 }
 
@@ -92,7 +82,7 @@ void StoreSink::finished(const TrialResult& r) {
     results::ArtifactPaths paths;
     for (const auto& [kind, bytes] : r.artifacts) {
       const std::string file = folder + kind + ".png";
-      results::write_file_atomically(file, bytes);
+      util::write_file_atomically(file, bytes);
       paths.emplace_back(kind, file.substr(dir.size()));
     }
     store_.complete(r.trial_id, r.final_metrics, paths);
@@ -107,43 +97,6 @@ void StoreSink::finished(const TrialResult& r) {
   }
   // After the row: a crash in between leaves a stray checkpoint, never a trial that lost its own.
   if (!keep_checkpoints_) checkpoints_.remove(r.trial_id);
-}
-
-void print_summary(results::Store& store, const Plan& plan, std::ostream& out) {
-  auto q = store.db().prepare(
-      "SELECT t.status, "
-      " (SELECT value FROM final_metrics WHERE trial_id = t.id AND name = 'recon_mse'), "
-      " (SELECT value FROM final_metrics WHERE trial_id = t.id AND name = 'probe_accuracy'), "
-      " (SELECT value FROM final_metrics WHERE trial_id = t.id AND name = 'seconds') "
-      "FROM trials t WHERE t.id = ?");
-  std::vector<std::array<std::string, 6>> rows = {
-      {"trial", "status", "recon_mse", "probe_acc", "seconds", "config"}};
-  std::map<std::string, int> counts;
-  for (const auto& t : plan.trials) {
-    q.bind(1, t.id);
-    std::array<std::string, 6> row = {t.id, "?", "-", "-", "-", describe(plan, t)};
-    if (q.step()) {
-      row[1] = q.text(0);
-      for (int i = 1; i <= 3; ++i)
-        if (q.column_type(i) != SQLITE_NULL)
-          row[i + 1] = fixed(q.real(i), i == 1 ? 5 : i == 2 ? 4 : 1);
-    }
-    q.reset();
-    ++counts[row[1]];
-    rows.push_back(row);
-  }
-  std::array<std::size_t, 6> width{};
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  out << "\n";
-  for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i)
-      out << std::left << std::setw(static_cast<int>(width[i]) + 2) << r[i];
-    out << "\n";
-  }
-  out << "\n" << plan.trials.size() << " trials:";
-  for (const auto& [status, n] : counts) out << " " << n << " " << status;
-  out << "  (database " << store.db().path() << ")" << std::endl;
 }
 
 }  // namespace runner

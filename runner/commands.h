@@ -1,0 +1,33 @@
+#pragma once
+// The subcommands of `runner`, each a function of its parsed arguments, and what they share. The
+// table of commands, their help and their options is kCommands in runner/cli.cpp.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cluster/group.h"
+#include "runner/plan.h"
+
+namespace runner {
+
+struct Args {
+  std::vector<std::string> positional;
+  std::vector<std::string> sets;  // --set key=value, in order
+  std::string db, from, out;
+  std::map<std::string, std::string> values;  // other options that take a value
+  bool retry_failed = false, keep_checkpoints = false, submit = false, help = false;
+  char** argv = nullptr;  // for MPI_Init
+  int argc = 0;
+};
+
+// Throws a usage error unless there are exactly `n` positional arguments.
+void need_positional(const Args& a, std::size_t n, const char* what);
+// --db, or runs/NAME.db.
+std::string db_path(const Args& a, const Plan& plan);
+// Checks that `world` ranks can be split into groups for the sweep; an input error if not.
+cluster::Layout layout_for(const Plan& plan, int world);
+
+int cmd_run(Args& a);
+int cmd_slurm(Args& a);
+
+}  // namespace runner

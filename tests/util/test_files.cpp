@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "util/files.h"
+
+TEST(Files, WrittenAtomicallyIntoNewFolders) {
+  char tmpl[] = "/tmp/runner-art-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string path = dir + "/a/b/c.png";
+  util::write_file_atomically(path, "hello");
+  std::ifstream in(path);
+  std::string text;
+  in >> text;
+  EXPECT_EQ(text, "hello");
+  EXPECT_FALSE(std::ifstream(path + ".tmp").good());
+}
+
+TEST(Files, ReplacesAWholeFileAndReadsItBack) {
+  char tmpl[] = "/tmp/runner-files-XXXXXX";
+  const std::string path = std::string(mkdtemp(tmpl)) + "/f";
+  util::write_file_atomically(path, std::string("one\0two", 7));
+  util::write_file_atomically(path, "three");
+  EXPECT_EQ(util::read_file(path), "three");
+  EXPECT_TRUE(util::file_exists(path));
+  util::remove_file(path);
+  EXPECT_FALSE(util::file_exists(path));
+  EXPECT_NO_THROW(util::remove_file(path)) << "a file already gone is fine";
+}
+
+TEST(Files, FailuresNameThePath) {
+  try {
+    util::rename_file("/nonexistent-runner/a", "/nonexistent-runner/b");
+    FAIL() << "expected a failed rename";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-runner/a"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(util::read_file("/nonexistent-runner/x"), std::runtime_error);
+  EXPECT_THROW(util::write_file_atomically("/proc/runner-cannot/x", "y"), std::runtime_error);
+}
