@@ -1,7 +1,8 @@
 #include "cluster/backend.h"
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
 #include <climits>
-#include <cstdlib>
 #include <stdexcept>
 
 #include "cluster/group.h"
@@ -31,24 +32,6 @@ class MpiBackend : public Backend {
       MPI_CHECK(MPI_Ibcast(p, n, MPI_FLOAT, 0, group_.comm(), &req));
       wait_or_abort(req, "MPI_Ibcast of " + std::to_string(n) + " floats", timeout_s_);
     });
-  }
-
-  std::vector<std::string> gather_strings(const std::string& mine) override {
-    int len = static_cast<int>(mine.size());
-    std::vector<int> lens(group_.size());
-    MPI_Request req;
-    MPI_CHECK(MPI_Igather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, group_.comm(), &req));
-    wait_or_abort(req, "MPI_Igather of error lengths", timeout_s_);
-    std::vector<int> offsets(group_.size(), 0);
-    for (int r = 1; r < group_.size(); ++r) offsets[r] = offsets[r - 1] + lens[r - 1];
-    std::string all(group_.rank() == 0 ? offsets.back() + lens.back() : 0, '\0');
-    MPI_CHECK(MPI_Igatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offsets.data(),
-                           MPI_CHAR, 0, group_.comm(), &req));
-    wait_or_abort(req, "MPI_Igatherv of error messages", timeout_s_);
-    std::vector<std::string> out;
-    if (group_.rank() == 0)
-      for (int r = 0; r < group_.size(); ++r) out.push_back(all.substr(offsets[r], lens[r]));
-    return out;
   }
 
  private:
@@ -81,19 +64,35 @@ std::unique_ptr<Backend> make_backend(Group& group, const torch::Device& device,
   throw std::runtime_error("no data-parallel backend for device " + device.str());
 }
 
+Backend* Backends::get(Group& group, const torch::Device& device, double timeout_s) {
+  if (group.size() == 1) return nullptr;
+  auto& slot = backends_[{&group, device.str()}];
+  if (slot && slot->broken()) slot.reset();
+  if (!slot) slot = make_backend(group, device, timeout_s);
+  return slot.get();
+}
+
+int gpu_index(int visible, int local_rank) {
+  return visible > 0 ? local_rank % visible : -1;
+}
+
 torch::Device choose_device(sweeps::Device wanted, int local_rank) {
   if (wanted == sweeps::Device::kCpu) return torch::kCPU;
-  const int count = static_cast<int>(torch::cuda::device_count());
-  if (count == 0) {
+  const int index = gpu_index(static_cast<int>(torch::cuda::device_count()), local_rank);
+  if (index < 0) {
     if (wanted == sweeps::Device::kCuda)
       throw std::runtime_error(
           "train.device = \"cuda\" but no GPU is usable here (LibTorch " +
           std::string(torch::cuda::is_available() ? "sees none" : "was built without CUDA") + ")");
     return torch::kCPU;
   }
-  int index = local_rank;
-  if (const char* local = std::getenv("SLURM_LOCALID")) index = std::atoi(local);
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index % count));
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+void use_device(const torch::Device& device) {
+  // LibTorch's device-generic guard: no CUDA header, so this builds against a CPU-only LibTorch,
+  // where no CUDA device is ever chosen.
+  if (device.is_cuda()) c10::impl::getDeviceGuardImpl(device.type())->setDevice(device);
 }
 
 }  // namespace cluster

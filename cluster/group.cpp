@@ -64,6 +64,23 @@ Message Group::receive() {
   return receive_polite(comm_);
 }
 
+std::vector<std::string> Group::gather_strings(const std::string& mine, double timeout_s) {
+  int len = static_cast<int>(mine.size());
+  std::vector<int> lens(size_);
+  MPI_Request req;
+  MPI_CHECK(MPI_Iallgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm_, &req));
+  wait_or_abort(req, "MPI_Iallgather of message lengths", timeout_s);
+  std::vector<int> offsets(size_, 0);
+  for (int r = 1; r < size_; ++r) offsets[r] = offsets[r - 1] + lens[r - 1];
+  std::string all(static_cast<std::size_t>(offsets.back() + lens.back()), '\0');
+  MPI_CHECK(MPI_Iallgatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offsets.data(),
+                            MPI_CHAR, comm_, &req));
+  wait_or_abort(req, "MPI_Iallgatherv of messages", timeout_s);
+  std::vector<std::string> out;
+  for (int r = 0; r < size_; ++r) out.push_back(all.substr(offsets[r], lens[r]));
+  return out;
+}
+
 void wait_or_abort(MPI_Request& request, const std::string& what, double timeout_s) {
   auto done = [&] {
     int flag = 0;

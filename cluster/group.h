@@ -43,6 +43,10 @@ class Group {
 
   void send(int dest, int tag, const std::string& bytes);
   Message receive();  // polite, like MpiContext::receive
+  // Every rank's string, indexed by group rank, on every rank. Collective; aborts the job when a
+  // rank does not join within `timeout_s` (see wait_or_abort). Used to agree before a trial and
+  // to report why it failed: rare and small, so it goes over MPI whatever the device.
+  std::vector<std::string> gather_strings(const std::string& mine, double timeout_s);
 
  private:
   MpiContext& mpi_;

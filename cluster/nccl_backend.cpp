@@ -1,7 +1,8 @@
 // Built only with a CUDA-enabled LibTorch, CUDA and NCCL (RUNNER_WITH_NCCL).
 #include "cluster/nccl_backend.h"
 
-#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
 #include "cluster/group.h"
 #include "cluster/nccl_comm.h"
@@ -11,32 +12,24 @@ namespace {
 
 class NcclBackend : public Backend {
  public:
-  NcclBackend(Group& group, int device, double timeout_s)
-      : group_(group), comm_(group.comm(), device, timeout_s) {}
+  NcclBackend(Group& group, int device, double timeout_s) : comm_(group, device, timeout_s) {}
   std::string name() const override { return "nccl"; }
+  bool broken() const override { return comm_.aborted(); }
 
+  // On the tensor's device and its current stream, so the collective follows the step's kernels
+  // without a host synchronisation in between.
   void allreduce_sum(torch::Tensor& flat) override {
     check(flat);
+    const c10::cuda::CUDAGuard on(flat.device());
     comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel(),
-                        at::cuda::getCurrentCUDAStream(flat.device().index()));
+                        c10::cuda::getCurrentCUDAStream(flat.device().index()));
   }
 
   void broadcast(torch::Tensor& flat) override {
     check(flat);
+    const c10::cuda::CUDAGuard on(flat.device());
     comm_.broadcast(flat.data_ptr<float>(), flat.numel(),
-                    at::cuda::getCurrentCUDAStream(flat.device().index()));
-  }
-
-  // Error reports are rare and small: they go over MPI, not the GPU.
-  std::vector<std::string> gather_strings(const std::string& mine) override {
-    std::vector<std::string> out;
-    if (group_.rank() == 0) {
-      out.push_back(mine);
-      for (int r = 1; r < group_.size(); ++r) out.push_back(group_.receive().bytes);
-    } else {
-      group_.send(0, 0, mine);
-    }
-    return out;
+                    c10::cuda::getCurrentCUDAStream(flat.device().index()));
   }
 
  private:
@@ -45,7 +38,6 @@ class NcclBackend : public Backend {
       throw std::invalid_argument("the NCCL backend takes contiguous float32 CUDA tensors");
   }
 
-  Group& group_;
   NcclComm comm_;
 };
 

@@ -1,34 +1,55 @@
 #pragma once
-// An NCCL communicator over an MPI group, on raw device buffers. Compiled only where CMake finds
-// the CUDA toolkit and NCCL (RUNNER_HAVE_NCCL), even against a CPU-only LibTorch.
+// An NCCL communicator over a group of ranks, on raw device buffers. Compiled only where CMake
+// finds the CUDA toolkit and NCCL (RUNNER_HAVE_NCCL), even against a CPU-only LibTorch.
 #include <cuda_runtime.h>
-#include <mpi.h>
 #include <nccl.h>
 
+#include <string>
+#include <vector>
+
 namespace cluster {
+
+class Group;
 
 void nccl_check(ncclResult_t code, const char* call, const char* file, int line);
 void cuda_check(cudaError_t code, const char* call, const char* file, int line);
 #define NCCL_CHECK(call) ::cluster::nccl_check((call), #call, __FILE__, __LINE__)
 #define CUDA_CHECK(call) ::cluster::cuda_check((call), #call, __FILE__, __LINE__)
 
+// Why the ranks of one group cannot share a communicator, from each rank's "host/PCI bus id"
+// (or "!why" where its GPU could not be set), indexed by group rank: "" when they can. NCCL runs
+// one rank per GPU, and it tells GPUs apart by host and bus id, as this does: device ordinals
+// repeat across CUDA_VISIBLE_DEVICES masks. Every rank decides from the same list, so all refuse
+// together and none is left waiting in the next collective.
+std::string placement_conflict(const std::vector<std::string>& host_bus_ids);
+
 class NcclComm {
  public:
-  // Collective over `group`: the group root makes the ncclUniqueId and MPI broadcasts it. Refuses
-  // two ranks of the group on the same GPU of one host (NCCL cannot run that).
-  NcclComm(MPI_Comm group, int device, double timeout_s);
+  // Collective over `group`: the ranks agree on their GPUs first, the group root makes the
+  // ncclUniqueId, and the communicator is created non-blocking and polled, so that a rank that
+  // never arrives aborts the job after `timeout_s` instead of hanging it.
+  NcclComm(Group& group, int device, double timeout_s);
   ~NcclComm();
   NcclComm(const NcclComm&) = delete;
   NcclComm& operator=(const NcclComm&) = delete;
 
+  // Aborted after an error: unusable.
+  bool aborted() const { return comm_ == nullptr; }
   void allreduce_sum(float* data, std::size_t count, cudaStream_t stream);
   void broadcast(float* data, std::size_t count, cudaStream_t stream);
 
  private:
-  // Polls the stream until the collective is done; aborts the communicator and the job on timeout.
+  // Waits until an NCCL call of this non-blocking communicator has left ncclInProgress; on an
+  // error, aborts the communicator and throws.
+  void settle(ncclResult_t result, const char* what);
+  // Polls the stream until the collective is done; on an error aborts the communicator and
+  // throws, on timeout aborts the job.
   void wait(cudaStream_t stream, const char* what);
+  // Aborts the communicator (its kernels may hang) and throws `why`.
+  [[noreturn]] void fail(const std::string& why);
 
   ncclComm_t comm_ = nullptr;
+  int device_ = 0;
   double timeout_s_;
 };
 

@@ -84,6 +84,7 @@ double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch
   z_train = (z_train - mean) / std;
   z_test = (z_test - mean) / std;
   torch::nn::Linear probe(z_train.size(1), classes);
+  probe->to(z_train.device());
   torch::optim::LBFGS opt(
       probe->parameters(),
       torch::optim::LBFGSOptions(1).max_iter(kProbeIterations).line_search_fn("strong_wolfe"));

@@ -128,11 +128,15 @@ int cmd_run(Args& a) {
   const cluster::Layout layout(mpi.size(), mpi.broadcast(ranks_per_trial));
 
   const std::int64_t threads = default_threads(mpi);
-  Executor execute = [threads](const Assignment& assigned, cluster::Group& group,
-                               const TrialHooks& hooks) {
+  // Destroyed before `mpi`: NCCL communicators must go before MPI_Finalize.
+  cluster::Backends backends;
+  Executor execute = [threads, &backends](const Assignment& assigned, cluster::Group& group,
+                                          const TrialHooks& hooks) {
     Assignment local = assigned;
     if (local.threads <= 0) local.threads = threads;
-    return train_trial(local, group, hooks);
+    TrialHooks with_backends = hooks;
+    with_backends.backends = &backends;
+    return train_trial(local, group, with_backends);
   };
   if (mpi.rank() != 0) {
     run_trials(mpi, layout, {}, nullptr, execute);

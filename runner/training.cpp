@@ -47,24 +47,11 @@ struct EpochEnd {
   std::int64_t stopped_at = 0;
 };
 
-// The backend of a group for a device, made once per rank: NCCL communicators are costly to
-// set up, and a rank stays in one group for the whole run.
-cluster::Backend* backend_for(cluster::Group& group, const torch::Device& device,
-                              double timeout_s) {
-  if (group.size() == 1) return nullptr;
-  static std::map<std::pair<const cluster::Group*, std::string>, std::unique_ptr<cluster::Backend>>
-      cache;
-  auto& slot = cache[{&group, device.str()}];
-  if (!slot) slot = cluster::make_backend(group, device, timeout_s);
-  return slot.get();
-}
-
 // Fails the trial on every rank of the group when any rank failed this step, with every rank's
 // message at the group root. All ranks reach this together, so none is left waiting.
-[[noreturn]] void fail_together(cluster::Backend* backend, cluster::Group& group,
-                                const std::string& mine) {
-  if (!backend) throw std::runtime_error(mine);
-  auto all = backend->gather_strings(mine);
+[[noreturn]] void fail_together(cluster::Group& group, const std::string& mine, double timeout_s) {
+  if (group.size() == 1) throw std::runtime_error(mine);
+  auto all = group.gather_strings(mine, timeout_s);
   std::string joined;
   for (std::size_t r = 0; r < all.size(); ++r)
     if (!all[r].empty())
@@ -88,6 +75,11 @@ class Trainer {
   TrialOutput run(torch::Tensor* final_parameters);
 
  private:
+  void set_up();
+  void agree_to_start(const std::string& problem);
+  void fault(const char* part) const {
+    if (hooks_.fault) hooks_.fault(part);
+  }
   void resume(const Checkpoint& from);
   std::optional<TrialOutput> run_epoch(std::int64_t stage, std::int64_t epoch, FlatAdam& opt,
                                        const Checkpoint* part_done);
@@ -95,9 +87,8 @@ class Trainer {
                        double loss_sum, const models::LossWeights& w, FlatAdam& opt);
   StepVote step(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
                 const models::LossWeights& w, FlatAdam& opt);
-  double shard_loss(const torch::Tensor& perm, std::int64_t start, std::int64_t batch,
-                    std::int64_t begin, std::int64_t end, const torch::Tensor& noise,
-                    const models::LossWeights& w, std::int64_t epoch);
+  double forward_backward(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
+                          const models::LossWeights& w);
   StepVote agree(const StepVote& mine);
   std::string report_epoch(const models::LossWeights& w, double loss_sum, bool with_checkpoint,
                            const std::function<std::string()>& capture);
@@ -110,8 +101,9 @@ class Trainer {
   cluster::Group& group_;
   const TrialHooks& hooks_;
   const Clock::time_point start_ = Clock::now();
-  const torch::Device device_;
+  torch::Device device_ = torch::kCPU;
   const bool root_;
+  cluster::Backends own_backends_;  // when the run keeps none across trials
   TrialData data_;
   std::int64_t n_ = 0;  // training samples
   std::shared_ptr<models::AutoencoderImpl> model_;
@@ -120,26 +112,67 @@ class Trainer {
   std::mt19937_64 batch_order_;
   double train_seconds_ = 0;
   std::int64_t series_epoch_ = 0;  // epochs counted across stages
+  // A failure on this rank outside a step's forward and backward (the optimizer, the root's
+  // evaluation or checkpoint): the next step's vote carries it, so the group fails together
+  // instead of leaving the other ranks waiting in a collective.
+  std::string pending_error_;
 };
 
 Trainer::Trainer(const Assignment& a, cluster::Group& group, const TrialHooks& hooks)
-    : a_(a),
-      c_(a.config),
-      group_(group),
-      hooks_(hooks),
-      device_(cluster::choose_device(c_.train.device, group.world().local_rank())),
-      root_(group.rank() == 0) {
-  if (a.threads > 0) torch::set_num_threads(static_cast<int>(a.threads));
-  torch::manual_seed(static_cast<std::uint64_t>(a.seed));
+    : a_(a), c_(a.config), group_(group), hooks_(hooks), root_(group.rank() == 0) {
+  std::string problem;
+  try {
+    set_up();
+  } catch (const std::exception& e) {
+    problem = e.what();
+  }
+  agree_to_start(problem);
+  auto& backends = hooks.backends ? *hooks.backends : own_backends_;
+  backend_ = backends.get(group, device_, a.collective_timeout_s);
+  if (backend_) backend_->broadcast(flat_->values());  // identical replicas, whatever each RNG did
+}
+
+// What each rank does alone before the group's first collective. The GPU becomes current first,
+// before any tensor or generator touches it.
+void Trainer::set_up() {
+  device_ = cluster::choose_device(c_.train.device, group_.world().local_rank());
+  cluster::use_device(device_);
+  fault("setup");
+  if (a_.threads > 0) torch::set_num_threads(static_cast<int>(a_.threads));
+  torch::manual_seed(static_cast<std::uint64_t>(a_.seed));
   data_ = load_trial_data(c_, device_);
   n_ = data_.train.x.size(0);
   model_ = models::make_autoencoder(c_.model, data_.train_input.size(1), data_.train.x.size(1),
                                     data_.classes);
   model_->to(device_);
-  backend_ = backend_for(group, device_, a.collective_timeout_s);
   flat_ = std::make_unique<FlatParameters>(model_->parameters(), kVoteScalars);
-  if (backend_) backend_->broadcast(flat_->values());  // identical replicas, whatever each RNG did
-  batch_order_.seed(static_cast<std::uint64_t>(a.seed));
+  batch_order_.seed(static_cast<std::uint64_t>(a_.seed));
+}
+
+// The ranks of a group say whether they are ready, and on which kind of device, under the
+// collective deadline: a rank that failed alone (no GPU on its node, missing data, out of memory)
+// fails the trial on every rank, instead of leaving the others in the first collective.
+void Trainer::agree_to_start(const std::string& problem) {
+  if (group_.size() == 1) {
+    if (!problem.empty()) throw std::runtime_error(problem);
+    return;
+  }
+  const std::string mine = problem.empty()
+                               ? std::string("ready on ") + (device_.is_cuda() ? "cuda" : "cpu")
+                               : "!" + problem;
+  const auto all = group_.gather_strings(mine, a_.collective_timeout_s);
+  std::string failed, devices;
+  bool mixed = false;
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    const std::string who = "rank " + std::to_string(group_.world_ranks()[r]);
+    if (all[r][0] == '!') failed += (failed.empty() ? "" : "; ") + who + ": " + all[r].substr(1);
+    devices += (devices.empty() ? "" : ", ") + who + " " + all[r];
+    mixed |= all[r] != all[0];
+  }
+  if (!failed.empty()) throw std::runtime_error(failed);
+  if (mixed)
+    throw std::runtime_error("the ranks of one group must train on one kind of device: " + devices +
+                             " (set train.device)");
 }
 
 // Every rank of the group loads the same checkpoint, so the replicas stay identical.
@@ -201,16 +234,26 @@ std::optional<TrialOutput> Trainer::run_epoch(std::int64_t stage, std::int64_t e
   auto capture_at = [&](std::int64_t next_sample) {
     return capture(stage, epoch, next_sample, end.loss_sum, order_before, opt);
   };
-  if (end.stopped_at > 0 && end.stopped_at < n_)
-    return interrupted(root_ ? capture_at(end.stopped_at) : std::string());
+  const bool stopped_inside = end.stopped_at > 0 && end.stopped_at < n_;
   // Stopped on the epoch's last step: the epoch is whole, so stop after reporting it (unless
   // the trial is done anyway).
   const bool last = stage + 1 == model_->stages() && epoch == c_.train.epochs;
   const bool stop_here = end.stopped_at == n_ && !last;
   std::string checkpoint;
-  if (root_)
-    checkpoint = report_epoch(weights, end.loss_sum, hooks_.checkpoints || stop_here,
-                              [&] { return capture_at(0); });
+  if (root_ && !stopped_inside) {
+    try {
+      fault("evaluation");
+      checkpoint = report_epoch(weights, end.loss_sum, hooks_.checkpoints || stop_here,
+                                [&] { return capture_at(0); });
+    } catch (const std::exception& e) {
+      pending_error_ = e.what();
+    }
+  }
+  // No step follows to carry a failure when the trial ends here: it fails on this rank alone,
+  // after the group's last collective.
+  const bool ends_here = stopped_inside || stop_here || last;
+  if (ends_here && !pending_error_.empty()) throw std::runtime_error(pending_error_);
+  if (stopped_inside) return interrupted(root_ ? capture_at(end.stopped_at) : std::string());
   if (stop_here) return interrupted(std::move(checkpoint));
   return std::nullopt;
 }
@@ -228,51 +271,58 @@ EpochEnd Trainer::train_epoch(std::int64_t epoch, const torch::Tensor& perm,
 }
 
 // One optimizer step on the global batch at `start` of the epoch's permutation, of which this
-// rank trains its shard. Returns what the group agreed on.
+// rank trains its shard. Returns what the group agreed on. Whatever fails on this rank, here or
+// since the last step, fails the trial on every rank through the vote.
 StepVote Trainer::step(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
                        const models::LossWeights& w, FlatAdam& opt) {
-  const std::int64_t batch = std::min(c_.train.batch_size, n_ - start);
-  const auto [begin, end] = cluster::shard(batch, group_.rank(), group_.size());
   StepVote mine;
   mine.stop = hooks_.should_stop && hooks_.should_stop();
-  std::string error;
-  flat_->zero_grad();
-  // Noise for the whole global batch, drawn alike on every rank: a sample's noise must not
-  // depend on how the batch is sharded (nor the global RNG state drift between ranks).
-  torch::Tensor noise;
-  if (model_->noise_dim() > 0) noise = torch::randn({batch, model_->noise_dim()}).to(device_);
-  if (end > begin) {
+  std::string error = std::move(pending_error_);
+  pending_error_.clear();
+  if (error.empty()) {
     try {
-      mine.loss_sum = shard_loss(perm, start, batch, begin, end, noise, w, epoch);
+      mine.loss_sum = forward_backward(perm, start, epoch, w);
     } catch (const std::exception& e) {
-      mine.failed = true;
       error = e.what();
     }
   }
+  mine.failed = !error.empty();
   const StepVote all = agree(mine);
-  if (all.failed) fail_together(backend_, group_, error);
-  opt.step();
+  if (all.failed) fail_together(group_, error, a_.collective_timeout_s);
+  try {
+    fault("optimizer");
+    opt.step();
+  } catch (const std::exception& e) {
+    pending_error_ = e.what();
+  }
   return all;
 }
 
-// Forward and backward of this rank's shard [begin, end) of the global batch; returns its loss
-// summed over its samples. Throws on a non-finite loss.
-double Trainer::shard_loss(const torch::Tensor& perm, std::int64_t start, std::int64_t batch,
-                           std::int64_t begin, std::int64_t end, const torch::Tensor& noise,
-                           const models::LossWeights& w, std::int64_t epoch) {
+// Forward and backward of this rank's shard of the global batch at `start`; returns its loss
+// summed over its samples. Noise and corruptions are drawn for the whole global batch, alike on
+// every rank (even one whose shard is empty): a sample's draw must not depend on the sharding, and
+// the ranks' generators must stay in step. Throws on a non-finite loss.
+double Trainer::forward_backward(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
+                                 const models::LossWeights& w) {
+  const std::int64_t batch = std::min(c_.train.batch_size, n_ - start);
+  const auto [begin, end] = cluster::shard(batch, group_.rank(), group_.size());
+  flat_->zero_grad();
+  fault("noise");
+  torch::Tensor noise, corrupted;
+  if (model_->noise_dim() > 0)
+    noise = torch::randn({batch, model_->noise_dim()}, torch::TensorOptions().device(device_));
   const auto& corruption = c_.corruption;
+  if (corruption.kind != sweeps::CorruptionKind::kNone)
+    corrupted = models::network_input(
+        corruption,
+        models::corrupt(corruption, data_.train.x.index_select(0, perm.narrow(0, start, batch)),
+                        data_.rows, data_.cols));
+  if (end <= begin) return 0;
+  fault("loss");
   auto idx = perm.narrow(0, start + begin, end - begin);
-  auto x = data_.train.x.index_select(0, idx);
-  // Corrupt the whole global batch alike on every rank, then keep this rank's shard.
-  auto input =
-      corruption.kind != sweeps::CorruptionKind::kNone
-          ? models::network_input(corruption, models::corrupt(corruption,
-                                                              data_.train.x.index_select(
-                                                                  0, perm.narrow(0, start, batch)),
-                                                              data_.rows, data_.cols))
-                .narrow(0, begin, end - begin)
-          : data_.train_input.index_select(0, idx);
-  models::Batch b{input, x, data_.train.y.index_select(0, idx),
+  auto input = corrupted.defined() ? corrupted.narrow(0, begin, end - begin)
+                                   : data_.train_input.index_select(0, idx);
+  models::Batch b{input, data_.train.x.index_select(0, idx), data_.train.y.index_select(0, idx),
                   noise.defined() ? noise.narrow(0, begin, end - begin) : noise};
   auto losses = model_->loss(b, w);
   const double value = losses.total.item<double>();

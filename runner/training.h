@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "cluster/backend.h"
 #include "cluster/group.h"
 #include "sweeps/config.h"
 #include "util/metrics.h"
@@ -38,6 +39,12 @@ struct TrialHooks {
   // Asked on every rank before every step: should the trial stop? If any rank of the group says
   // so, all stop together after that step and the trial returns interrupted, with a checkpoint.
   std::function<bool()> should_stop;
+  // The run's data-parallel backends (cluster::Backends), kept across trials; without them the
+  // trial makes its own.
+  cluster::Backends* backends = nullptr;
+  // Tests: called on this rank at each part of a trial ("setup", "noise", "loss", "optimizer",
+  // "evaluation"); a throw there stands for that part failing on this rank alone.
+  std::function<void(const char* part)> fault;
 };
 
 struct TrialOutput {

@@ -24,30 +24,36 @@ SplitTensors to_tensors(const data::Split& s) {
   return {x, y};
 }
 
-const DecodedDataset& decoded(const std::string& dir) {
-  static std::map<std::string, std::unique_ptr<DecodedDataset>> cache;
-  auto& slot = cache[dir];
-  if (!slot) {
+// A rank trains many trials on the same data: decode each dataset once per process, and copy it
+// to each device once.
+const DecodedDataset& decoded(const std::string& dir, const torch::Device& device) {
+  static std::map<std::pair<std::string, std::string>, std::unique_ptr<DecodedDataset>> cache;
+  auto& slot = cache[{dir, device.str()}];
+  if (slot) return *slot;
+  if (device.is_cpu()) {
     data::Dataset d = data::load_dataset(dir);
     slot = std::make_unique<DecodedDataset>(DecodedDataset{
         to_tensors(d.train), to_tensors(d.test), d.num_classes, d.train.rows, d.train.cols});
+  } else {
+    slot = std::make_unique<DecodedDataset>(decoded(dir, torch::kCPU));
+    for (SplitTensors* s : {&slot->train, &slot->test}) *s = {s->x.to(device), s->y.to(device)};
   }
   return *slot;
 }
 
-// The first `limit` samples of a split (all of them when limit is 0), on `device`.
-SplitTensors first_on(const SplitTensors& s, std::int64_t limit, const torch::Device& device) {
-  if (limit <= 0 || limit >= s.x.size(0)) return {s.x.to(device), s.y.to(device)};
-  return {s.x.narrow(0, 0, limit).to(device), s.y.narrow(0, 0, limit).to(device)};
+// The first `limit` samples of a split (all of them when limit is 0).
+SplitTensors first(const SplitTensors& s, std::int64_t limit) {
+  if (limit <= 0 || limit >= s.x.size(0)) return s;
+  return {s.x.narrow(0, 0, limit), s.y.narrow(0, 0, limit)};
 }
 
 }  // namespace
 
 TrialData load_trial_data(const sweeps::TrialConfig& c, const torch::Device& device) {
-  const DecodedDataset& all = decoded(c.data.path);
+  const DecodedDataset& all = decoded(c.data.path, device);
   TrialData d;
-  d.train = first_on(all.train, c.data.train_limit, device);
-  d.test = first_on(all.test, c.data.test_limit, device);
+  d.train = first(all.train, c.data.train_limit);
+  d.test = first(all.test, c.data.test_limit);
   auto clean_input = [&](const torch::Tensor& x) {
     return models::network_input(c.corruption, {x, torch::ones_like(x)});
   };

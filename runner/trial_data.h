@@ -21,8 +21,8 @@ struct TrialData {
   std::int64_t rows = 0, cols = 0, classes = 0;
 };
 
-// The trial's data on `device`. Each dataset is decoded once per process: a rank trains many
-// trials on the same data. Throws data::DataError for a missing or damaged dataset.
+// The trial's data on `device`; each dataset is decoded once per process and copied to each
+// device once. Throws data::DataError for a missing or damaged dataset.
 TrialData load_trial_data(const sweeps::TrialConfig& c, const torch::Device& device);
 
 }  // namespace runner

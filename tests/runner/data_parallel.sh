@@ -4,9 +4,11 @@
 source "$(dirname "$0")/lib.sh"
 
 write_sweep dp 2 600 '"model.latent" = [4, 8, 16, 32]'
-"$RUNNER" run dp.toml --db one.db > one.txt 2>&1
+# On the CPU: on a one-GPU machine every group of two would be refused (two ranks, one GPU).
+cpu=(--set train.device=cpu)
+"$RUNNER" run dp.toml --db one.db "${cpu[@]}" > one.txt 2>&1
 check "one process" "$?" 0
-"${MPI[@]}" -np 5 "$RUNNER" run dp.toml --db dp.db --set cluster.ranks_per_trial=2 > dp.txt 2>&1
+"${MPI[@]}" -np 5 "$RUNNER" run dp.toml --db dp.db "${cpu[@]}" --set cluster.ranks_per_trial=2 > dp.txt 2>&1
 check "two groups of two" "$?" 0
 check "ranks of each trial" "$(sql dp.db "SELECT group_concat(DISTINCT ranks) FROM (SELECT ranks FROM trials ORDER BY ranks)")" "[1,2],[3,4]"
 check "same trial ids: ranks_per_trial is not part of a trial" \
@@ -18,7 +20,7 @@ check "reconstruction metrics within 1e-4 relative" "$close" $((4 * 11))
 check "series within tolerance" "$(sql one.db "ATTACH 'dp.db' AS d; SELECT count(*) FROM metrics a JOIN d.metrics b USING (trial_id, epoch, name)
   WHERE abs(a.value - b.value) <= 1e-4 * abs(a.value)")" 16
 
-"${MPI[@]}" -np 2 "$RUNNER" run dp.toml --db bad.db --set cluster.ranks_per_trial=2 > bad.txt 2>&1
+"${MPI[@]}" -np 2 "$RUNNER" run dp.toml --db bad.db "${cpu[@]}" --set cluster.ranks_per_trial=2 > bad.txt 2>&1
 check "too few ranks for a group: exit code" "$?" 2
 grep -qF "key 'cluster.ranks_per_trial': 2 ranks per trial need at least 3 MPI ranks" bad.txt || fail "message: $(cat bad.txt)"
 [ ! -e bad.db ] || fail "a refused layout wrote a database"
