@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <iostream>
 #include <stdexcept>
 
 #include "results/artifacts.h"
@@ -90,16 +91,27 @@ std::optional<Checkpoint> CheckpointDir::load(const std::string& trial_id, std::
       throw std::runtime_error(file + ": checkpoint of trial " + c.trial_id);
     return c;
   } catch (const std::exception& e) {
-    log << "warning: " << e.what() << "; moved aside to .bad, trial " << trial_id
+    std::string aside = "moved aside to .bad";
+    try {
+      util::rename_file(file, file + ".bad");
+    } catch (const std::exception& why) {
+      aside = std::string("left in place (") + why.what() + ")";
+    }
+    log << "warning: " << e.what() << "; " << aside << ", trial " << trial_id
         << " starts from epoch 0" << std::endl;
-    util::rename_file(file, file + ".bad");
     bytes.clear();
     return std::nullopt;
   }
 }
 
 void CheckpointDir::remove(const std::string& trial_id) const {
-  util::remove_file(path(trial_id));
+  // A stray checkpoint of a finished trial costs disk space, nothing else: it must not stop the
+  // run that records results.
+  try {
+    util::remove_file(path(trial_id));
+  } catch (const std::exception& e) {
+    std::cerr << "warning: " << e.what() << std::endl;
+  }
 }
 
 }  // namespace runner
