@@ -57,6 +57,7 @@ class Statement {
   std::string text(int i) const;
   std::int64_t integer(int i) const { return sqlite3_column_int64(st_, i); }
   double real(int i) const { return sqlite3_column_double(st_, i); }
+  sqlite3_stmt* handle() { return st_; }
 
  private:
   sqlite3* db_;

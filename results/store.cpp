@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <ctime>
+#include <optional>
 
 namespace results {
 namespace {
@@ -299,9 +300,59 @@ void print_status(const std::string& db_path, std::ostream& out) {
   out.flush();
 }
 
+namespace {
+
+// Pragmas that only report: about a table or index named in their argument, or, without an
+// argument, about the database. Any other pragma may write (optimize, wal_checkpoint) or change
+// the connection; with a value, user_version and the like would set it.
+constexpr const char* kNamedPragmas[] = {"table_info",      "table_xinfo", "index_list",
+                                         "index_info",      "index_xinfo", "foreign_key_list",
+                                         "integrity_check", "quick_check"};
+constexpr const char* kBarePragmas[] = {"table_list",     "database_list", "user_version",
+                                        "schema_version", "page_count",    "page_size",
+                                        "compile_options"};
+
+bool reporting_pragma(const char* name, const char* argument) {
+  for (const char* p : kNamedPragmas)
+    if (sqlite3_stricmp(name, p) == 0) return true;
+  for (const char* p : kBarePragmas)
+    if (sqlite3_stricmp(name, p) == 0 && !argument) return true;
+  return false;
+}
+
+// SQLite's authorizer for `runner query`: reading, functions, common table expressions and
+// reporting pragmas; everything else (ATTACH, DETACH, every write, transactions, temporary
+// tables) is refused while the statement is prepared, before it can run. Notes the refusal in
+// `*denied`.
+int only_reading(void* denied, int action, const char* arg1, const char* arg2, const char*,
+                 const char*) {
+  const bool ok = action == SQLITE_SELECT || action == SQLITE_READ || action == SQLITE_FUNCTION ||
+                  action == SQLITE_RECURSIVE ||
+                  (action == SQLITE_PRAGMA && reporting_pragma(arg1, arg2));
+  if (!ok) *static_cast<bool*>(denied) = true;
+  return ok ? SQLITE_OK : SQLITE_DENY;
+}
+
+constexpr const char* kReadOnly =
+    "runner query only reads: ATTACH, DETACH, VACUUM (INTO), writes, transactions and pragmas "
+    "that set or change anything are refused";
+
+}  // namespace
+
 void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out) {
   Database db(db_path, Database::Mode::ReadOnly);
-  auto q = db.prepare(sql);
+  bool denied = false;
+  SQLITE_CHECK(db.handle(), sqlite3_set_authorizer(db.handle(), only_reading, &denied));
+  std::optional<Statement> prepared;
+  try {
+    prepared.emplace(db.prepare(sql));
+  } catch (const SqliteError&) {
+    if (denied) throw SqliteError(std::string(kReadOnly));
+    throw;
+  }
+  // VACUUM INTO passes the authorizer; SQLite knows it writes.
+  if (!sqlite3_stmt_readonly(prepared->handle())) throw SqliteError(std::string(kReadOnly));
+  Statement& q = *prepared;
   auto field = [](std::string s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
     std::string out = "\"";

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <sstream>
 
@@ -106,6 +107,41 @@ TEST(Query, PrintsCsvAndRefusesToWrite) {
   EXPECT_THROW(results::query_csv(path, "SELECT 1; DELETE FROM trials", out), results::SqliteError);
   EXPECT_THROW(results::query_csv(path, "SELEC nonsense", out), results::SqliteError);
   EXPECT_THROW(results::query_csv(path + ".missing", "SELECT 1", out), results::SqliteError);
+}
+
+// Reads of every kind go through; nothing that writes anywhere, attaches or changes a setting.
+TEST(Query, ReadsButRefusesAttachVacuumWritesAndWritingPragmas) {
+  auto path = temp_db();
+  {
+    results::Store s(path);
+    s.prepare("sw", rows(2), false);
+  }
+  const std::string dir = path.substr(0, path.rfind('/'));
+  std::ostringstream out;
+  for (const char* sql : {"PRAGMA table_info(trials)", "PRAGMA user_version",
+                          "PRAGMA integrity_check", "SELECT json_extract(config, '$') FROM trials",
+                          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x "
+                          "< 3) SELECT x FROM c"})
+    EXPECT_NO_THROW(results::query_csv(path, sql, out)) << sql;
+  const std::string copy = dir + "/copy.db";
+  for (const std::string sql :
+       {"VACUUM INTO '" + copy + "'", std::string("VACUUM"), "ATTACH '" + copy + "' AS c",
+        std::string("DETACH main"), std::string("PRAGMA user_version = 9"),
+        std::string("PRAGMA optimize"), std::string("PRAGMA wal_checkpoint"),
+        std::string("PRAGMA journal_mode = DELETE"), std::string("PRAGMA temp_store = 1"),
+        std::string("CREATE TEMP TABLE z (a)"), std::string("BEGIN"),
+        std::string("INSERT INTO trials (id) VALUES ('x')")}) {
+    try {
+      results::query_csv(path, sql, out);
+      ADD_FAILURE() << "not refused: " << sql;
+    } catch (const results::SqliteError& e) {
+      EXPECT_NE(std::string(e.what()).find("runner query only reads"), std::string::npos)
+          << sql << ": " << e.what();
+    }
+  }
+  EXPECT_NE(access(copy.c_str(), F_OK), 0) << "nothing written beside the database";
+  results::Store s(path);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 3);
 }
 
 TEST(Store, AResumedTrialKeepsTheEpochsItsCheckpointCovers) {

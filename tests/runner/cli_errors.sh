@@ -64,7 +64,9 @@ explicit --db not created | range.toml:4 | "$RUNNER" run range.toml --db out.db
 under mpirun | unknown.toml:3: key 'model.latnet' | "${MPI[@]}" -np 2 "$RUNNER" run unknown.toml
 missing database | $WORK/missing.db: no such database | "$RUNNER" query --db "$WORK/missing.db" "SELECT 1"
 bad SQL | exists.db: SQLite error: near "SELEC": syntax error | "$RUNNER" query --db "$WORK/exists.db" "SELEC 1"
-query cannot write | attempt to write a readonly database | "$RUNNER" query --db "$WORK/exists.db" "DROP TABLE t"
+query cannot write | runner query only reads | "$RUNNER" query --db "$WORK/exists.db" "DROP TABLE t"
+query cannot copy | runner query only reads | "$RUNNER" query --db "$WORK/exists.db" "VACUUM INTO '$WORK/copy.db'"
+query cannot attach | runner query only reads | "$RUNNER" query --db "$WORK/exists.db" "ATTACH '$WORK/other.db' AS o"
 no command | unknown command | "$RUNNER" frobnicate
 status needs --db | --db PATH is required | "$RUNNER" status
 status of nothing | no such database | "$RUNNER" status --db "$WORK/missing.db"
@@ -76,7 +78,8 @@ slurm: bad count | --nodes must be a whole number from 1 | "$RUNNER" slurm good.
 slurm: too few ranks | key 'cluster.ranks_per_trial' | "$RUNNER" slurm good.toml --ntasks-per-node 2 --set cluster.ranks_per_trial=2 --script job.sbatch
 slurm: switch with a value | --submit takes no value | "$RUNNER" slurm good.toml --submit=yes --script job.sbatch
 ROWS
-check "invalid inputs tried" "$rows" 27
+check "invalid inputs tried" "$rows" 29
+[ ! -e "$WORK/copy.db" ] && [ ! -e "$WORK/other.db" ] || fail "runner query wrote a file"
 
 # The valid file plans without writing anything.
 "$RUNNER" plan good.toml > plan.txt
