@@ -80,20 +80,31 @@ class Trainer {
   void fault(const char* part) const {
     if (hooks_.fault) hooks_.fault(part);
   }
+  // Runs work that this rank does alone between collectives; a failure becomes pending_error_,
+  // which the next step's vote carries to the whole group.
+  template <typename Work>
+  void carry(Work&& work) {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      if (pending_error_.empty()) pending_error_ = e.what();
+    }
+  }
   void resume(const Checkpoint& from);
-  std::optional<TrialOutput> run_epoch(std::int64_t stage, std::int64_t epoch, FlatAdam& opt,
+  void start_stage(std::int64_t stage, const Checkpoint* resumed);
+  std::optional<TrialOutput> run_epoch(std::int64_t stage, std::int64_t epoch,
                                        const Checkpoint* part_done);
   EpochEnd train_epoch(std::int64_t epoch, const torch::Tensor& perm, std::int64_t first_sample,
-                       double loss_sum, const models::LossWeights& w, FlatAdam& opt);
+                       double loss_sum, const models::LossWeights& w);
   StepVote step(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
-                const models::LossWeights& w, FlatAdam& opt);
+                const models::LossWeights& w);
   double forward_backward(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
                           const models::LossWeights& w);
   StepVote agree(const StepVote& mine);
   std::string report_epoch(const models::LossWeights& w, double loss_sum, bool with_checkpoint,
                            const std::function<std::string()>& capture);
   std::string capture(std::int64_t stage, std::int64_t epoch, std::int64_t next_sample,
-                      double loss_sum, const std::mt19937_64& order_before, FlatAdam& opt);
+                      double loss_sum, const std::mt19937_64& order_before);
   TrialOutput finish();
 
   const Assignment& a_;
@@ -109,6 +120,7 @@ class Trainer {
   std::shared_ptr<models::AutoencoderImpl> model_;
   cluster::Backend* backend_ = nullptr;
   std::unique_ptr<FlatParameters> flat_;
+  std::optional<FlatAdam> opt_;  // the stage's optimizer: fresh state for every stage
   std::mt19937_64 batch_order_;
   double train_seconds_ = 0;
   std::int64_t series_epoch_ = 0;  // epochs counted across stages
@@ -197,20 +209,14 @@ TrialOutput Trainer::run(torch::Tensor* final_parameters) {
     resume(from);
   }
   for (std::int64_t stage = from.stage; stage < model_->stages(); ++stage) {
-    model_->begin_stage(stage);
-    FlatAdam opt(*flat_, c_.train.lr);  // fresh state: what earlier stages trained must not drift
     const bool resuming_stage = resuming && stage == from.stage;
-    if (resuming_stage) {
-      load_tensor_bytes(opt.exp_avg(), from.adam_m, "Adam's first moment");
-      load_tensor_bytes(opt.exp_avg_sq(), from.adam_v, "Adam's second moment");
-      opt.set_steps(from.adam_steps);
-    }
+    start_stage(stage, resuming_stage ? &from : nullptr);
     for (std::int64_t epoch = resuming_stage ? from.stage_epoch + 1 : 1; epoch <= c_.train.epochs;
          ++epoch) {
       // An epoch stopped part-way goes on at its next sample, with its loss sum so far.
       const bool part_done =
           resuming_stage && epoch == from.stage_epoch + 1 && from.next_sample > 0;
-      if (auto stopped = run_epoch(stage, epoch, opt, part_done ? &from : nullptr)) return *stopped;
+      if (auto stopped = run_epoch(stage, epoch, part_done ? &from : nullptr)) return *stopped;
     }
     model_->end_stage(stage);
   }
@@ -219,20 +225,38 @@ TrialOutput Trainer::run(torch::Tensor* final_parameters) {
   return root_ ? finish() : TrialOutput{};
 }
 
+// The stage's fresh optimizer (what earlier stages trained must not drift), or, resuming, the
+// optimizer as the checkpoint left it.
+void Trainer::start_stage(std::int64_t stage, const Checkpoint* resumed) {
+  carry([&] {
+    fault("stage");
+    model_->begin_stage(stage);
+    opt_.emplace(*flat_, c_.train.lr);
+    if (!resumed) return;
+    load_tensor_bytes(opt_->exp_avg(), resumed->adam_m, "Adam's first moment");
+    load_tensor_bytes(opt_->exp_avg_sq(), resumed->adam_v, "Adam's second moment");
+    opt_->set_steps(resumed->adam_steps);
+  });
+}
+
 // Trains and reports one epoch; returns the trial's output when the group stopped in it.
-std::optional<TrialOutput> Trainer::run_epoch(std::int64_t stage, std::int64_t epoch, FlatAdam& opt,
+std::optional<TrialOutput> Trainer::run_epoch(std::int64_t stage, std::int64_t epoch,
                                               const Checkpoint* part_done) {
   ++series_epoch_;
   const auto t_epoch = Clock::now();
   const std::mt19937_64 order_before = batch_order_;  // a mid-epoch checkpoint draws it again
-  auto perm = torch::tensor(util::permutation(n_, batch_order_), torch::kInt64).to(device_);
+  torch::Tensor perm;
+  carry([&] {
+    fault("epoch");
+    perm = torch::tensor(util::permutation(n_, batch_order_), torch::kInt64).to(device_);
+  });
   const models::LossWeights weights{
       c_.loss.beta * models::kl_factor(c_.kl, epoch - 1, c_.train.epochs), c_.loss.lambda};
   const EpochEnd end = train_epoch(epoch, perm, part_done ? part_done->next_sample : 0,
-                                   part_done ? part_done->loss_sum : 0.0, weights, opt);
+                                   part_done ? part_done->loss_sum : 0.0, weights);
   train_seconds_ += seconds_since(t_epoch);
   auto capture_at = [&](std::int64_t next_sample) {
-    return capture(stage, epoch, next_sample, end.loss_sum, order_before, opt);
+    return capture(stage, epoch, next_sample, end.loss_sum, order_before);
   };
   const bool stopped_inside = end.stopped_at > 0 && end.stopped_at < n_;
   // Stopped on the epoch's last step: the epoch is whole, so stop after reporting it (unless
@@ -240,15 +264,12 @@ std::optional<TrialOutput> Trainer::run_epoch(std::int64_t stage, std::int64_t e
   const bool last = stage + 1 == model_->stages() && epoch == c_.train.epochs;
   const bool stop_here = end.stopped_at == n_ && !last;
   std::string checkpoint;
-  if (root_ && !stopped_inside) {
-    try {
+  if (root_ && !stopped_inside)
+    carry([&] {
       fault("evaluation");
       checkpoint = report_epoch(weights, end.loss_sum, hooks_.checkpoints || stop_here,
                                 [&] { return capture_at(0); });
-    } catch (const std::exception& e) {
-      pending_error_ = e.what();
-    }
-  }
+    });
   // No step follows to carry a failure when the trial ends here: it fails on this rank alone,
   // after the group's last collective.
   const bool ends_here = stopped_inside || stop_here || last;
@@ -260,10 +281,10 @@ std::optional<TrialOutput> Trainer::run_epoch(std::int64_t stage, std::int64_t e
 
 EpochEnd Trainer::train_epoch(std::int64_t epoch, const torch::Tensor& perm,
                               std::int64_t first_sample, double loss_sum,
-                              const models::LossWeights& w, FlatAdam& opt) {
+                              const models::LossWeights& w) {
   const std::int64_t batch_size = c_.train.batch_size;
   for (std::int64_t start = first_sample; start < n_; start += batch_size) {
-    const StepVote vote = step(perm, start, epoch, w, opt);
+    const StepVote vote = step(perm, start, epoch, w);
     loss_sum += vote.loss_sum;
     if (vote.stop) return {loss_sum, std::min(start + batch_size, n_)};
   }
@@ -274,7 +295,7 @@ EpochEnd Trainer::train_epoch(std::int64_t epoch, const torch::Tensor& perm,
 // rank trains its shard. Returns what the group agreed on. Whatever fails on this rank, here or
 // since the last step, fails the trial on every rank through the vote.
 StepVote Trainer::step(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
-                       const models::LossWeights& w, FlatAdam& opt) {
+                       const models::LossWeights& w) {
   StepVote mine;
   mine.stop = hooks_.should_stop && hooks_.should_stop();
   std::string error = std::move(pending_error_);
@@ -289,12 +310,10 @@ StepVote Trainer::step(const torch::Tensor& perm, std::int64_t start, std::int64
   mine.failed = !error.empty();
   const StepVote all = agree(mine);
   if (all.failed) fail_together(group_, error, a_.collective_timeout_s);
-  try {
+  carry([&] {
     fault("optimizer");
-    opt.step();
-  } catch (const std::exception& e) {
-    pending_error_ = e.what();
-  }
+    opt_->step();
+  });
   return all;
 }
 
@@ -364,7 +383,7 @@ std::string Trainer::report_epoch(const models::LossWeights& w, double loss_sum,
 // The trial as it stands, for a checkpoint: after `epoch` of `stage` (next_sample 0), or inside
 // it, before sample `next_sample` of its permutation.
 std::string Trainer::capture(std::int64_t stage, std::int64_t epoch, std::int64_t next_sample,
-                             double loss_sum, const std::mt19937_64& order_before, FlatAdam& opt) {
+                             double loss_sum, const std::mt19937_64& order_before) {
   const bool inside = next_sample > 0;
   Checkpoint k;
   k.trial_id = a_.trial_id;
@@ -378,9 +397,9 @@ std::string Trainer::capture(std::int64_t stage, std::int64_t epoch, std::int64_
   k.cpu_rng = generator_state(torch::kCPU);
   if (device_.is_cuda()) k.device_rng = generator_state(device_);
   k.parameters = tensor_bytes(flat_->values());
-  k.adam_steps = opt.steps();
-  k.adam_m = tensor_bytes(opt.exp_avg());
-  k.adam_v = tensor_bytes(opt.exp_avg_sq());
+  k.adam_steps = opt_->steps();
+  k.adam_m = tensor_bytes(opt_->exp_avg());
+  k.adam_v = tensor_bytes(opt_->exp_avg_sq());
   return encode_checkpoint(k);
 }
 

@@ -42,8 +42,9 @@ struct TrialHooks {
   // The run's data-parallel backends (cluster::Backends), kept across trials; without them the
   // trial makes its own.
   cluster::Backends* backends = nullptr;
-  // Tests: called on this rank at each part of a trial ("setup", "noise", "loss", "optimizer",
-  // "evaluation"); a throw there stands for that part failing on this rank alone.
+  // Tests: called on this rank at each part of a trial ("setup", "stage", "epoch", "noise",
+  // "loss", "optimizer", "evaluation"); a throw there stands for that part failing on this rank
+  // alone.
   std::function<void(const char* part)> fault;
 };
 

@@ -235,9 +235,10 @@ std::string fail_one_rank(const char* part, int failing_rank) {
   cluster::Group group(*g_mpi, MPI_COMM_WORLD);
   runner::TrialHooks hooks;
   int calls = 0;
-  // Setup and the first epoch's evaluation fail the first time; the parts of a step the third
-  // time, in the middle of the first epoch (6 steps).
-  const int when = std::string(part) == "setup" || std::string(part) == "evaluation" ? 1 : 3;
+  // Setup, the stage's start and the first epoch's evaluation fail the first time, an epoch's
+  // start the second time, the parts of a step the third time (mid-epoch: 6 steps an epoch).
+  const std::string p = part;
+  const int when = p == "epoch" ? 2 : p == "setup" || p == "stage" || p == "evaluation" ? 1 : 3;
   hooks.fault = [&](const char* at) {
     if (group.rank() == failing_rank && std::string(at) == part && ++calls == when)
       throw std::runtime_error(std::string("injected failure in ") + at);
@@ -259,8 +260,8 @@ TEST(DataParallel, AFailureInAnyPartOfAStepOnOneRankFailsTheWholeGroup) {
   const struct {
     const char* part;
     int rank;
-  } cases[] = {
-      {"setup", last}, {"noise", last}, {"loss", last}, {"optimizer", last}, {"evaluation", 0}};
+  } cases[] = {{"setup", last}, {"stage", last},     {"epoch", last},  {"noise", last},
+               {"loss", last},  {"optimizer", last}, {"evaluation", 0}};
   for (const auto& c : cases) {
     const std::string error = fail_one_rank(c.part, c.rank);
     EXPECT_FALSE(error.empty()) << c.part << ": rank " << g_mpi->rank() << " did not fail";
