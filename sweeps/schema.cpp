@@ -52,6 +52,10 @@ template <auto Member>
 KeySpec key(std::string path, std::optional<Value> def, std::string help) {
   using Class = typename MemberPointer<decltype(Member)>::Class;
   using M = typename MemberPointer<decltype(Member)>::Type;
+  static_assert(std::is_enum_v<M> || std::is_same_v<M, bool> || std::is_same_v<M, std::int64_t> ||
+                    std::is_same_v<M, double> || std::is_same_v<M, std::string> ||
+                    std::is_same_v<M, IntList>,
+                "a key's member is a bool, int64, double, string, IntList or enum");
   KeySpec k;
   k.path = std::move(path);
   k.field.section = Class::kSection;
@@ -68,9 +72,10 @@ KeySpec key(std::string path, std::optional<Value> def, std::string help) {
   return k;
 }
 
+// An enum's default, as the sweep file names it.
 template <typename E>
 Value choice(E e) {
-  return std::string(name_of(e));
+  return to_value(e);
 }
 
 KeySpec positive(KeySpec k) {
