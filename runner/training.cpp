@@ -2,8 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,16 +49,21 @@ struct EpochEnd {
   std::int64_t stopped_at = 0;
 };
 
-// Fails the trial on every rank of the group when any rank failed this step, with every rank's
-// message at the group root. All ranks reach this together, so none is left waiting.
-[[noreturn]] void fail_together(cluster::Group& group, const std::string& mine, double timeout_s) {
-  if (group.size() == 1) throw std::runtime_error(mine);
-  auto all = group.gather_strings(mine, timeout_s);
+// "rank 3: ...; rank 4: ..." for the non-empty strings a group gathered, by world rank.
+std::string by_rank(const cluster::Group& group, const std::vector<std::string>& all) {
   std::string joined;
   for (std::size_t r = 0; r < all.size(); ++r)
     if (!all[r].empty())
       joined += (joined.empty() ? "" : "; ") + std::string("rank ") +
                 std::to_string(group.world_ranks()[r]) + ": " + all[r];
+  return joined;
+}
+
+// Fails the trial on every rank of the group when any rank failed this step, with every rank's
+// message at the group root. All ranks reach this together, so none is left waiting.
+[[noreturn]] void fail_together(cluster::Group& group, const std::string& mine, double timeout_s) {
+  if (group.size() == 1) throw std::runtime_error(mine);
+  const std::string joined = by_rank(group, group.gather_strings(mine, timeout_s));
   throw std::runtime_error(group.rank() == 0 ? joined : "failed on another rank of the group");
 }
 
@@ -136,7 +143,7 @@ Trainer::Trainer(const Assignment& a, cluster::Group& group, const TrialHooks& h
   try {
     set_up();
   } catch (const std::exception& e) {
-    problem = e.what();
+    problem = *e.what() ? e.what() : "set-up failed";  // empty means ready to the group
   }
   agree_to_start(problem);
   auto& backends = hooks.backends ? *hooks.backends : own_backends_;
@@ -169,22 +176,13 @@ void Trainer::agree_to_start(const std::string& problem) {
     if (!problem.empty()) throw std::runtime_error(problem);
     return;
   }
-  const std::string mine = problem.empty()
-                               ? std::string("ready on ") + (device_.is_cuda() ? "cuda" : "cpu")
-                               : "!" + problem;
-  const auto all = group_.gather_strings(mine, a_.collective_timeout_s);
-  std::string failed, devices;
-  bool mixed = false;
-  for (std::size_t r = 0; r < all.size(); ++r) {
-    const std::string who = "rank " + std::to_string(group_.world_ranks()[r]);
-    if (all[r][0] == '!') failed += (failed.empty() ? "" : "; ") + who + ": " + all[r].substr(1);
-    devices += (devices.empty() ? "" : ", ") + who + " " + all[r];
-    mixed |= all[r] != all[0];
-  }
+  const double timeout_s = a_.collective_timeout_s;
+  const std::string failed = by_rank(group_, group_.gather_strings(problem, timeout_s));
   if (!failed.empty()) throw std::runtime_error(failed);
-  if (mixed)
-    throw std::runtime_error("the ranks of one group must train on one kind of device: " + devices +
-                             " (set train.device)");
+  const auto kinds = group_.gather_strings(device_.is_cuda() ? "cuda" : "cpu", timeout_s);
+  if (std::adjacent_find(kinds.begin(), kinds.end(), std::not_equal_to<>()) != kinds.end())
+    throw std::runtime_error("the ranks of one group must train on one kind of device: " +
+                             by_rank(group_, kinds) + " (set train.device)");
 }
 
 // Every rank of the group loads the same checkpoint, so the replicas stay identical.
