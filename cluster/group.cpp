@@ -1,35 +1,49 @@
 #include "cluster/group.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "util/host.h"
 #include "util/poll.h"
 
 namespace cluster {
 
-Layout::Layout(int world, int g) : world_size(world), ranks_per_trial(g) {
-  if (world == 1) {
-    groups = g == 1 ? 1 : 0;
-    idle = 0;
-  } else {
-    groups = (world - 1) / g;
-    idle = (world - 1) % g;
+Layout::Layout(const std::vector<std::string>& hosts, int g, bool scheduler_trains)
+    : ranks_per_trial(g) {
+  const int world = static_cast<int>(hosts.size());
+  // Training ranks by node, nodes in the order of their lowest rank.
+  std::vector<std::string> nodes;
+  std::map<std::string, std::vector<int>> on_node;
+  for (int r = (scheduler_trains || world == 1) ? 0 : 1; r < world; ++r) {
+    if (!on_node.count(hosts[r])) nodes.push_back(hosts[r]);
+    on_node[hosts[r]].push_back(r);
   }
+  std::vector<int> left_over;
+  for (const auto& node : nodes) {
+    const auto& ranks = on_node[node];
+    const std::size_t whole = ranks.size() - ranks.size() % g;
+    for (std::size_t i = 0; i < whole; i += g) groups.emplace_back(&ranks[i], &ranks[i] + g);
+    left_over.insert(left_over.end(), ranks.begin() + whole, ranks.end());
+  }
+  const std::size_t whole = left_over.size() - left_over.size() % g;
+  for (std::size_t i = 0; i < whole; i += g) {
+    std::vector<int> members(&left_over[i], &left_over[i] + g);
+    std::sort(members.begin(), members.end());
+    spanning.push_back(count());
+    groups.push_back(std::move(members));
+  }
+  idle.assign(left_over.begin() + whole, left_over.end());
+  group_by_rank_.assign(world, -1);
+  for (int i = 0; i < count(); ++i)
+    for (int r : groups[i]) group_by_rank_[r] = i;
 }
 
-std::vector<int> Layout::members(int g) const {
-  if (world_size == 1) return {0};
-  std::vector<int> out;
-  for (int i = 0; i < ranks_per_trial; ++i) out.push_back(1 + g * ranks_per_trial + i);
-  return out;
-}
+Layout::Layout(const MpiContext& mpi, int g) : Layout(mpi.hosts(), g, mpi.threads_concurrent()) {}
 
 int Layout::group_of(int rank) const {
-  if (world_size == 1) return groups > 0 ? 0 : -1;
-  if (rank == 0) return -1;
-  int g = (rank - 1) / ranks_per_trial;
-  return g < groups ? g : -1;
+  return rank >= 0 && rank < static_cast<int>(group_by_rank_.size()) ? group_by_rank_[rank] : -1;
 }
 
 Group::Group(MpiContext& mpi, const Layout& layout) : mpi_(mpi) {

@@ -1,7 +1,9 @@
 #pragma once
-// The ranks that train one trial together. With N ranks and G ranks per trial, rank 0 schedules
-// and ranks 1..N-1 form groups of G consecutive ranks; ranks left over (N-1 not a multiple of G)
-// sit idle. A group has its own communicator, so its collectives never mix with another group's.
+// The ranks that train one trial together. Rank 0 schedules and trains too (on its own thread, when
+// MPI allows threads to call it at once). Groups of cluster.ranks_per_trial ranks are made within
+// each node, whatever the rank order, so a group's allreduce stays in the node; ranks a node has
+// left over form groups across nodes (said in `spanning`), and the last few may sit idle. A group
+// has its own communicator, so its collectives never mix with another group's.
 #include <mpi.h>
 
 #include <string>
@@ -12,16 +14,23 @@
 namespace cluster {
 
 struct Layout {
-  int world_size = 1;
   int ranks_per_trial = 1;
-  int groups = 1;  // how many trials can run at once
-  int idle = 0;    // ranks left without a group
+  std::vector<std::vector<int>> groups;  // world ranks of each group, ascending
+  std::vector<int> idle;                 // training ranks left without a group
+  std::vector<int> spanning;             // groups whose members are on more than one node
 
-  Layout(int world_size, int ranks_per_trial);
-  // World ranks of group g; with one process, group 0 is rank 0 itself.
-  std::vector<int> members(int g) const;
-  // The group of a world rank, or -1 for the scheduler and idle ranks.
+  // `hosts`: the host of each world rank. `scheduler_trains`: whether rank 0 is a training rank
+  // too (with one process it always is).
+  Layout(const std::vector<std::string>& hosts, int ranks_per_trial, bool scheduler_trains);
+  // The layout of this job's world.
+  Layout(const MpiContext& mpi, int ranks_per_trial);
+  int count() const { return static_cast<int>(groups.size()); }
+  const std::vector<int>& members(int g) const { return groups[g]; }
+  // The group of a world rank, or -1 for a rank that does not train.
   int group_of(int rank) const;
+
+ private:
+  std::vector<int> group_by_rank_;
 };
 
 class Group {

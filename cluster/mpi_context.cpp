@@ -22,8 +22,9 @@ void mpi_check(int code, const char* call, const char* file, int line) {
 
 MpiContext::MpiContext(int* argc, char*** argv) {
   int provided = 0;
-  // Only the main thread calls MPI; LibTorch's worker threads never do.
-  MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+  // Rank 0's scheduler thread and training thread both call MPI; LibTorch's threads never do.
+  MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided));
+  threads_concurrent_ = provided >= MPI_THREAD_MULTIPLE;
   // Errors come back as codes (and from there as exceptions) instead of killing the job silently.
   MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
@@ -41,61 +42,92 @@ MpiContext::MpiContext(int* argc, char*** argv) {
       ++local_size_;
     }
   }
+  for (MPI_Comm* comm : {&commands_comm_, &reports_comm_}) {
+    MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, comm));
+    MPI_CHECK(MPI_Comm_set_errhandler(*comm, MPI_ERRORS_RETURN));
+  }
+  commands_ = Mailbox(commands_comm_);
+  reports_ = Mailbox(reports_comm_);
 }
 
 MpiContext::~MpiContext() {
+  MPI_Comm_free(&commands_comm_);
+  MPI_Comm_free(&reports_comm_);
   MPI_Finalize();
 }
 
-void MpiContext::send(int dest, int tag, const std::string& bytes) {
-  MPI_CHECK(
-      MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD));
+void Mailbox::send(int dest, int tag, const std::string& bytes) {
+  MPI_CHECK(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, comm_));
 }
 
-Message MpiContext::receive() {
-  return receive_polite(MPI_COMM_WORLD);
+void Mailbox::post(int dest, int tag, std::string bytes) {
+  Posted p{MPI_REQUEST_NULL, std::make_unique<std::string>(std::move(bytes))};
+  MPI_CHECK(MPI_Isend(p.bytes->data(), static_cast<int>(p.bytes->size()), MPI_BYTE, dest, tag,
+                      comm_, &p.request));
+  posted_.push_back(std::move(p));
 }
 
-std::optional<Message> MpiContext::receive_for(double seconds) {
-  return receive_polite(MPI_COMM_WORLD, seconds);
+void Mailbox::reap_posted() {
+  for (auto it = posted_.begin(); it != posted_.end();) {
+    int done = 0;
+    MPI_CHECK(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE));
+    it = done ? posted_.erase(it) : it + 1;
+  }
+}
+
+bool Mailbox::wait_posted(double timeout_s) {
+  return util::poll_until(
+      [this] {
+        reap_posted();
+        return posted_.empty();
+      },
+      timeout_s, util::kMessageBackoff);
+}
+
+Message Mailbox::receive() {
+  return receive_polite(comm_);
+}
+
+std::optional<Message> Mailbox::receive_for(double seconds, const util::Backoff& backoff) {
+  return receive_polite(comm_, seconds, backoff);
 }
 
 namespace {
 
-Message take(MPI_Comm comm, const MPI_Status& status) {
+// Matched probes (MPI_Improbe + MPI_Mrecv): the message probed is the one received, even when
+// another thread receives on the same communicator.
+std::optional<Message> take_matched(MPI_Comm comm, int source, int tag) {
+  MPI_Message handle;
+  MPI_Status status;
+  int flag = 0;
+  MPI_CHECK(MPI_Improbe(source, tag, comm, &flag, &handle, &status));
+  if (!flag) return std::nullopt;
   int count = 0;
   MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &count));
   Message m;
   m.source = status.MPI_SOURCE;
   m.tag = status.MPI_TAG;
   m.bytes.resize(count);
-  MPI_CHECK(MPI_Recv(m.bytes.data(), count, MPI_BYTE, m.source, m.tag, comm, MPI_STATUS_IGNORE));
+  MPI_CHECK(MPI_Mrecv(m.bytes.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE));
   return m;
 }
 
 }  // namespace
 
-std::optional<Message> MpiContext::take_if_waiting(int source, int tag) {
-  MPI_Status status;
-  int flag = 0;
-  MPI_CHECK(MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, &status));
-  if (!flag) return std::nullopt;
-  return take(MPI_COMM_WORLD, status);
+std::optional<Message> Mailbox::take_if_waiting(int source, int tag) {
+  return take_matched(comm_, source, tag);
 }
 
 Message receive_polite(MPI_Comm comm) {
   return *receive_polite(comm, -1);
 }
 
-std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s) {
-  MPI_Status status;
-  auto waiting = [&] {
-    int flag = 0;
-    MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status));
-    return flag != 0;
-  };
-  if (!util::poll_until(waiting, timeout_s, util::kMessageBackoff)) return std::nullopt;
-  return take(comm, status);
+std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s,
+                                      const util::Backoff& backoff) {
+  std::optional<Message> m;
+  auto arrived = [&] { return (m = take_matched(comm, MPI_ANY_SOURCE, MPI_ANY_TAG)).has_value(); };
+  util::poll_until(arrived, timeout_s, backoff);
+  return m;
 }
 
 int MpiContext::broadcast(int value, int root) {

@@ -13,7 +13,7 @@ namespace cluster {
 struct SlurmJob {
   std::string name;  // job name
   int nodes = 1;
-  int ntasks_per_node = 2;  // MPI ranks per node; rank 0 of the job schedules
+  int ntasks_per_node = 2;  // MPI ranks per node; all train, rank 0 also schedules
   int gpus_per_node = 0;
   int cpus_per_task = 1;
   std::string time;  // SLURM time limit (e.g. 02:00:00, 1-00:00:00); "" for the partition's

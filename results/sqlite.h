@@ -64,15 +64,20 @@ class Statement {
   sqlite3_stmt* st_ = nullptr;
 };
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back if the scope is left by an exception.
+// BEGIN IMMEDIATE ... COMMIT, rolled back if the scope is left by an exception. Inside another
+// transaction it is a savepoint: its changes stand or fall together, and become durable when the
+// outer one commits.
 class Transaction {
  public:
   explicit Transaction(Database& db);
   ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
   void commit();
 
  private:
   Database& db_;
+  const bool nested_;
   bool done_ = false;
 };
 

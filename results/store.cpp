@@ -9,7 +9,8 @@
 namespace results {
 namespace {
 
-constexpr int kSchemaVersion = 3;  // 2: artifacts; 3: resumed_from, metrics.attempt
+// 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, status 'stale'
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS trials (
@@ -20,9 +21,11 @@ CREATE TABLE IF NOT EXISTS trials (
   repeat      INTEGER NOT NULL,
   seed        INTEGER NOT NULL,
   status      TEXT NOT NULL DEFAULT 'pending'
-              CHECK (status IN ('pending', 'running', 'completed', 'failed', 'interrupted')),
-  ranks       TEXT,
-  host        TEXT,
+              CHECK (status IN ('pending', 'running', 'completed', 'failed', 'interrupted',
+                                'stale')),
+  ranks       TEXT,  -- JSON array of the world ranks that train it
+  host        TEXT,  -- the host of its group root
+  hosts       TEXT,  -- JSON array of the host of each rank in `ranks`
   attempts    INTEGER NOT NULL DEFAULT 0,
   created_at  TEXT NOT NULL,
   started_at  TEXT,
@@ -53,6 +56,16 @@ CREATE TABLE IF NOT EXISTS artifacts (
   PRIMARY KEY (trial_id, kind)
 ) WITHOUT ROWID;
 )sql";
+
+// A host name as a JSON string's contents.
+std::string json_escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out;
+}
 
 void bind_value(Statement& st, int i, double v) {
   // SQLite stores NaN as NULL anyway; say so explicitly.
@@ -122,13 +135,18 @@ Store::Store(const std::string& path, std::ostream* warnings)
                  "README, \"Where the database lives\"."
               << std::endl;
   db_.exec(remote.empty() ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode=DELETE");
-  // FULL: a commit survives a node crash, not only a killed process. Commits are per epoch, so the
-  // fsync costs nothing measurable.
+  // FULL: a commit survives a node crash, not only a killed process. Rank 0 commits what arrived
+  // together (see runner::Sink::flush), so one fsync serves many reports.
   db_.exec("PRAGMA synchronous=FULL");
-  db_.exec("PRAGMA foreign_keys=ON");
-  auto v = db_.prepare("PRAGMA user_version");
-  v.step();
-  std::int64_t version = v.integer(0);
+  // Foreign keys go on after any upgrade: rebuilding `trials` drops the table others refer to.
+  // (Renaming it does not touch those references: legacy_alter_table keeps them by name.)
+  db_.exec("PRAGMA legacy_alter_table=ON");
+  std::int64_t version = 0;
+  {
+    auto v = db_.prepare("PRAGMA user_version");  // finalised before tables change
+    v.step();
+    version = v.integer(0);
+  }
   if (version > kSchemaVersion)
     throw SqliteError(path + ": written by a newer runner (schema " + std::to_string(version) +
                       ")");
@@ -137,9 +155,23 @@ Store::Store(const std::string& path, std::ostream* warnings)
     db_.exec("ALTER TABLE trials ADD COLUMN resumed_from INTEGER");
     db_.exec("ALTER TABLE metrics ADD COLUMN attempt INTEGER");
   }
+  // A CHECK constraint cannot be altered: rebuild the table under the new schema.
+  if (version >= 1 && version < 4) {
+    db_.exec("ALTER TABLE trials RENAME TO trials_v3");
+    db_.exec("DROP INDEX IF EXISTS trials_by_sweep");
+  }
   db_.exec(kSchema);
+  if (version >= 1 && version < 4) {
+    db_.exec(
+        "INSERT INTO trials (id, sweep, config, config_hash, repeat, seed, status, ranks, host, "
+        "attempts, created_at, started_at, ended_at, error, resumed_from) SELECT id, sweep, "
+        "config, config_hash, repeat, seed, status, ranks, host, attempts, created_at, "
+        "started_at, ended_at, error, resumed_from FROM trials_v3");
+    db_.exec("DROP TABLE trials_v3");
+  }
   db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
   tx.commit();
+  db_.exec("PRAGMA foreign_keys=ON");
 }
 
 std::vector<std::string> Store::prepare(const std::string& sweep,
@@ -158,7 +190,8 @@ std::vector<std::string> Store::prepare(const std::string& sweep,
     status.bind(1, t.id);
     std::string s = status.step() ? status.text(0) : "";
     status.reset();
-    if (s == "pending" || s == "running" || s == "interrupted" || (retry_failed && s == "failed"))
+    if (s == "pending" || s == "running" || s == "interrupted" || s == "stale" ||
+        (retry_failed && s == "failed"))
       todo.push_back(t.id);
   }
   tx.commit();
@@ -166,11 +199,14 @@ std::vector<std::string> Store::prepare(const std::string& sweep,
 }
 
 void Store::mark_running(const std::string& id, const std::vector<int>& ranks,
-                         const std::string& host, std::int64_t resume_epoch) {
-  std::string ranks_json = "[";
+                         const std::vector<std::string>& hosts, std::int64_t resume_epoch) {
+  std::string ranks_json = "[", hosts_json = "[";
   for (std::size_t i = 0; i < ranks.size(); ++i)
     ranks_json += (i ? "," : "") + std::to_string(ranks[i]);
+  for (std::size_t i = 0; i < hosts.size(); ++i)
+    hosts_json += (i ? ",\"" : "\"") + json_escaped(hosts[i]) + "\"";
   ranks_json += "]";
+  hosts_json += "]";
   Transaction tx(db_);
   // The series keeps what the checkpoint covers; later epochs will be trained again.
   db_.prepare("DELETE FROM metrics WHERE trial_id = ? AND epoch > ?")
@@ -180,13 +216,14 @@ void Store::mark_running(const std::string& id, const std::vector<int>& ranks,
   db_.prepare("DELETE FROM final_metrics WHERE trial_id = ?").bind(1, id).run();
   db_.prepare("DELETE FROM artifacts WHERE trial_id = ?").bind(1, id).run();
   db_.prepare(
-         "UPDATE trials SET status = 'running', ranks = ?, host = ?, started_at = ?, "
+         "UPDATE trials SET status = 'running', ranks = ?, host = ?, hosts = ?, started_at = ?, "
          "ended_at = NULL, error = NULL, attempts = attempts + 1, resumed_from = ? WHERE id = ?")
       .bind(1, ranks_json)
-      .bind(2, host)
-      .bind(3, now_utc())
-      .bind(4, resume_epoch)
-      .bind(5, id)
+      .bind(2, hosts.empty() ? std::string() : hosts.front())
+      .bind(3, hosts_json)
+      .bind(4, now_utc())
+      .bind(5, resume_epoch)
+      .bind(6, id)
       .run();
   tx.commit();
 }
@@ -213,12 +250,22 @@ bool Store::has_epochs_through(const std::string& id, std::int64_t epoch) {
 }
 
 void Store::interrupt(const std::string& id) {
-  Transaction tx(db_);
-  db_.prepare("UPDATE trials SET status = 'interrupted', ended_at = ? WHERE id = ?")
-      .bind(1, now_utc())
-      .bind(2, id)
-      .run();
-  tx.commit();
+  end_attempt(id, "interrupted", std::nullopt);
+}
+
+void Store::mark_stale(const std::string& id, const std::string& why) {
+  end_attempt(id, "stale", why);
+}
+
+void Store::end_attempt(const std::string& id, const std::string& status,
+                        const std::optional<std::string>& error) {
+  auto st = db_.prepare("UPDATE trials SET status = ?, ended_at = ?, error = ? WHERE id = ?");
+  st.bind(1, status).bind(2, now_utc());
+  if (error)
+    st.bind(3, *error);
+  else
+    st.bind_null(3);
+  st.bind(4, id).run();
 }
 
 void Store::complete(const std::string& id, const Metrics& final_metrics,
@@ -242,19 +289,13 @@ void Store::complete(const std::string& id, const Metrics& final_metrics,
 }
 
 void Store::fail(const std::string& id, const std::string& error) {
-  Transaction tx(db_);
-  db_.prepare("UPDATE trials SET status = 'failed', ended_at = ?, error = ? WHERE id = ?")
-      .bind(1, now_utc())
-      .bind(2, error)
-      .bind(3, id)
-      .run();
-  tx.commit();
+  end_attempt(id, "failed", error);
 }
 
 void print_status(const std::string& db_path, std::ostream& out) {
   Database db(db_path, Database::Mode::ReadOnly);
-  static const char* const kStatuses[] = {"pending", "running", "interrupted", "completed",
-                                          "failed"};
+  static const char* const kStatuses[] = {"pending",   "running", "interrupted",
+                                          "completed", "failed",  "stale"};
   auto sweeps = db.prepare("SELECT DISTINCT sweep FROM trials ORDER BY sweep");
   auto count = db.prepare("SELECT count(*) FROM trials WHERE sweep = ? AND status = ?");
   // Trials in flight (or stopped in flight), with the last epoch of their series and the epochs
@@ -265,7 +306,7 @@ void print_status(const std::string& db_path, std::ostream& out) {
       " json_extract(t.config, '$.train.epochs') * "
       "   CASE WHEN json_extract(t.config, '$.model.kind') = 'randomized' "
       "        THEN json_array_length(t.config, '$.model.hidden') + 1 ELSE 1 END "
-      "FROM trials t WHERE t.sweep = ? AND t.status IN ('running', 'interrupted') "
+      "FROM trials t WHERE t.sweep = ? AND t.status IN ('running', 'interrupted', 'stale') "
       "ORDER BY t.status, t.started_at");
   bool any = false;
   while (sweeps.step()) {

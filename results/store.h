@@ -1,8 +1,10 @@
 #pragma once
-// The SQLite results store. Rank 0 is its only writer. Every change is one transaction, so a
-// killed job leaves each trial either as it was or wholly updated; WAL lets `runner query` read
-// while a sweep writes.
+// The SQLite results store. Rank 0 is its only writer. Every change is atomic (its own transaction,
+// or a savepoint inside the caller's: rank 0 groups what arrived together into one), so a killed
+// job leaves each trial either as it was or wholly updated; WAL lets `runner query` read while a
+// sweep writes.
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -32,10 +34,11 @@ class Store {
   // still need a run: pending, running (left by a killed job) and, if asked, failed.
   std::vector<std::string> prepare(const std::string& sweep, const std::vector<TrialRow>& trials,
                                    bool retry_failed);
-  // Marks a trial running. Its series keeps epochs 1..resume_epoch (those its checkpoint covers)
-  // and drops later ones of an earlier attempt: they are trained again, so epochs never repeat.
-  void mark_running(const std::string& id, const std::vector<int>& ranks, const std::string& host,
-                    std::int64_t resume_epoch = 0);
+  // Marks a trial running on `ranks`, on `hosts` (one per rank). Its series keeps epochs
+  // 1..resume_epoch (those its checkpoint covers) and drops later ones of an earlier attempt: they
+  // are trained again, so epochs never repeat.
+  void mark_running(const std::string& id, const std::vector<int>& ranks,
+                    const std::vector<std::string>& hosts, std::int64_t resume_epoch = 0);
   void add_epoch(const std::string& id, std::int64_t epoch, const Metrics& values);
   // Whether the trial's series holds every epoch 1..epoch (what a checkpoint at `epoch` needs).
   bool has_epochs_through(const std::string& id, std::int64_t epoch);
@@ -44,10 +47,14 @@ class Store {
   void complete(const std::string& id, const Metrics& final_metrics,
                 const ArtifactPaths& artifacts = {});
   void fail(const std::string& id, const std::string& error);
+  // Its group went silent; `why` says which rank, where and for how long. It runs again.
+  void mark_stale(const std::string& id, const std::string& why);
 
   Database& db() { return db_; }
 
  private:
+  void end_attempt(const std::string& id, const std::string& status,
+                   const std::optional<std::string>& error);
   Database db_;
 };
 

@@ -42,8 +42,8 @@ constexpr const char* kRunHelp =
                   [--keep-checkpoints]
 
 Runs every trial of the sweep that the database does not hold as completed. Launch it
-directly for one process, or with `mpirun -np N` / `srun`: rank 0 schedules and writes the
-database, the other ranks train.
+directly for one process, or with `mpirun -np N` / `srun`: every rank trains, and rank 0
+also schedules and writes the database.
 
 Each trial in flight is checkpointed after every epoch, beside the database in
 NAME.checkpoints/SWEEP/TRIAL.ckpt. SIGTERM, SIGINT or SIGUSR1 stop the run after the current
@@ -72,7 +72,7 @@ constexpr const char* kSlurmHelp =
                     [--max-requeues R] [--keep-checkpoints] [--script PATH] [--submit]
 
 Validates the sweep, then writes a SLURM batch script that runs it with `srun --mpi=pmix`
-on N nodes x K ranks (rank 0 schedules, the others train), and prints where. The job asks to
+on N nodes x K ranks (all train; rank 0 also schedules), and prints where. The job asks to
 be requeued and to be warned S seconds before its time limit: on the warning every rank
 checkpoints and stops, and the script requeues the job (at most R times), which then resumes
 the interrupted trials. Preemption and `scontrol requeue` work the same way.

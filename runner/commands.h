@@ -24,8 +24,10 @@ struct Args {
 void need_positional(const Args& a, std::size_t n, const char* what);
 // --db, or runs/NAME.db.
 std::string db_path(const Args& a, const Plan& plan);
-// Checks that `world` ranks can be split into groups for the sweep; an input error if not.
-cluster::Layout layout_for(const Plan& plan, int world);
+// Groups the ranks on `hosts` (one per world rank) for the sweep, warning of groups that span
+// nodes and of idle ranks; an input error if not one group can be made.
+cluster::Layout layout_for(const Plan& plan, const std::vector<std::string>& hosts,
+                           bool scheduler_trains);
 
 int cmd_run(Args& a);
 int cmd_slurm(Args& a);

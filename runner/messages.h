@@ -19,6 +19,7 @@ enum Tag : int {
   kTagResult = 4,  // worker -> rank 0: TrialResult
   // rank 0 -> group root: stop the trial in flight after its current step, with a checkpoint.
   kTagInterrupt = 5,
+  kTagHeartbeat = 6,  // group root -> rank 0: still training (no payload)
 };
 
 struct EpochReport {
@@ -37,6 +38,9 @@ struct TrialResult {
   std::string checkpoint;  // when interrupted: where the trial stopped
   Metrics final_metrics;
   Artifacts artifacts;  // PNG pictures, written beside the database by rank 0
+  // Seconds the group waited for this trial since it sent its previous result; negative for a
+  // group's first trial. What rank 0's dispatch latency looks like from the ranks that train.
+  double dispatch_wait_s = -1;
 };
 
 template <class A>
@@ -45,11 +49,12 @@ void serialize(A& ar, EpochReport& m, unsigned) {
 }
 template <class A>
 void serialize(A& ar, TrialResult& m, unsigned) {
-  ar& m.trial_id& m.outcome& m.error& m.checkpoint& m.final_metrics& m.artifacts;
+  ar& m.trial_id& m.outcome& m.error& m.checkpoint& m.final_metrics& m.artifacts& m.dispatch_wait_s;
 }
 template <class A>
 void serialize(A& ar, Assignment& m, unsigned) {
-  ar& m.trial_id& m.seed& m.config& m.threads& m.collective_timeout_s& m.checkpoint;
+  ar& m.trial_id& m.seed& m.config& m.threads& m.collective_timeout_s& m.ranks_per_gpu& m
+      .heartbeat_s& m.checkpoint;
 }
 
 }  // namespace runner

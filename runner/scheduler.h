@@ -1,11 +1,16 @@
 #pragma once
-// Hands trials to free groups of ranks. With one process, it trains them itself; with several,
-// rank 0 only schedules and records (it is the single writer of the store), and ranks 1..N-1 train
-// in groups of cluster.ranks_per_trial (see cluster::Layout).
+// Hands trials to free groups of ranks (see cluster::Layout). Rank 0 is the single writer of the
+// store; it schedules on its main thread and, when MPI allows threads (MPI_THREAD_MULTIPLE),
+// trains in its own group on a second thread, so N ranks give N training slots. With one process
+// it trains the trials itself, one after the other.
 //
 // A stop signal (cluster/signals.h) on any rank ends the run early: rank 0 hands out nothing more
 // and tells every busy group to stop after its current step; each group sends a checkpoint back,
 // and the trial ends interrupted, to go on from there when the sweep is run again.
+//
+// A group root that goes silent for longer than heartbeat_s (hung, not dead: a dead rank ends the
+// job through MPI) loses its trial: the trial is marked stale and handed to another group, and
+// the group gets no more work.
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,26 +20,49 @@
 
 namespace runner {
 
-// What rank 0 does with the news from the ranks that train: the store and the console.
+// What rank 0 does with the news from the ranks that train: the store and the console. Called on
+// rank 0's scheduling thread only.
 class Sink {
  public:
   virtual ~Sink() = default;
   // A trial is handed out. Returns the encoded checkpoint it goes on from, or "" for epoch 0.
   virtual std::string started(const Assignment& a, const std::vector<int>& ranks,
-                              const std::string& host) = 0;
+                              const std::vector<std::string>& hosts) = 0;
   virtual void epoch(const EpochReport& report) = 0;
   virtual void finished(const TrialResult& result) = 0;
+  // The group training this trial went silent; the trial will be handed out again.
+  virtual void stale(const std::string& trial_id, const std::string& why) = 0;
+  // Makes what the calls since the last flush recorded durable. The scheduler calls it after
+  // taking the messages that had arrived (at most kCommitWindowS of them) and after handing out
+  // work, so one commit serves many reports.
+  virtual void flush() {}
 };
 
 // Trains one trial on a group (train_trial in production, cheap fakes in tests). Every rank of
 // the group calls it; the group root's return value and epoch reports are the trial's.
 using Executor = std::function<TrialOutput(const Assignment&, cluster::Group&, const TrialHooks&)>;
 
+struct SchedulerOptions {
+  double heartbeat_s = 600;  // a busy group root silent this long loses its trial
+  // How long rank 0 goes on taking messages that keep arriving before it commits them: bounds the
+  // delay of a commit, while one commit serves every report of a burst. 0: commit each message.
+  double commit_window_s = 0.005;
+};
+
+struct RunEnd {
+  bool stopped = false;     // by a signal, before every trial had finished
+  std::vector<int> silent;  // world ranks of group roots that went silent
+  // How long groups waited for their next trial, as they saw it (result sent to assignment
+  // received), for trials handed out while work was queued: rank 0's dispatch latency.
+  std::vector<double> waits_s;
+};
+
 // Runs every assignment once, or until stopped. Collective: every rank calls it with the same
-// layout; only rank 0's `todo` and `sink` are used (others may pass nullptr). A trial that throws
-// becomes a failed TrialResult naming the rank and host, and the sweep goes on. Returns, on rank 0,
-// whether the run was stopped before every trial had finished.
-bool run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout,
-                const std::vector<Assignment>& todo, Sink* sink, const Executor& execute);
+// layout; only rank 0's `todo`, `sink` and `options` are used (others may pass nullptr). A trial
+// that throws becomes a failed TrialResult naming the rank and host, and the sweep goes on.
+// Meaningful on rank 0 only.
+RunEnd run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout,
+                  const std::vector<Assignment>& todo, Sink* sink, const Executor& execute,
+                  const SchedulerOptions& options = {});
 
 }  // namespace runner

@@ -60,7 +60,12 @@ cluster::SlurmJob job_from_options(const Args& a, const Plan& plan) {
   job.cpus_per_task = int_option(a, "--cpus-per-task", 1, 1, 4096);
   job.warn_s = int_option(a, "--warn-seconds", 300, 1, 65535);  // sbatch's own limit
   job.max_requeues = int_option(a, "--max-requeues", 10, 0, 1000);
-  layout_for(plan, job.nodes * job.ntasks_per_node);
+  if (static_cast<long>(job.nodes) * job.ntasks_per_node > 1000000)
+    throw util::usage_error("--nodes times --ntasks-per-node is over a million ranks");
+  std::vector<std::string> hosts;  // SLURM's block distribution: a node's tasks are consecutive
+  for (int n = 0; n < job.nodes; ++n)
+    hosts.insert(hosts.end(), job.ntasks_per_node, "node" + std::to_string(n));
+  layout_for(plan, hosts, true);
   if (a.values.count("--time")) {
     const std::string t = option(a, "--time");
     long limit = 0;

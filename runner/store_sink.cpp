@@ -14,18 +14,55 @@ std::string metric_text(const Metrics& m, const std::string& name, int digits) {
 }  // namespace
 
 StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out,
-                     bool keep_checkpoints)
+                     SinkOptions options)
     : store_(store),
       plan_(plan),
       out_(out),
       checkpoints_(store.db().path(), plan.spec.name),
-      keep_checkpoints_(keep_checkpoints),
+      options_(options),
+      writer_(checkpoints_, options.grouped),
       todo_(todo) {
   for (std::size_t i = 0; i < plan.trials.size(); ++i) index_[plan.trials[i].id] = i;
 }
 
+void StoreSink::begin() {
+  if (options_.grouped && !batch_) batch_.emplace(store_.db());
+}
+
+void StoreSink::after_commit(const std::string& trial_id, std::optional<std::string> bytes) {
+  after_commit_.emplace_back(trial_id, std::move(bytes));
+  if (!options_.grouped) flush();
+}
+
+void StoreSink::flush() {
+  if (batch_) {
+    batch_->commit();
+    batch_.reset();
+  }
+  for (auto& [id, bytes] : after_commit_) {
+    if (bytes)
+      writer_.save(id, std::move(*bytes));
+    else
+      writer_.remove(id);
+  }
+  after_commit_.clear();
+  writer_.check();
+}
+
+void StoreSink::close() {
+  flush();
+  writer_.drain();
+  writer_.check();
+}
+
 std::string StoreSink::started(const Assignment& a, const std::vector<int>& ranks,
-                               const std::string& host) {
+                               const std::vector<std::string>& hosts) {
+  // Its file must be the latest before it is read (a trial handed out again after its group went
+  // silent may have a save still queued).
+  for (const auto& [id, bytes] : after_commit_)
+    if (id == a.trial_id) flush();
+  writer_.settle(a.trial_id);
+  begin();
   std::string bytes;
   auto from = checkpoints_.load(a.trial_id, bytes, out_);
   // Rank 0 commits an epoch before its checkpoint, so a sound checkpoint never runs ahead of the
@@ -39,9 +76,9 @@ std::string StoreSink::started(const Assignment& a, const std::vector<int>& rank
     bytes.clear();
   }
   const std::int64_t resume_epoch = from ? from->series_epoch : 0;
-  store_.mark_running(a.trial_id, ranks, host, resume_epoch);
+  store_.mark_running(a.trial_id, ranks, hosts, resume_epoch);
   out_ << (from ? "resume   " : "start    ") << a.trial_id << " on rank " << ranks.front() << " ("
-       << host << ")  ";
+       << hosts.front() << ")  ";
   if (from)
     out_ << "from epoch " << resume_epoch
          << (from->next_sample > 0 ? " + " + std::to_string(from->next_sample) + " samples" : "")
@@ -53,19 +90,27 @@ std::string StoreSink::started(const Assignment& a, const std::vector<int>& rank
 void StoreSink::epoch(const EpochReport& r) {
   // The row before the checkpoint: a crash in between leaves a checkpoint one epoch behind the
   // series, and that epoch is trained again and recorded the same, never a gap in the series.
+  begin();
   store_.add_epoch(r.trial_id, r.epoch, r.values);
-  if (!r.checkpoint.empty()) checkpoints_.save(r.trial_id, r.checkpoint);
+  if (!r.checkpoint.empty()) after_commit(r.trial_id, r.checkpoint);
   out_ << "epoch    " << r.trial_id << " " << r.epoch << "/"
        << plan_.configs[index_.at(r.trial_id)].train.epochs;
   for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << util::format_fixed(v, 5);
   out_ << std::endl;
 }
 
+void StoreSink::stale(const std::string& trial_id, const std::string& why) {
+  begin();
+  store_.mark_stale(trial_id, why);
+  out_ << "STALE    " << trial_id << "  " << why << "; it goes to another group" << std::endl;
+}
+
 void StoreSink::finished(const TrialResult& r) {
+  begin();
   if (r.outcome == Outcome::kInterrupted) {  // not done: it goes on when the sweep runs again
     ++interrupted_;
-    if (!r.checkpoint.empty()) checkpoints_.save(r.trial_id, r.checkpoint);
     store_.interrupt(r.trial_id);
+    if (!r.checkpoint.empty()) after_commit(r.trial_id, r.checkpoint);
     out_ << "stopped  " << r.trial_id << "  interrupted; checkpoint "
          << checkpoints_.path(r.trial_id) << std::endl;
     return;
@@ -73,30 +118,34 @@ void StoreSink::finished(const TrialResult& r) {
   ++done_;
   const std::string progress = "[" + std::to_string(done_) + "/" + std::to_string(todo_) + "]";
   if (r.outcome == Outcome::kCompleted) {
-    // Files first, then the row that points at them: a crash in between leaves a stray file,
-    // never a row without its file.
-    const std::string& db = store_.db().path();
-    const auto slash = db.rfind('/');
-    const std::string dir = slash == std::string::npos ? "" : db.substr(0, slash + 1);
-    const std::string folder = results::beside_database(db, ".artifacts/" + r.trial_id + "/");
-    results::ArtifactPaths paths;
-    for (const auto& [kind, bytes] : r.artifacts) {
-      const std::string file = folder + kind + ".png";
-      util::write_file_atomically(file, bytes);
-      paths.emplace_back(kind, file.substr(dir.size()));
-    }
-    store_.complete(r.trial_id, r.final_metrics, paths);
-    out_ << "done     " << r.trial_id << " " << progress
-         << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
-         << "  probe_accuracy=" << metric_text(r.final_metrics, "probe_accuracy", 4)
-         << "  seconds=" << metric_text(r.final_metrics, "seconds", 1) << std::endl;
+    record_completed(r, progress);
   } else {
     ++failed_;
     store_.fail(r.trial_id, r.error);
     out_ << "FAILED   " << r.trial_id << " " << progress << "  " << r.error << std::endl;
   }
   // After the row: a crash in between leaves a stray checkpoint, never a trial that lost its own.
-  if (!keep_checkpoints_) checkpoints_.remove(r.trial_id);
+  if (!options_.keep_checkpoints) after_commit(r.trial_id, std::nullopt);
+}
+
+void StoreSink::record_completed(const TrialResult& r, const std::string& progress) {
+  // Files first, then the row that points at them: a crash in between leaves a stray file,
+  // never a row without its file.
+  const std::string& db = store_.db().path();
+  const auto slash = db.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : db.substr(0, slash + 1);
+  const std::string folder = results::beside_database(db, ".artifacts/" + r.trial_id + "/");
+  results::ArtifactPaths paths;
+  for (const auto& [kind, bytes] : r.artifacts) {
+    const std::string file = folder + kind + ".png";
+    util::write_file_atomically(file, bytes);
+    paths.emplace_back(kind, file.substr(dir.size()));
+  }
+  store_.complete(r.trial_id, r.final_metrics, paths);
+  out_ << "done     " << r.trial_id << " " << progress
+       << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
+       << "  probe_accuracy=" << metric_text(r.final_metrics, "probe_accuracy", 4)
+       << "  seconds=" << metric_text(r.final_metrics, "seconds", 1) << std::endl;
 }
 
 }  // namespace runner

@@ -24,7 +24,9 @@ struct Assignment {
   sweeps::TrialConfig config;
   std::int64_t threads = 0;  // LibTorch intra-op threads; 0: decide from the node
   double collective_timeout_s = 600;
-  std::string checkpoint;  // encoded runner::Checkpoint to go on from; empty: from epoch 0
+  std::int64_t ranks_per_gpu = 1;  // ranks of separate trials that may share one GPU
+  double heartbeat_s = 600;        // the group root says it lives at least 4 times in this span
+  std::string checkpoint;          // encoded runner::Checkpoint to go on from; empty: from epoch 0
 };
 
 using EpochCallback = std::function<void(std::int64_t epoch, const Metrics& values)>;
@@ -42,6 +44,9 @@ struct TrialHooks {
   // The run's data-parallel backends (cluster::Backends), kept across trials; without them the
   // trial makes its own.
   cluster::Backends* backends = nullptr;
+  // Tests: steps between reads of the group's votes (loss, failure, stop); 0 chooses by device
+  // (see kVoteReadSteps in training.cpp).
+  std::int64_t read_votes_every = 0;
   // Tests: called on this rank at each part of a trial ("setup", "stage", "epoch", "noise",
   // "loss", "optimizer", "evaluation"); a throw there stands for that part failing on this rank
   // alone.

@@ -159,6 +159,9 @@ struct ClusterConfig {
   std::int64_t threads_per_rank = 0;  // 0: the rank's cores, shared among the ranks on a node
   std::int64_t ranks_per_trial = 0;   // a trial trains on this many ranks in data parallel
   double collective_timeout_s = 0;    // a collective stuck this long aborts the job
+  bool rank0_trains = true;           // rank 0 trains too, beside its scheduling
+  std::int64_t ranks_per_gpu = 0;     // ranks of separate trials that may share one GPU
+  double heartbeat_s = 0;             // a group root silent this long: its trial goes elsewhere
 };
 
 // The config of a resolved trial (every trial key, validated); keys it lacks keep their defaults.

@@ -177,6 +177,14 @@ std::vector<KeySpec> make_keys() {
       positive(key<&ClusterConfig::collective_timeout_s>(
           "cluster.collective_timeout_s", V{600.0},
           "seconds before a stuck collective aborts the job")),
+      key<&ClusterConfig::rank0_trains>(
+          "cluster.rank0_trains", V{true},
+          "rank 0 trains beside its scheduling (false: it only schedules and writes)"),
+      positive(key<&ClusterConfig::ranks_per_gpu>("cluster.ranks_per_gpu", V{I{1}},
+                                                  "ranks (separate trials) that may share a GPU")),
+      positive(key<&ClusterConfig::heartbeat_s>(
+          "cluster.heartbeat_s", V{600.0},
+          "seconds a training rank may go without a step before its trial goes elsewhere")),
   };
 }
 

@@ -7,18 +7,52 @@
 #include "cluster/group.h"
 #include "tests/mpi_test_main.h"
 
-TEST(Layout, SplitsTrainingRanksIntoGroups) {
-  cluster::Layout l(8, 3);  // rank 0 schedules; ranks 1-3 and 4-6 train; rank 7 idles
-  EXPECT_EQ(l.groups, 2);
-  EXPECT_EQ(l.idle, 1);
-  EXPECT_EQ(l.members(1), (std::vector<int>{4, 5, 6}));
-  EXPECT_EQ(l.group_of(0), -1);
-  EXPECT_EQ(l.group_of(3), 0);
-  EXPECT_EQ(l.group_of(4), 1);
-  EXPECT_EQ(l.group_of(7), -1);
-  EXPECT_EQ(cluster::Layout(1, 1).groups, 1);
-  EXPECT_EQ(cluster::Layout(1, 2).groups, 0);
-  EXPECT_EQ(cluster::Layout(2, 2).groups, 0);
+// "abab": rank r on node s[r]. Groups are written "0,2|1,3".
+struct LayoutCase {
+  const char* nodes;
+  int per_trial;
+  bool scheduler_trains;
+  const char* groups;
+  const char* idle;
+  int spanning;  // groups across nodes
+};
+
+constexpr LayoutCase kLayoutCases[] = {
+    {"a", 1, true, "0", "", 0},     // one process trains alone
+    {"a", 2, true, "", "0", 0},     // and cannot make a group of two
+    {"aa", 2, true, "0,1", "", 0},  // rank 0 trains in the first group
+    {"aa", 2, false, "", "1", 0},   // unless MPI cannot let it
+    {"aaaaaaaa", 3, false, "1,2,3|4,5,6", "7", 0},
+    {"aaabbb", 3, true, "0,1,2|3,4,5", "", 0},  // block order: one group per node
+    {"ababab", 3, true, "0,2,4|1,3,5", "", 0},  // round-robin order: still one per node
+    {"abab", 2, true, "0,2|1,3", "", 0},
+    {"abcabc", 2, true, "0,3|1,4|2,5", "", 0},  // three nodes, round robin
+    {"aaabbb", 2, true, "0,1|3,4|2,5", "", 1},  // 2 does not divide 3: one group spans
+    {"aaabbbccc", 2, true, "0,1|3,4|6,7|2,5", "8", 1},
+    {"abcd", 2, false, "1,2", "3", 1},  // rank 0 schedules only; nodes of one rank
+};
+
+std::string joined(const std::vector<int>& v, const char* sep = ",") {
+  std::string out;
+  for (int r : v) out += (out.empty() ? "" : sep) + std::to_string(r);
+  return out;
+}
+
+TEST(Layout, GroupsStayInsideANodeWhateverTheRankOrder) {
+  for (const auto& c : kLayoutCases) {
+    std::vector<std::string> hosts;
+    for (const char* n = c.nodes; *n; ++n) hosts.emplace_back(1, *n);
+    const cluster::Layout l(hosts, c.per_trial, c.scheduler_trains);
+    std::string groups;
+    for (int g = 0; g < l.count(); ++g) {
+      groups += (g ? "|" : "") + joined(l.members(g));
+      for (int r : l.members(g)) EXPECT_EQ(l.group_of(r), g) << c.nodes;
+    }
+    EXPECT_EQ(groups, c.groups) << c.nodes << " by " << c.per_trial;
+    EXPECT_EQ(joined(l.idle), c.idle) << c.nodes << " by " << c.per_trial;
+    EXPECT_EQ(static_cast<int>(l.spanning.size()), c.spanning) << c.nodes << " by " << c.per_trial;
+    for (int r : l.idle) EXPECT_EQ(l.group_of(r), -1);
+  }
 }
 
 TEST(MpiContext, KnowsTheNodeLayout) {

@@ -35,12 +35,12 @@ TEST(Store, PrepareIsIdempotentAndSkipsFinishedTrials) {
   EXPECT_EQ(s.prepare("sw", rows(3), false).size(), 3u);
   EXPECT_EQ(count(s, "SELECT count(*) FROM trials"), 3);
 
-  s.mark_running("id0", {1}, "node1");
+  s.mark_running("id0", {1}, {"node1"});
   s.add_epoch("id0", 1, {{"train_loss", 0.5}});
   s.complete("id0", {{"recon_mse", 0.1}});
-  s.mark_running("id1", {2}, "node1");
+  s.mark_running("id1", {2}, {"node1"});
   s.fail("id1", "loss is nan");
-  s.mark_running("id2", {1, 2}, "node2");  // left running, as by a killed job
+  s.mark_running("id2", {1, 2}, {"node2", "node2"});  // left running, as by a killed job
 
   EXPECT_EQ(s.prepare("sw", rows(3), false), (std::vector<std::string>{"id2"}));
   EXPECT_EQ(s.prepare("sw", rows(3), true), (std::vector<std::string>{"id1", "id2"}));
@@ -53,10 +53,10 @@ TEST(Store, PrepareIsIdempotentAndSkipsFinishedTrials) {
 TEST(Store, RerunningATrialReplacesItsSeriesInsteadOfDuplicatingIt) {
   results::Store s(temp_db());
   s.prepare("sw", rows(1), false);
-  s.mark_running("id0", {1}, "h");
+  s.mark_running("id0", {1}, {"h"});
   s.add_epoch("id0", 1, {{"train_loss", 0.5}, {"test_recon_mse", 0.4}});
   s.add_epoch("id0", 2, {{"train_loss", 0.3}, {"test_recon_mse", 0.2}});
-  s.mark_running("id0", {2}, "h");  // the job died; the next run starts the trial again
+  s.mark_running("id0", {2}, {"h"});  // the job died; the next run starts the trial again
   s.add_epoch("id0", 1, {{"train_loss", 0.6}, {"test_recon_mse", 0.5}});
   s.complete("id0", {{"recon_mse", 0.1}});
   EXPECT_EQ(count(s, "SELECT count(*) FROM metrics"), 2);
@@ -96,7 +96,7 @@ TEST(Query, PrintsCsvAndRefusesToWrite) {
   {
     results::Store s(path);
     s.prepare("sw", rows(2), false);
-    s.mark_running("id0", {1}, "host, with comma");
+    s.mark_running("id0", {1}, {"host, with comma"});
     s.complete("id0", {{"recon_mse", 0.25}});
   }
   std::ostringstream out;
@@ -141,19 +141,19 @@ TEST(Query, ReadsButRefusesAttachVacuumWritesAndWritingPragmas) {
   }
   EXPECT_NE(access(copy.c_str(), F_OK), 0) << "nothing written beside the database";
   results::Store s(path);
-  EXPECT_EQ(count(s, "PRAGMA user_version"), 3);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 4);
 }
 
 TEST(Store, AResumedTrialKeepsTheEpochsItsCheckpointCovers) {
   auto path = temp_db();
   results::Store s(path);
   s.prepare("sw", rows(1), false);
-  s.mark_running("id0", {1}, "n");
+  s.mark_running("id0", {1}, {"n"});
   for (int e = 1; e <= 5; ++e) s.add_epoch("id0", e, {{"train_loss", 1.0 / e}});
   s.interrupt("id0");
   EXPECT_EQ(s.prepare("sw", rows(1), false), (std::vector<std::string>{"id0"}));
   // The checkpoint is at epoch 3 (epochs 4 and 5 were recorded after it, then lost with the job).
-  s.mark_running("id0", {2}, "n", 3);
+  s.mark_running("id0", {2}, {"n"}, 3);
   EXPECT_EQ(count(s, "SELECT count(*) FROM metrics WHERE trial_id = 'id0'"), 3);
   EXPECT_EQ(count(s, "SELECT max(epoch) FROM metrics"), 3);
   EXPECT_EQ(count(s, "SELECT resumed_from FROM trials"), 3);
@@ -172,21 +172,20 @@ TEST(Store, StatusCountsTrialsPerSweepAndShowsTheEpochOfRunningOnes) {
     auto beta = rows(1);
     beta[0].id = "b0";
     s.prepare("beta", beta, false);
-    s.mark_running("id0", {1}, "n1");
+    s.mark_running("id0", {1}, {"n1"});
     s.add_epoch("id0", 1, {{"train_loss", 1}});
     s.add_epoch("id0", 2, {{"train_loss", 1}});
-    s.mark_running("id1", {2}, "n1");
+    s.mark_running("id1", {2}, {"n1"});
     s.complete("id1", {});
-    s.mark_running("id2", {3}, "n1");
+    s.mark_running("id2", {3}, {"n1"});
     s.interrupt("id2");
   }
   std::ostringstream out;
   results::print_status(path, out);
   const std::string text = out.str();
-  EXPECT_NE(
-      text.find(
-          "sweep alpha\n  pending 1 running 1 interrupted 1 completed 1 failed 0  (4 trials)"),
-      std::string::npos)
+  EXPECT_NE(text.find("sweep alpha\n  pending 1 running 1 interrupted 1 completed 1 failed 0 stale "
+                      "0  (4 trials)"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("running      id0  epoch 2/"), std::string::npos) << text;
   EXPECT_NE(text.find("interrupted  id2  epoch 0/"), std::string::npos) << text;
@@ -212,12 +211,85 @@ TEST(Store, OpensADatabaseOfSchemaTwoAndUpgradesIt) {
         "PRAGMA user_version=2;");
   }
   results::Store s(path);
-  EXPECT_EQ(count(s, "PRAGMA user_version"), 3);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 4);
   EXPECT_EQ(count(s, "SELECT count(*) FROM metrics WHERE attempt IS NULL"), 1) << "old rows kept";
   s.prepare("sw", rows(1), false);
-  s.mark_running("id0", {1}, "n", 0);
+  s.mark_running("id0", {1}, {"n"}, 0);
   s.add_epoch("id0", 1, {{"train_loss", 1}});
   EXPECT_EQ(count(s, "SELECT attempt FROM metrics WHERE trial_id = 'id0'"), 1);
+}
+
+TEST(Store, RecordsEachMembersHostAndRerunsStaleTrials) {
+  auto path = temp_db();
+  results::Store s(path);
+  s.prepare("sw", rows(2), false);
+  s.mark_running("id0", {0, 3}, {"node0", "node1"});
+  EXPECT_EQ(count(s, "SELECT json_extract(hosts, '$[1]') = 'node1' FROM trials WHERE id = 'id0'"),
+            1);
+  EXPECT_EQ(count(s, "SELECT host = 'node0' FROM trials WHERE id = 'id0'"), 1);
+  s.complete("id0", {});
+  s.mark_running("id1", {2}, {"node1"});
+  s.mark_stale("id1", "rank 2 on node1 silent for 30 s");
+  EXPECT_EQ(count(s, "SELECT count(*) FROM trials WHERE status = 'stale' AND error LIKE 'rank 2%'"),
+            1);
+  EXPECT_EQ(s.prepare("sw", rows(2), false), (std::vector<std::string>{"id1"}))
+      << "a stale trial runs again";
+  std::ostringstream out;
+  results::print_status(path, out);
+  EXPECT_NE(out.str().find("stale 1"), std::string::npos) << out.str();
+}
+
+TEST(Store, ChangesInsideAnOuterTransactionCommitTogether) {
+  auto path = temp_db();
+  results::Store s(path);
+  s.prepare("sw", rows(2), false);
+  {
+    results::Transaction batch(s.db());
+    s.mark_running("id0", {0}, {"n"});
+    s.add_epoch("id0", 1, {{"train_loss", 1}});
+    s.complete("id0", {{"recon_mse", 0.1}});
+    results::Database reader(path, results::Database::Mode::ReadOnly);
+    auto q = reader.prepare("SELECT count(*) FROM metrics");
+    q.step();
+    EXPECT_EQ(q.integer(0), 0) << "nothing visible before commit";
+    batch.commit();
+  }
+  EXPECT_EQ(count(s, "SELECT count(*) FROM trials WHERE status = 'completed'"), 1);
+  {
+    results::Transaction batch(s.db());
+    s.mark_running("id1", {0}, {"n"});
+    // Left without commit (an exception on the way): the whole batch rolls back.
+  }
+  EXPECT_EQ(count(s, "SELECT count(*) FROM trials WHERE status = 'pending'"), 1);
+}
+
+TEST(Store, UpgradesSchemaThreeKeepingTrialsSeriesAndForeignKeys) {
+  auto path = temp_db();
+  {
+    results::Store s(path);
+    s.prepare("sw", rows(2), false);
+    s.mark_running("id0", {1}, {"n"});
+    s.add_epoch("id0", 1, {{"train_loss", 1}});
+    s.complete("id0", {{"recon_mse", 0.1}});
+    // Back to what a schema-3 runner wrote: no hosts column, no 'stale' in the CHECK.
+    s.db().exec(
+        "PRAGMA foreign_keys=OFF; ALTER TABLE trials DROP COLUMN hosts; "
+        "PRAGMA user_version=3;");
+  }
+  results::Store s(path);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 4);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM trials WHERE status = 'completed'"), 1);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM metrics"), 1);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  EXPECT_EQ(count(s,
+                  "SELECT count(*) FROM pragma_index_list('trials') "
+                  "WHERE name = 'trials_by_sweep'"),
+            1);
+  s.mark_running("id1", {1}, {"n"});
+  s.mark_stale("id1", "silent");
+  EXPECT_THROW(s.db().exec("INSERT INTO metrics VALUES ('nope', 1, 'x', 1, 1)"),
+               results::SqliteError)
+      << "foreign keys still point at trials";
 }
 
 TEST(FileSystems, NetworkFileSystemsAreRecognised) {

@@ -75,7 +75,7 @@ slurm: bad sweep | unknown.toml:3: key 'model.latnet' | "$RUNNER" slurm unknown.
 slurm: bad time | --time: '1h' is not a SLURM time limit | "$RUNNER" slurm good.toml --time 1h --script job.sbatch
 slurm: warning after the limit | leaves no time before the warning | "$RUNNER" slurm good.toml --time 04:00 --script job.sbatch
 slurm: bad count | --nodes must be a whole number from 1 | "$RUNNER" slurm good.toml --nodes 0 --script job.sbatch
-slurm: too few ranks | key 'cluster.ranks_per_trial' | "$RUNNER" slurm good.toml --ntasks-per-node 2 --set cluster.ranks_per_trial=2 --script job.sbatch
+slurm: too few ranks | key 'cluster.ranks_per_trial' | "$RUNNER" slurm good.toml --ntasks-per-node 2 --set cluster.ranks_per_trial=3 --script job.sbatch
 slurm: switch with a value | --submit takes no value | "$RUNNER" slurm good.toml --submit=yes --script job.sbatch
 ROWS
 check "invalid inputs tried" "$rows" 29

@@ -7,7 +7,7 @@ write_sweep diverge 2 300 '"train.lr" = [1e-3, 1e30]'
 check "exit code with a failed trial" "$?" 1
 check "statuses" "$(sql d.db "SELECT group_concat(status) FROM (SELECT status FROM trials ORDER BY status)")" "completed,failed"
 error=$(sql d.db "SELECT error FROM trials WHERE status = 'failed'")
-[[ "$error" == *"loss is"*"at epoch 1"*"[rank "[12]" on "* ]] || fail "error message: $error"
+[[ "$error" == *"loss is"*"at epoch 1"*"[rank "[012]" on "* ]] || fail "error message: $error"
 check "no final metrics for the failed trial" "$(sql d.db "SELECT count(*) FROM final_metrics f JOIN trials t ON t.id = f.trial_id WHERE t.status = 'failed'")" 0
 grep -q "FAILED" run1.txt || fail "console does not report the failure"
 

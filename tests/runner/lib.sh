@@ -4,7 +4,7 @@ RUNNER=$(realpath "$1")
 MPIRUN=${MPIRUN:-mpirun}
 MPI=("$MPIRUN" --oversubscribe --allow-run-as-root)
 WORK=$(mktemp -d /tmp/runner-test-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 cd "$WORK"
 FAILURES=0
 PASSES=0

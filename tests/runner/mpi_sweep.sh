@@ -10,7 +10,7 @@ check "plan" "$(tail -n 1 plan.txt)" "6 trials"
 check "run exit code" "$?" 0
 check "trials" "$(sql r.db "SELECT count(*) FROM trials WHERE sweep = 'grid' AND status = 'completed'")" 6
 check "ids match the plan" "$(sql r.db "SELECT id FROM trials ORDER BY id")" "$(cut -d' ' -f1 plan.txt | head -n 6 | sort)"
-check "trained by ranks 1 and 2 only" "$(sql r.db "SELECT group_concat(DISTINCT ranks) FROM (SELECT ranks FROM trials ORDER BY ranks)")" "[1],[2]"
+check "trained by every rank, rank 0 too" "$(sql r.db "SELECT group_concat(DISTINCT ranks) FROM (SELECT ranks FROM trials ORDER BY ranks)")" "[0],[1],[2]"
 check "one attempt each" "$(sql r.db "SELECT count(*) FROM trials WHERE attempts = 1")" 6
 check "two epochs x two series each" "$(sql r.db "SELECT count(*) FROM metrics")" 24
 check "epochs 1..2" "$(sql r.db "SELECT group_concat(DISTINCT epoch) FROM metrics")" "1,2"

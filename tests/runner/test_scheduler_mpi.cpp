@@ -1,5 +1,5 @@
 // Runs under mpirun with 1, 2 and 3 ranks (see tests/CMakeLists.txt). Every rank runs each test;
-// rank 0 schedules and checks, the others execute a cheap fake trial.
+// rank 0 schedules and checks, and every rank (rank 0 too) executes cheap fake trials.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,9 +19,10 @@ struct RecordingSink : runner::Sink {
   std::map<std::string, std::vector<std::int64_t>> epochs;
   std::map<std::string, runner::TrialResult> results;
   std::map<std::string, int> rank_of;
+  std::map<std::string, std::string> stale_why;
   std::size_t stop_after = 0;  // raise the stop flag when this many trials have finished
   std::string started(const runner::Assignment& a, const std::vector<int>& ranks,
-                      const std::string&) override {
+                      const std::vector<std::string>&) override {
     ++starts[a.trial_id];
     rank_of[a.trial_id] = ranks.at(0);
     return "";
@@ -32,6 +33,7 @@ struct RecordingSink : runner::Sink {
     results[r.trial_id] = r;
     if (stop_after > 0 && results.size() == stop_after) cluster::request_stop(SIGTERM);
   }
+  void stale(const std::string& id, const std::string& why) override { stale_why[id] = why; }
 };
 
 // A fake trial: two epochs, a metric naming the rank that ran it; "boom" throws.
@@ -47,11 +49,14 @@ runner::TrialOutput fake_trial(const runner::Assignment& a, cluster::Group&,
           ""};
 }
 
-// A fake trial of many short steps that stops when asked, as train_trial does: the group agrees
-// on stopping within the step (here by the root's word), and the root returns a checkpoint.
+// A fake trial of many short steps (more for a larger seed) that stops when asked, as train_trial
+// does: the group agrees on stopping within the step (here by the root's word), and the root
+// returns a checkpoint.
 runner::TrialOutput stoppable_trial(const runner::Assignment& a, cluster::Group& group,
                                     const runner::TrialHooks& hooks) {
-  for (int step = 0; step < 200; ++step) {
+  // Trials end a quarter of a second apart, so none ends just as the stop is raised.
+  const int steps = 100 + 50 * static_cast<int>(a.seed);
+  for (int step = 0; step < steps; ++step) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     int stop = hooks.should_stop() ? 1 : 0;
     if (group.size() > 1) MPI_Bcast(&stop, 1, MPI_INT, 0, group.comm());
@@ -62,7 +67,7 @@ runner::TrialOutput stoppable_trial(const runner::Assignment& a, cluster::Group&
       return out;
     }
   }
-  return {{{"steps", 200.0}}, {}, false, ""};
+  return {{{"steps", static_cast<double>(steps)}}, {}, false, ""};
 }
 
 std::vector<runner::Assignment> todo(int n) {
@@ -81,8 +86,8 @@ std::vector<runner::Assignment> todo(int n) {
 TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
   RecordingSink sink;
   const auto work = todo(12);
-  runner::run_trials(*g_mpi, cluster::Layout(g_mpi->size(), 1), work,
-                     g_mpi->rank() == 0 ? &sink : nullptr, fake_trial);
+  runner::run_trials(*g_mpi, cluster::Layout(*g_mpi, 1), work, g_mpi->rank() == 0 ? &sink : nullptr,
+                     fake_trial);
   if (g_mpi->rank() != 0) return;
   std::set<int> ranks_used;
   for (const auto& a : work) {
@@ -106,27 +111,22 @@ TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
         << "pictures travel with the result";
     ranks_used.insert(sink.rank_of[a.trial_id]);
   }
-  if (g_mpi->size() == 1) {
-    EXPECT_EQ(ranks_used, std::set<int>{0});
-  } else {
-    EXPECT_EQ(ranks_used.count(0), 0u) << "rank 0 schedules and writes; it does not train";
-    EXPECT_EQ(static_cast<int>(ranks_used.size()), g_mpi->size() - 1)
-        << "every training rank got work";
-  }
+  EXPECT_EQ(ranks_used.count(0), 1u) << "rank 0 schedules, writes, and trains too";
+  EXPECT_EQ(static_cast<int>(ranks_used.size()), g_mpi->size()) << "every rank got work";
 }
 
 TEST(Scheduler, NothingToDoStillReleasesEveryRank) {
   RecordingSink sink;
-  runner::run_trials(*g_mpi, cluster::Layout(g_mpi->size(), 1), {},
-                     g_mpi->rank() == 0 ? &sink : nullptr, fake_trial);
+  runner::run_trials(*g_mpi, cluster::Layout(*g_mpi, 1), {}, g_mpi->rank() == 0 ? &sink : nullptr,
+                     fake_trial);
   if (g_mpi->rank() == 0) {
     EXPECT_TRUE(sink.starts.empty());
   }
 }
 
 TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
-  if (g_mpi->size() < 3) GTEST_SKIP() << "needs a scheduler and a group of two";
-  const cluster::Layout layout(g_mpi->size(), 2);
+  if (g_mpi->size() < 2) GTEST_SKIP() << "needs a group of two";
+  const cluster::Layout layout(*g_mpi, 2);
   RecordingSink sink;
   int executed_here = 0;
   runner::Executor execute = [&](const runner::Assignment& a, cluster::Group& group,
@@ -142,16 +142,13 @@ TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
   };
   const auto work = todo(5);
   runner::run_trials(*g_mpi, layout, work, g_mpi->rank() == 0 ? &sink : nullptr, execute);
-  if (g_mpi->rank() != 0) {
-    // Both members of the group ran every trial (rank 3 of a 4-rank job is idle).
-    EXPECT_EQ(executed_here, layout.group_of(g_mpi->rank()) >= 0 ? 5 : 0);
-    return;
-  }
-  EXPECT_EQ(executed_here, 0);
+  // Both members of the group, rank 0 and 1, ran every trial (rank 2 of a 3-rank job is idle).
+  EXPECT_EQ(executed_here, layout.group_of(g_mpi->rank()) >= 0 ? 5 : 0);
+  if (g_mpi->rank() != 0) return;
   for (const auto& a : work) {
     EXPECT_EQ(sink.finishes[a.trial_id], 1);
     EXPECT_EQ(sink.epochs[a.trial_id].size(), 1u) << "only the group root reports epochs";
-    EXPECT_EQ(sink.rank_of[a.trial_id], 1);
+    EXPECT_EQ(sink.rank_of[a.trial_id], 0);
   }
 }
 
@@ -159,7 +156,7 @@ TEST(Scheduler, GroupsTrainTogetherAndTheRootReports) {
 // every trial handed out ends once, completed or interrupted with its checkpoint, no new trial
 // starts, and every rank returns.
 void expect_stop_reaches_every_group(int ranks_per_trial) {
-  const cluster::Layout layout(g_mpi->size(), ranks_per_trial);
+  const cluster::Layout layout(*g_mpi, ranks_per_trial);
   RecordingSink sink;
   sink.stop_after = 2;
   const auto work = todo(40);
@@ -167,7 +164,8 @@ void expect_stop_reaches_every_group(int ranks_per_trial) {
   for (auto a : work)
     if (a.trial_id != "boom") no_boom.push_back(a);
   const bool stopped = runner::run_trials(*g_mpi, layout, no_boom,
-                                          g_mpi->rank() == 0 ? &sink : nullptr, stoppable_trial);
+                                          g_mpi->rank() == 0 ? &sink : nullptr, stoppable_trial)
+                           .stopped;
   cluster::clear_stop();
   if (g_mpi->rank() != 0) return;
   EXPECT_TRUE(stopped);
@@ -185,7 +183,7 @@ void expect_stop_reaches_every_group(int ranks_per_trial) {
   }
   EXPECT_EQ(interrupted, static_cast<int>(sink.starts.size()) - 2)
       << "every trial in flight at the stop was interrupted";
-  if (layout.groups > 1) {
+  if (layout.count() > 1) {
     EXPECT_GE(interrupted, 1);
   }
 }
@@ -195,6 +193,45 @@ TEST(Scheduler, StopOnRankZeroInterruptsTrialsInFlight) {
 }
 
 TEST(Scheduler, StopReachesEveryRankOfAGroup) {
-  if (g_mpi->size() < 3) GTEST_SKIP() << "needs a scheduler and a group of two";
+  if (g_mpi->size() < 2) GTEST_SKIP() << "needs a group of two";
   expect_stop_reaches_every_group(2);
+}
+
+// Rank 1 goes silent in its first trial (no step, no report) for longer than the heartbeat limit:
+// the trial goes to another group and ends there; what rank 1 sends when it wakes is ignored.
+TEST(Scheduler, ASilentGroupLosesItsTrialToAnother) {
+  if (g_mpi->size() < 2) GTEST_SKIP() << "needs a second rank";
+  constexpr double kHeartbeatS = 0.3;
+  bool hung = false;
+  runner::Executor execute = [&](const runner::Assignment& a, cluster::Group& group,
+                                 const runner::TrialHooks& hooks) {
+    if (g_mpi->rank() == 1 && !hung) {
+      hung = true;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // outlasts rank 1's silence
+    return fake_trial(a, group, hooks);
+  };
+  std::vector<runner::Assignment> work;
+  for (auto a : todo(41))
+    if (a.trial_id != "boom") {
+      a.heartbeat_s = kHeartbeatS;
+      work.push_back(a);
+    }
+  RecordingSink sink;
+  runner::SchedulerOptions options;
+  options.heartbeat_s = kHeartbeatS;
+  const auto end = runner::run_trials(*g_mpi, cluster::Layout(*g_mpi, 1), work,
+                                      g_mpi->rank() == 0 ? &sink : nullptr, execute, options);
+  if (g_mpi->rank() != 0) return;
+  EXPECT_EQ(end.silent, std::vector<int>{1});
+  ASSERT_EQ(sink.stale_why.size(), 1u);
+  const auto& [id, why] = *sink.stale_why.begin();
+  EXPECT_NE(why.find("rank 1 on " + g_mpi->host_of(1) + " silent for"), std::string::npos) << why;
+  EXPECT_EQ(sink.starts[id], 2) << "handed out again";
+  EXPECT_NE(sink.rank_of[id], 1);
+  for (const auto& a : work) {
+    EXPECT_EQ(sink.finishes[a.trial_id], 1) << a.trial_id;
+    EXPECT_EQ(sink.results[a.trial_id].outcome, runner::Outcome::kCompleted) << a.trial_id;
+  }
 }
