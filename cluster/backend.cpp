@@ -7,6 +7,7 @@
 
 #include "cluster/group.h"
 #include "cluster/nccl_backend.h"
+#include "util/host.h"
 
 namespace cluster {
 namespace {
@@ -76,9 +77,23 @@ int gpu_index(int visible, int local_rank) {
   return visible > 0 ? local_rank % visible : -1;
 }
 
-torch::Device choose_device(sweeps::Device wanted, int local_rank) {
+std::string gpu_sharing_problem(int visible, int local_size, int ranks_per_gpu) {
+  if (visible <= 0 || local_size <= visible * ranks_per_gpu) return "";
+  return std::to_string(local_size) + " ranks on this node (" + util::host_name() + ") share " +
+         std::to_string(visible) + " GPU(s): up to " +
+         std::to_string((local_size + visible - 1) / visible) +
+         " per GPU, more than cluster.ranks_per_gpu = " + std::to_string(ranks_per_gpu) +
+         " allows (raise it to let trials share a GPU, or start fewer ranks per node)";
+}
+
+torch::Device choose_device(sweeps::Device wanted, int local_rank, int local_size,
+                            int ranks_per_gpu) {
   if (wanted == sweeps::Device::kCpu) return torch::kCPU;
-  const int index = gpu_index(static_cast<int>(torch::cuda::device_count()), local_rank);
+  const int visible = static_cast<int>(torch::cuda::device_count());
+  if (const auto problem = gpu_sharing_problem(visible, local_size, ranks_per_gpu);
+      !problem.empty())
+    throw std::runtime_error(problem);
+  const int index = gpu_index(visible, local_rank);
   if (index < 0) {
     if (wanted == sweeps::Device::kCuda)
       throw std::runtime_error(

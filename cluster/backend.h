@@ -49,9 +49,15 @@ class Backends {
 // rank inherits the batch step's SLURM_LOCALID=0. -1 when there is no GPU.
 int gpu_index(int visible, int local_rank);
 
+// Why `local_size` ranks of a node cannot take `visible` GPUs at most `ranks_per_gpu` to a GPU
+// (cluster.ranks_per_gpu), or "" when they can. Ranks sharing a GPU train separate trials: two
+// ranks of one group on one GPU are refused by the NCCL backend whatever this allows.
+std::string gpu_sharing_problem(int visible, int local_size, int ranks_per_gpu);
+
 // The device a rank trains on for train.device = auto | cpu | cuda (a GPU chosen by gpu_index);
-// throws for cuda where there is none.
-torch::Device choose_device(sweeps::Device wanted, int local_rank);
+// throws for cuda where there is none, and for a GPU shared by more ranks than allowed.
+torch::Device choose_device(sweeps::Device wanted, int local_rank, int local_size = 1,
+                            int ranks_per_gpu = 1);
 
 // Makes `device` the current CUDA device (nothing for the CPU). Call it before any tensor or
 // generator of the trial touches the GPU, or every rank leaves a context on GPU 0.

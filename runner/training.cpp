@@ -33,14 +33,35 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// What the ranks of a group agree on after every step; it rides with the gradients as the
-// trailing scalars of one allreduce, so agreeing costs no extra collective.
-struct StepVote {
-  double loss_sum = 0;  // the loss summed over the global batch's samples
-  bool failed = false;  // some rank failed this step: all fail the trial together
-  bool stop = false;    // some rank was asked to stop: all stop after this step
-};
+// What the ranks of a group agree on at every step, as the trailing scalars of the gradients'
+// allreduce (so agreeing costs no extra collective): [this step's loss summed over the global
+// batch, ranks that failed, ranks asked to stop]. The sums stay on the device and are read back
+// only every few steps (see Tally).
 constexpr std::int64_t kVoteScalars = 3;
+
+// How often a GPU rank reads the group's votes back to the host. Reading every step (`.item()`)
+// makes the host wait for each step's kernels and NCCL allreduce before it can queue the next, so
+// steps never overlap; every kVoteReadSteps steps, and at each epoch's end, keeps the device busy.
+// A stop or a failure then takes effect within that many steps. On the CPU reading is free: every
+// step.
+constexpr std::int64_t kVoteReadSteps = 16;
+
+// The votes since the epoch began (the loss) or since they were last read (failures, stops), on
+// the device; and this rank's own non-finite losses, to say which rank diverged.
+struct Tally {
+  torch::Tensor loss_sum;  // float64, the epoch's loss so far
+  torch::Tensor flags;     // float32 [failed, stop], summed over the group
+  torch::Tensor diverged;  // this rank's non-finite losses
+  std::int64_t since = 0;  // the first sample of the steps not yet read
+};
+
+// What a read of the tally says.
+struct StepVote {
+  double loss_sum = 0;    // the epoch's loss so far, summed over the samples of its global batches
+  bool failed = false;    // some rank failed: all fail the trial together
+  bool stop = false;      // some rank was asked to stop: all stop here
+  bool diverged = false;  // this rank's loss was not finite
+};
 
 // Where an epoch ended: the first sample its group did not train because it was told to stop
 // (n when it stopped on the last step), or 0 when it ran through.
@@ -103,11 +124,11 @@ class Trainer {
                                        const Checkpoint* part_done);
   EpochEnd train_epoch(std::int64_t epoch, const torch::Tensor& perm, std::int64_t first_sample,
                        double loss_sum, const models::LossWeights& w);
-  StepVote step(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
-                const models::LossWeights& w);
-  double forward_backward(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
-                          const models::LossWeights& w);
-  StepVote agree(const StepVote& mine);
+  void step(const torch::Tensor& perm, std::int64_t start, const models::LossWeights& w,
+            Tally& tally);
+  torch::Tensor forward_backward(const torch::Tensor& perm, std::int64_t start,
+                                 const models::LossWeights& w);
+  StepVote read(Tally& tally, std::int64_t epoch, std::int64_t end);
   std::string report_epoch(const models::LossWeights& w, double loss_sum, bool with_checkpoint,
                            const std::function<std::string()>& capture);
   std::string capture(std::int64_t stage, std::int64_t epoch, std::int64_t next_sample,
@@ -135,6 +156,8 @@ class Trainer {
   // evaluation or checkpoint): the next step's vote carries it, so the group fails together
   // instead of leaving the other ranks waiting in a collective.
   std::string pending_error_;
+  std::string unread_error_;     // this rank's failure in a step whose vote is not read yet
+  std::int64_t read_every_ = 1;  // steps between reads of the votes
 };
 
 Trainer::Trainer(const Assignment& a, cluster::Group& group, const TrialHooks& hooks)
@@ -154,7 +177,9 @@ Trainer::Trainer(const Assignment& a, cluster::Group& group, const TrialHooks& h
 // What each rank does alone before the group's first collective. The GPU becomes current first,
 // before any tensor or generator touches it.
 void Trainer::set_up() {
-  device_ = cluster::choose_device(c_.train.device, group_.world().local_rank());
+  auto& world = group_.world();
+  device_ = cluster::choose_device(c_.train.device, world.local_rank(), world.local_size(),
+                                   static_cast<int>(a_.ranks_per_gpu));
   cluster::use_device(device_);
   fault("setup");
   if (a_.threads > 0) torch::set_num_threads(static_cast<int>(a_.threads));
@@ -165,6 +190,9 @@ void Trainer::set_up() {
                                     data_.classes);
   model_->to(device_);
   flat_ = std::make_unique<FlatParameters>(model_->parameters(), kVoteScalars);
+  read_every_ = hooks_.read_votes_every > 0 ? hooks_.read_votes_every
+                : device_.is_cuda()         ? kVoteReadSteps
+                                            : 1;
   batch_order_.seed(static_cast<std::uint64_t>(a_.seed));
 }
 
@@ -280,47 +308,91 @@ std::optional<TrialOutput> Trainer::run_epoch(std::int64_t stage, std::int64_t e
 EpochEnd Trainer::train_epoch(std::int64_t epoch, const torch::Tensor& perm,
                               std::int64_t first_sample, double loss_sum,
                               const models::LossWeights& w) {
+  const auto on = torch::TensorOptions().device(device_);
+  Tally tally{torch::full({}, loss_sum, on.dtype(torch::kFloat64)),
+              torch::zeros({2}, on.dtype(torch::kFloat32)),
+              torch::zeros({}, on.dtype(torch::kInt64)), first_sample};
   const std::int64_t batch_size = c_.train.batch_size;
+  std::int64_t steps = 0;
   for (std::int64_t start = first_sample; start < n_; start += batch_size) {
-    const StepVote vote = step(perm, start, epoch, w);
-    loss_sum += vote.loss_sum;
-    if (vote.stop) return {loss_sum, std::min(start + batch_size, n_)};
+    step(perm, start, w, tally);
+    const std::int64_t end = std::min(start + batch_size, n_);
+    if (++steps % read_every_ != 0 && end < n_) continue;
+    const StepVote vote = read(tally, epoch, end);
+    if (vote.stop) return {vote.loss_sum, end};
+    if (end == n_) return {vote.loss_sum, 0};
   }
   return {loss_sum, 0};
 }
 
 // One optimizer step on the global batch at `start` of the epoch's permutation, of which this
-// rank trains its shard. Returns what the group agreed on. Whatever fails on this rank, here or
-// since the last step, fails the trial on every rank through the vote.
-StepVote Trainer::step(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
-                       const models::LossWeights& w) {
-  StepVote mine;
-  mine.stop = hooks_.should_stop && hooks_.should_stop();
-  std::string error = std::move(pending_error_);
+// rank trains its shard; its votes go into the tally. Whatever fails on this rank, here or since
+// the last step, fails the trial on every rank at the next read.
+void Trainer::step(const torch::Tensor& perm, std::int64_t start, const models::LossWeights& w,
+                   Tally& tally) {
+  const bool stop = hooks_.should_stop && hooks_.should_stop();
+  if (unread_error_.empty()) unread_error_ = std::move(pending_error_);
   pending_error_.clear();
-  if (error.empty()) {
+  torch::Tensor loss;
+  if (unread_error_.empty()) {
     try {
-      mine.loss_sum = forward_backward(perm, start, epoch, w);
+      loss = forward_backward(perm, start, w);
     } catch (const std::exception& e) {
-      error = e.what();
+      unread_error_ = e.what();
     }
   }
-  mine.failed = !error.empty();
-  const StepVote all = agree(mine);
-  if (all.failed) fail_together(group_, error, a_.collective_timeout_s);
+  if (!unread_error_.empty()) {
+    flat_->zero_grad();  // this rank adds nothing; the group fails at the next read
+    loss = torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kFloat64));
+  }
+  auto extra = flat_->extra();
+  extra[0].copy_(loss);
+  extra[1].fill_(unread_error_.empty() ? 0.0 : 1.0);
+  extra[1].add_(loss.isfinite().logical_not());
+  extra[2].fill_(stop ? 1.0 : 0.0);
+  tally.diverged.add_(loss.isfinite().logical_not());
+  if (backend_) {
+    backend_->allreduce_sum(flat_->gradients_and_extra());
+    tally.loss_sum.add_(extra[0].to(torch::kFloat64));  // the group's, in the float32 slot
+  } else {
+    tally.loss_sum.add_(loss);
+  }
+  tally.flags.add_(extra.narrow(0, 1, 2));
+  if (!unread_error_.empty()) return;  // failing: its state (the optimizer, say) may be unmade
   carry([&] {
     fault("optimizer");
     opt_->step();
   });
-  return all;
+}
+
+// Reads the votes of the steps since the last read (one wait for the device). Fails the trial on
+// every rank of the group when any rank failed in them, with every rank's message at the root.
+StepVote Trainer::read(Tally& tally, std::int64_t epoch, std::int64_t end) {
+  const auto host = torch::cat({tally.loss_sum.reshape({1}), tally.flags.to(torch::kFloat64),
+                                tally.diverged.to(torch::kFloat64).reshape({1})})
+                        .to(torch::kCPU);
+  const auto v = host.accessor<double, 1>();
+  const StepVote vote{v[0], v[1] > 0, v[2] > 0, v[3] > 0};
+  const std::int64_t bs = c_.train.batch_size;
+  if (vote.diverged && unread_error_.empty())
+    unread_error_ = "loss is not finite (nan or inf) at epoch " + std::to_string(epoch) +
+                    ", steps " + std::to_string(tally.since / bs) + "-" +
+                    std::to_string((end - 1) / bs) + " (learning rate " +
+                    std::to_string(c_.train.lr) + " too high?)";
+  if (vote.failed) fail_together(group_, unread_error_, a_.collective_timeout_s);
+  tally.flags.zero_();
+  tally.diverged.zero_();
+  tally.since = end;
+  return vote;
 }
 
 // Forward and backward of this rank's shard of the global batch at `start`; returns its loss
-// summed over its samples. Noise and corruptions are drawn for the whole global batch, alike on
+// summed over its samples, a float64 scalar on the device (not read: a non-finite one is caught
+// when the votes are read). Noise and corruptions are drawn for the whole global batch, alike on
 // every rank (even one whose shard is empty): a sample's draw must not depend on the sharding, and
-// the ranks' generators must stay in step. Throws on a non-finite loss.
-double Trainer::forward_backward(const torch::Tensor& perm, std::int64_t start, std::int64_t epoch,
-                                 const models::LossWeights& w) {
+// the ranks' generators must stay in step.
+torch::Tensor Trainer::forward_backward(const torch::Tensor& perm, std::int64_t start,
+                                        const models::LossWeights& w) {
   const std::int64_t batch = std::min(c_.train.batch_size, n_ - start);
   const auto [begin, end] = cluster::shard(batch, group_.rank(), group_.size());
   flat_->zero_grad();
@@ -334,7 +406,8 @@ double Trainer::forward_backward(const torch::Tensor& perm, std::int64_t start, 
         corruption,
         models::corrupt(corruption, data_.train.x.index_select(0, perm.narrow(0, start, batch)),
                         data_.rows, data_.cols));
-  if (end <= begin) return 0;
+  if (end <= begin)
+    return torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kFloat64));
   fault("loss");
   auto idx = perm.narrow(0, start + begin, end - begin);
   auto input = corrupted.defined() ? corrupted.narrow(0, begin, end - begin)
@@ -342,25 +415,9 @@ double Trainer::forward_backward(const torch::Tensor& perm, std::int64_t start, 
   models::Batch b{input, data_.train.x.index_select(0, idx), data_.train.y.index_select(0, idx),
                   noise.defined() ? noise.narrow(0, begin, end - begin) : noise};
   auto losses = model_->loss(b, w);
-  const double value = losses.total.item<double>();
-  if (!std::isfinite(value))
-    throw std::runtime_error("loss is " + std::to_string(value) + " at epoch " +
-                             std::to_string(epoch) + ", step " +
-                             std::to_string(start / c_.train.batch_size) + " (learning rate " +
-                             std::to_string(c_.train.lr) + " too high?)");
   // Weighted by the shard's share, the group's summed gradient is the global batch's.
   (losses.total * (static_cast<double>(end - begin) / static_cast<double>(batch))).backward();
-  return value * static_cast<double>(end - begin);
-}
-
-// Sums the votes over the group, in the same allreduce as the gradients.
-StepVote Trainer::agree(const StepVote& mine) {
-  if (!backend_) return mine;
-  flat_->extra().copy_(torch::tensor(
-      {mine.loss_sum, mine.failed ? 1.0 : 0.0, mine.stop ? 1.0 : 0.0}, torch::kFloat64));
-  backend_->allreduce_sum(flat_->gradients_and_extra());
-  auto summed = flat_->extra().to(torch::kCPU, torch::kFloat64);
-  return {summed[0].item<double>(), summed[1].item<double>() > 0, summed[2].item<double>() > 0};
+  return losses.total.detach().to(torch::kFloat64) * static_cast<double>(end - begin);
 }
 
 // The epoch's series, reported through on_epoch with its checkpoint; returns the checkpoint

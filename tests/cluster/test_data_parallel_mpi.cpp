@@ -227,13 +227,33 @@ TEST(Devices, EachRankTakesTheGpuOfItsIndexOnTheNode) {
     EXPECT_EQ(cluster::gpu_index(row.visible, row.local_rank), row.expected) << row.layout;
 }
 
+TEST(Devices, RanksShareAGpuOnlyAsFarAsRanksPerGpuAllows) {
+  const struct {
+    int visible, local_size, ranks_per_gpu;
+    bool allowed;
+  } rows[] = {{0, 8, 1, true},  {8, 8, 1, true}, {4, 8, 1, false}, {4, 8, 2, true},
+              {4, 9, 2, false}, {1, 1, 1, true}, {2, 3, 2, true},  {1, 4, 3, false}};
+  for (const auto& r : rows) {
+    const std::string problem =
+        cluster::gpu_sharing_problem(r.visible, r.local_size, r.ranks_per_gpu);
+    EXPECT_EQ(problem.empty(), r.allowed) << r.visible << " GPUs, " << r.local_size << " ranks";
+    if (!r.allowed) {
+      EXPECT_NE(problem.find("cluster.ranks_per_gpu = " + std::to_string(r.ranks_per_gpu)),
+                std::string::npos)
+          << problem;
+    }
+  }
+}
+
 namespace {
 
 // Trains the dp trial on the whole world as one group, with `part` failing on `failing_rank`
-// alone; returns what this rank's train_trial threw ("" if nothing).
-std::string fail_one_rank(const char* part, int failing_rank) {
+// alone; returns what this rank's train_trial threw ("" if nothing). The group reads its votes
+// every `read_every` steps.
+std::string fail_one_rank(const char* part, int failing_rank, int read_every) {
   cluster::Group group(*g_mpi, MPI_COMM_WORLD);
   runner::TrialHooks hooks;
+  hooks.read_votes_every = read_every;
   int calls = 0;
   // Setup, the stage's start and the first epoch's evaluation fail the first time, an epoch's
   // start the second time, the parts of a step the third time (mid-epoch: 6 steps an epoch).
@@ -254,7 +274,8 @@ std::string fail_one_rank(const char* part, int failing_rank) {
 }  // namespace
 
 // Whatever part of a trial fails on one rank, every rank of the group fails it, the root says
-// which rank and why, and no rank is left waiting in a collective.
+// which rank and why, and no rank is left waiting in a collective: whether the votes are read
+// every step (CPU) or every few (as on GPUs).
 TEST(DataParallel, AFailureInAnyPartOfAStepOnOneRankFailsTheWholeGroup) {
   const int last = g_mpi->size() - 1;
   const struct {
@@ -262,18 +283,19 @@ TEST(DataParallel, AFailureInAnyPartOfAStepOnOneRankFailsTheWholeGroup) {
     int rank;
   } cases[] = {{"setup", last}, {"stage", last},     {"epoch", last},  {"noise", last},
                {"loss", last},  {"optimizer", last}, {"evaluation", 0}};
-  for (const auto& c : cases) {
-    const std::string error = fail_one_rank(c.part, c.rank);
-    EXPECT_FALSE(error.empty()) << c.part << ": rank " << g_mpi->rank() << " did not fail";
-    if (g_mpi->rank() == 0) {
-      EXPECT_NE(error.find(std::string("injected failure in ") + c.part), std::string::npos)
-          << c.part << ": " << error;
-      if (g_mpi->size() > 1) {
-        EXPECT_NE(error.find("rank " + std::to_string(c.rank) + ": "), std::string::npos)
-            << c.part << ": names the rank: " << error;
+  for (int read_every : {1, 4})
+    for (const auto& c : cases) {
+      const std::string error = fail_one_rank(c.part, c.rank, read_every);
+      EXPECT_FALSE(error.empty()) << c.part << ": rank " << g_mpi->rank() << " did not fail";
+      if (g_mpi->rank() == 0) {
+        EXPECT_NE(error.find(std::string("injected failure in ") + c.part), std::string::npos)
+            << c.part << ": " << error;
+        if (g_mpi->size() > 1) {
+          EXPECT_NE(error.find("rank " + std::to_string(c.rank) + ": "), std::string::npos)
+              << c.part << ": names the rank: " << error;
+        }
       }
+      // Every rank got here: nobody is left waiting in a collective. Prove it with one more.
+      EXPECT_EQ(g_mpi->broadcast(g_mpi->rank() == 0 ? 9 : 0), 9) << c.part;
     }
-    // Every rank got here: nobody is left waiting in a collective. Prove it with one more.
-    EXPECT_EQ(g_mpi->broadcast(g_mpi->rank() == 0 ? 9 : 0), 9) << c.part;
-  }
 }

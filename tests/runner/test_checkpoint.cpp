@@ -26,8 +26,9 @@ struct Outcome {
   torch::Tensor weights;
 };
 
-// Runs the trial; with stop_after > 0, asks it to stop at that call of should_stop.
-Outcome run(const runner::Assignment& a, int stop_after) {
+// Runs the trial; with stop_after > 0, asks it to stop at that call of should_stop. Reads the
+// group's votes every `read_every` steps (0: as the device would).
+Outcome run(const runner::Assignment& a, int stop_after, int read_every = 0) {
   Outcome o;
   cluster::Group alone(*g_mpi, MPI_COMM_SELF);
   int calls = 0;
@@ -38,6 +39,7 @@ Outcome run(const runner::Assignment& a, int stop_after) {
     o.series.emplace_back(epoch, m);
   };
   hooks.should_stop = [&] { return stop_after > 0 && ++calls >= stop_after; };
+  hooks.read_votes_every = read_every;
   o.out = runner::train_trial(a, alone, hooks, &o.weights);
   return o;
 }
@@ -166,4 +168,33 @@ TEST(Resume, StopOnTheVeryLastStepCompletes) {
   const Outcome o = run(a, 20);
   EXPECT_FALSE(o.out.interrupted);
   EXPECT_EQ(o.series.size(), 1u);
+}
+
+// Votes read every 4 steps, as a GPU rank reads them every kVoteReadSteps: the same weights and
+// series as reading every step; a stop asked at step 6 lands at step 8, the next read, and going
+// on from there ends as the uninterrupted run; a diverging loss is caught at the read after it.
+TEST(Checkpoint, VotesReadEveryFewStepsChangeOnlyWhereAStopLands) {
+  auto a = resumable_trial("dense");
+  const Outcome every = run(a, 0, 1), fourth = run(a, 0, 4);
+  EXPECT_TRUE(torch::equal(every.weights, fourth.weights));
+  EXPECT_EQ(every.series, fourth.series);
+
+  const Outcome stopped = run(a, 6, 4);
+  ASSERT_TRUE(stopped.out.interrupted);
+  EXPECT_EQ(runner::decode_checkpoint(stopped.out.checkpoint, "test").next_sample, 8 * 50);
+  a.checkpoint = stopped.out.checkpoint;
+  const Outcome rest = run(a, 0, 4);
+  EXPECT_TRUE(torch::equal(rest.weights, every.weights));
+  EXPECT_EQ(without_timings(rest.out.metrics), without_timings(every.out.metrics));
+
+  a.checkpoint.clear();
+  a.config.train.lr = 1e30;
+  try {
+    run(a, 0, 4);
+    FAIL() << "expected a non-finite loss";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("loss is not finite (nan or inf) at epoch 1, steps 0-3"),
+              std::string::npos)
+        << e.what();
+  }
 }
