@@ -6,9 +6,12 @@
 #
 # 1. One dense-AE trial (784-256-64, ReLU, Adam 1e-3, batch 128, 5 epochs, the embedded MNIST's
 #    8,000 training digits): samples/s of the runner with 1 rank, with 2 ranks in data parallel
-#    (mpirun -np 3: rank 0 schedules), and of bench/baseline.py on Debian's python3-torch, all at
-#    1 thread per process, plus 1 process at 2 threads for both.
-# 2. A sweep of 16 small trials: trials per hour with 1 rank and with 2 ranks sharing the node.
+#    (mpirun -np 2: rank 0 trains beside its scheduling), and of bench/baseline.py on Debian's
+#    python3-torch, all at 1 thread per process, plus 1 process at 2 threads for both.
+# 2. A sweep of 16 small trials: trials per hour with 1 rank (2 threads) and with 2 ranks
+#    (1 thread each; rank 0 schedules and trains), and how long a rank waited for its next trial
+#    while rank 0 trained (the runner's "dispatch:" line), against 3 ranks of which rank 0 only
+#    schedules (cluster.rank0_trains = false): the same two training slots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS=${1:-3}
@@ -37,8 +40,8 @@ TOML
 cat > "$WORK/sweep.toml" <<TOML
 name = "bench-sweep"
 [data]
-train_limit = 2000
-test_limit = 500
+train_limit = 4000
+test_limit = 1000
 [model]
 hidden = [128]
 [train]
@@ -56,27 +59,33 @@ runner_rate() {  # THREADS [LAUNCH...]: samples/s of one trial, from the databas
   sqlite3 "$db" "SELECT value FROM final_metrics WHERE name = 'samples_per_s'"
 }
 python_rate() { "$PYTHON" bench/baseline.py data/mnist "$1" 5 128 | sed 's/samples_per_s=//'; }
-sweep_seconds() {  # LAUNCH...: wall seconds of the 16-trial sweep
+sweep_seconds() {  # LAUNCH...: wall seconds of the 16-trial sweep; keeps its console in $WORK/last
   local db="$WORK/s$RANDOM.db" start end
   start=$(date +%s.%N)
-  "$@" "$RUNNER" run "$WORK/sweep.toml" --db "$db" >/dev/null 2>&1
+  "$@" "$RUNNER" run "$WORK/sweep.toml" --db "$db" ${SCHEDULER_ONLY:+--set cluster.rank0_trains=false} >"$WORK/last" 2>&1
   end=$(date +%s.%N)
   echo "$end - $start" | bc -l
 }
+# The median dispatch wait, in ms, of the last sweep ("dispatch: groups waited 1.2 ms median, ...").
+dispatch_ms() { sed -n 's/^dispatch: groups waited \([0-9.]*\) ms median.*/\1/p' "$WORK/last"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A samples
 for ((i = 1; i <= REPEATS; ++i)); do
   samples[py1]+="$(python_rate 1) "
   samples[run1]+="$(runner_rate 1) "
-  samples[dp2]+="$(DP=2 runner_rate 1 "${MPI[@]}" -np 3) "
+  samples[dp2]+="$(DP=2 runner_rate 1 "${MPI[@]}" -np 2) "
   samples[py2]+="$(python_rate 2) "
   samples[run2]+="$(runner_rate 2) "
   samples[sweep1]+="$(sweep_seconds) "
-  samples[sweep2]+="$(sweep_seconds "${MPI[@]}" -np 3) "
+  samples[sweep2]+="$(sweep_seconds "${MPI[@]}" -np 2) "
+  samples[wait2]+="$(dispatch_ms) "
+  samples[sweep3]+="$(SCHEDULER_ONLY=1 sweep_seconds "${MPI[@]}" -np 3) "
+  samples[wait3]+="$(dispatch_ms) "
 done
 m() { tr ' ' '\n' <<<"${samples[$1]}" | grep . | median; }
 py1=$(m py1) run1=$(m run1) dp2=$(m dp2) py2=$(m py2) run2=$(m run2) s1=$(m sweep1) s2=$(m sweep2)
+w2=$(m wait2) s3=$(m sweep3) w3=$(m wait3)
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 printf '\nmachine: %s, %s cores; medians of %s interleaved runs\n\n' "$(uname -m)" "$(nproc)" "$REPEATS"
 printf '| one dense-AE trial (784-256-64, batch 128) | samples/s | vs Python, 1 thread |\n|---|---|---|\n'
@@ -88,3 +97,7 @@ printf '| runner, 1 rank x 2 threads | %.0f | %s (%s vs Python at 2 threads) |\n
 printf '\n| sweep of 16 small trials | seconds | trials/hour | vs 1 rank |\n|---|---|---|---|\n'
 printf '| runner, 1 rank | %.1f | %.0f | 1.00 |\n' "$s1" "$(echo "16 * 3600 / $s1" | bc -l)"
 printf '| runner, 2 ranks sharing the node | %.1f | %.0f | %s |\n' "$s2" "$(echo "16 * 3600 / $s2" | bc -l)" "$(ratio "$s1" "$s2")"
+printf '| runner, 3 ranks, rank 0 only schedules | %.1f | %.0f | %s |\n' "$s3" "$(echo "16 * 3600 / $s3" | bc -l)" "$(ratio "$s1" "$s3")"
+printf '\n| a rank waits for its next trial (median) | ms |\n|---|---|\n'
+printf '| 2 ranks, rank 0 trains beside its scheduling | %s |\n' "$w2"
+printf '| 3 ranks, rank 0 only schedules | %s |\n' "$w3"
