@@ -9,7 +9,8 @@
 namespace results {
 namespace {
 
-// 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, status 'stale'
+// 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, statuses 'stale' and 'pruned',
+// decisions
 constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
@@ -22,7 +23,7 @@ CREATE TABLE IF NOT EXISTS trials (
   seed        INTEGER NOT NULL,
   status      TEXT NOT NULL DEFAULT 'pending'
               CHECK (status IN ('pending', 'running', 'completed', 'failed', 'interrupted',
-                                'stale')),
+                                'stale', 'pruned')),
   ranks       TEXT,  -- JSON array of the world ranks that train it
   host        TEXT,  -- the host of its group root
   hosts       TEXT,  -- JSON array of the host of each rank in `ranks`
@@ -49,6 +50,14 @@ CREATE TABLE IF NOT EXISTS final_metrics (
   value    REAL,
   PRIMARY KEY (trial_id, name)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS decisions (  -- early stopping: one per trial and epoch judged
+  trial_id TEXT NOT NULL REFERENCES trials (id),
+  epoch    INTEGER NOT NULL,
+  rule     TEXT NOT NULL,  -- asha, median
+  value    REAL,           -- the metric judged (NULL: the series lacked it; the trial went on)
+  decision TEXT NOT NULL CHECK (decision IN ('continue', 'stop')),
+  PRIMARY KEY (trial_id, epoch)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS artifacts (
   trial_id TEXT NOT NULL REFERENCES trials (id),
   kind     TEXT NOT NULL,
@@ -64,6 +73,14 @@ std::string json_escaped(const std::string& s) {
     if (c == '"' || c == '\\') out += '\\';
     if (static_cast<unsigned char>(c) >= 0x20) out += c;
   }
+  return out;
+}
+
+// The first column of every row, skipping NULLs.
+std::vector<double> column_of(Statement& q) {
+  std::vector<double> out;
+  while (q.step())
+    if (q.column_type(0) != SQLITE_NULL) out.push_back(q.real(0));
   return out;
 }
 
@@ -270,6 +287,16 @@ void Store::end_attempt(const std::string& id, const std::string& status,
 
 void Store::complete(const std::string& id, const Metrics& final_metrics,
                      const ArtifactPaths& artifacts) {
+  finish(id, "completed", final_metrics, artifacts);
+}
+
+void Store::prune(const std::string& id, const Metrics& final_metrics,
+                  const ArtifactPaths& artifacts) {
+  finish(id, "pruned", final_metrics, artifacts);
+}
+
+void Store::finish(const std::string& id, const std::string& status, const Metrics& final_metrics,
+                   const ArtifactPaths& artifacts) {
   Transaction tx(db_);
   auto art =
       db_.prepare("INSERT OR REPLACE INTO artifacts (trial_id, kind, path) VALUES (?, ?, ?)");
@@ -281,11 +308,63 @@ void Store::complete(const std::string& id, const Metrics& final_metrics,
     bind_value(st, 3, value);
     st.run();
   }
-  db_.prepare("UPDATE trials SET status = 'completed', ended_at = ? WHERE id = ?")
-      .bind(1, now_utc())
-      .bind(2, id)
+  db_.prepare("UPDATE trials SET status = ?, ended_at = ? WHERE id = ?")
+      .bind(1, status)
+      .bind(2, now_utc())
+      .bind(3, id)
       .run();
   tx.commit();
+}
+
+std::optional<bool> Store::decision(const std::string& id, std::int64_t epoch) {
+  auto q = db_.prepare("SELECT decision FROM decisions WHERE trial_id = ? AND epoch = ?");
+  q.bind(1, id).bind(2, epoch);
+  if (!q.step()) return std::nullopt;
+  return q.text(0) == "continue";
+}
+
+void Store::record_decision(const std::string& id, std::int64_t epoch, const std::string& rule,
+                            std::optional<double> value, bool keep) {
+  auto st = db_.prepare(
+      "INSERT OR REPLACE INTO decisions (trial_id, epoch, rule, value, decision) "
+      "VALUES (?, ?, ?, ?, ?)");
+  st.bind(1, id).bind(2, epoch).bind(3, rule);
+  if (value)
+    bind_value(st, 4, *value);
+  else
+    st.bind_null(4);
+  st.bind(5, std::string(keep ? "continue" : "stop")).run();
+}
+
+std::vector<double> Store::rung_values(const std::string& sweep, std::int64_t epoch,
+                                       const std::string& except) {
+  return column_of(db_.prepare("SELECT d.value FROM decisions d JOIN trials t ON t.id = d.trial_id "
+                               "WHERE t.sweep = ? AND d.epoch = ? AND d.trial_id != ? "
+                               "AND d.value IS NOT NULL")
+                       .bind(1, sweep)
+                       .bind(2, epoch)
+                       .bind(3, except));
+}
+
+std::vector<double> Store::running_averages(const std::string& sweep, const std::string& metric,
+                                            std::int64_t epoch, const std::string& except) {
+  return column_of(db_.prepare("SELECT avg(m.value) FROM metrics m JOIN trials t ON t.id = "
+                               "m.trial_id WHERE t.sweep = ? AND m.name = ? AND m.epoch <= ? AND "
+                               "m.trial_id != ? GROUP BY m.trial_id HAVING max(m.epoch) >= ?")
+                       .bind(1, sweep)
+                       .bind(2, metric)
+                       .bind(3, epoch)
+                       .bind(4, except)
+                       .bind(5, epoch));
+}
+
+double Store::best_value(const std::string& id, const std::string& metric, std::int64_t epoch,
+                         bool lowest) {
+  auto q = db_.prepare(std::string("SELECT ") + (lowest ? "min" : "max") +
+                       "(value) FROM metrics WHERE trial_id = ? AND name = ? AND epoch <= ?");
+  q.bind(1, id).bind(2, metric).bind(3, epoch);
+  q.step();
+  return q.real(0);
 }
 
 void Store::fail(const std::string& id, const std::string& error) {
@@ -294,8 +373,8 @@ void Store::fail(const std::string& id, const std::string& error) {
 
 void print_status(const std::string& db_path, std::ostream& out) {
   Database db(db_path, Database::Mode::ReadOnly);
-  static const char* const kStatuses[] = {"pending",   "running", "interrupted",
-                                          "completed", "failed",  "stale"};
+  static const char* const kStatuses[] = {"pending", "running", "interrupted", "completed",
+                                          "pruned",  "failed",  "stale"};
   auto sweeps = db.prepare("SELECT DISTINCT sweep FROM trials ORDER BY sweep");
   auto count = db.prepare("SELECT count(*) FROM trials WHERE sweep = ? AND status = ?");
   // Trials in flight (or stopped in flight), with the last epoch of their series and the epochs

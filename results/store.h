@@ -46,7 +46,23 @@ class Store {
   void interrupt(const std::string& id);
   void complete(const std::string& id, const Metrics& final_metrics,
                 const ArtifactPaths& artifacts = {});
+  // Stopped early (runner/early_stop.h): like complete, with the metrics where it stopped.
+  void prune(const std::string& id, const Metrics& final_metrics,
+             const ArtifactPaths& artifacts = {});
   void fail(const std::string& id, const std::string& error);
+
+  // Early stopping's record: the decision taken for a trial at an epoch, if any; recording one;
+  // the values recorded at an epoch by the sweep's other trials; the other trials' running
+  // averages of `metric` up to `epoch` (those that reached it); a trial's best value up to it.
+  std::optional<bool> decision(const std::string& id, std::int64_t epoch);
+  void record_decision(const std::string& id, std::int64_t epoch, const std::string& rule,
+                       std::optional<double> value, bool keep);
+  std::vector<double> rung_values(const std::string& sweep, std::int64_t epoch,
+                                  const std::string& except);
+  std::vector<double> running_averages(const std::string& sweep, const std::string& metric,
+                                       std::int64_t epoch, const std::string& except);
+  double best_value(const std::string& id, const std::string& metric, std::int64_t epoch,
+                    bool lowest);
   // Its group went silent; `why` says which rank, where and for how long. It runs again.
   void mark_stale(const std::string& id, const std::string& why);
 
@@ -55,6 +71,8 @@ class Store {
  private:
   void end_attempt(const std::string& id, const std::string& status,
                    const std::optional<std::string>& error);
+  void finish(const std::string& id, const std::string& status, const Metrics& final_metrics,
+              const ArtifactPaths& artifacts);
   Database db_;
 };
 

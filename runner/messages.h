@@ -20,6 +20,14 @@ enum Tag : int {
   // rank 0 -> group root: stop the trial in flight after its current step, with a checkpoint.
   kTagInterrupt = 5,
   kTagHeartbeat = 6,  // group root -> rank 0: still training (no payload)
+  kTagVerdict = 7,    // rank 0 -> group root: Verdict on an epoch it reported (early stopping)
+};
+
+// Whether a trial goes on after an epoch, as rank 0 decided (runner/early_stop.h).
+struct Verdict {
+  std::string trial_id;
+  std::int64_t epoch = 0;
+  bool goes_on = true;
 };
 
 struct EpochReport {
@@ -29,7 +37,7 @@ struct EpochReport {
   std::string checkpoint;  // encoded runner::Checkpoint at the end of this epoch; may be empty
 };
 
-enum class Outcome : int { kCompleted, kFailed, kInterrupted };
+enum class Outcome : int { kCompleted, kFailed, kInterrupted, kPruned };
 
 struct TrialResult {
   std::string trial_id;
@@ -48,13 +56,17 @@ void serialize(A& ar, EpochReport& m, unsigned) {
   ar& m.trial_id& m.epoch& m.values& m.checkpoint;
 }
 template <class A>
+void serialize(A& ar, Verdict& m, unsigned) {
+  ar& m.trial_id& m.epoch& m.goes_on;
+}
+template <class A>
 void serialize(A& ar, TrialResult& m, unsigned) {
   ar& m.trial_id& m.outcome& m.error& m.checkpoint& m.final_metrics& m.artifacts& m.dispatch_wait_s;
 }
 template <class A>
 void serialize(A& ar, Assignment& m, unsigned) {
   ar& m.trial_id& m.seed& m.config& m.threads& m.collective_timeout_s& m.ranks_per_gpu& m
-      .heartbeat_s& m.checkpoint;
+      .heartbeat_s& m.early_stop& m.checkpoint;
 }
 
 }  // namespace runner

@@ -36,6 +36,7 @@ Assignment assignment_of(const Plan& plan, std::size_t i) {
   t.collective_timeout_s = plan.spec.cluster.collective_timeout_s;
   t.ranks_per_gpu = plan.spec.cluster.ranks_per_gpu;
   t.heartbeat_s = plan.spec.cluster.heartbeat_s;
+  t.early_stop = plan.spec.early_stop.kind != sweeps::EarlyStopKind::kNone;
   return t;
 }
 
@@ -120,7 +121,7 @@ int lead_run(cluster::MpiContext& mpi, const cluster::Layout& layout, PreparedSw
     return util::kExitInterrupted;
   }
   auto q = p.store->db().prepare(
-      "SELECT count(*) FROM trials WHERE sweep = ? AND status != 'completed'");
+      "SELECT count(*) FROM trials WHERE sweep = ? AND status NOT IN ('completed', 'pruned')");
   q.bind(1, p.plan.spec.name);
   q.step();
   return q.integer(0) == 0 ? util::kExitOk : util::kExitFailure;

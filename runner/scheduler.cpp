@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cluster/signals.h"
+#include "util/poll.h"
 
 namespace runner {
 namespace {
@@ -33,7 +34,9 @@ TrialResult execute_safely(const Assignment& a, cluster::Group& group, const Exe
   r.trial_id = a.trial_id;
   try {
     TrialOutput out = execute(a, group, hooks);
-    r.outcome = out.interrupted ? Outcome::kInterrupted : Outcome::kCompleted;
+    r.outcome = out.interrupted ? Outcome::kInterrupted
+                : out.pruned    ? Outcome::kPruned
+                                : Outcome::kCompleted;
     r.checkpoint = std::move(out.checkpoint);
     r.final_metrics = std::move(out.metrics);
     r.artifacts = std::move(out.artifacts);
@@ -55,10 +58,12 @@ RunEnd run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sin
     sink.flush();
     TrialHooks hooks;
     hooks.checkpoints = true;
+    bool goes_on = true;
     hooks.on_epoch = [&](std::int64_t epoch, const Metrics& v, const std::string& checkpoint) {
-      sink.epoch({a.trial_id, epoch, v, checkpoint});
+      goes_on = sink.epoch({a.trial_id, epoch, v, checkpoint});
       sink.flush();
     };
+    hooks.goes_on = [&](std::int64_t) { return goes_on; };
     hooks.should_stop = cluster::stop_requested;
     TrialResult r = execute_safely(a, group, execute, hooks);
     sink.finished(r);
@@ -80,14 +85,14 @@ class Master {
   RunEnd run() {
     // One commit per round: the news taken, and the trials handed out to the groups it freed.
     dispatch();
-    sink_.flush();
+    flush_and_answer();
     while (!busy_.empty()) {
       take_messages();
       mpi_.commands().reap_posted();
       notice_silence();
       if (cluster::stop_requested()) stop_all();
       dispatch();
-      sink_.flush();
+      flush_and_answer();
     }
     // Silent groups too: one that was only slow ends cleanly (the message is small enough to be
     // buffered, so a hung one does not hold rank 0 here).
@@ -109,6 +114,13 @@ class Master {
     // wait for it is dispatch latency, not a lack of work.
     bool at_once = false;
   };
+
+  // Commits, then tells the group roots waiting for early-stopping verdicts what was decided.
+  void flush_and_answer() {
+    sink_.flush();
+    for (auto& [root, v] : verdicts_) mpi_.commands().post(root, kTagVerdict, pack(v));
+    verdicts_.clear();
+  }
 
   void stop_all() {
     if (stopping_) return;
@@ -149,7 +161,11 @@ class Master {
     if (it == busy_.end()) return;  // a silent group come back: its trial went elsewhere
     it->second.heard = Clock::now();
     if (m.tag == kTagEpoch) {
-      sink_.epoch(unpack<EpochReport>(m.bytes));
+      const auto report = unpack<EpochReport>(m.bytes);
+      const bool goes_on = sink_.epoch(report);
+      // Sent once the decision is committed (see flush_and_answer).
+      if (it->second.assignment.early_stop)
+        verdicts_.emplace_back(m.source, Verdict{report.trial_id, report.epoch, goes_on});
     } else if (m.tag == kTagResult) {
       const auto r = unpack<TrialResult>(m.bytes);
       if (r.dispatch_wait_s >= 0 && it->second.at_once) end_.waits_s.push_back(r.dispatch_wait_s);
@@ -194,7 +210,9 @@ class Master {
   std::map<int, Busy> busy_;                    // group -> its trial
   std::set<int> silent_;                        // groups written off
   Clock::time_point last_look_ = Clock::now();  // for silent groups
-  std::set<int> work_was_waiting_;  // idle groups whose previous trial ended with work queued
+  std::set<int> work_was_waiting_;
+  std::vector<std::pair<int, Verdict>> verdicts_;  // to send after the next commit  // idle groups
+                                                   // whose previous trial ended with work queued
   bool stopping_ = false;
   RunEnd end_;
 };
@@ -206,6 +224,19 @@ void send_report(cluster::MpiContext& mpi, int tag, std::string bytes) {
   box.reap_posted();
   if (box.posted() >= kReportsInFlight) box.wait_posted(-1);
   box.post(0, tag, std::move(bytes));
+}
+
+// Waits for rank 0's early-stopping verdict on an epoch the root reported; verdicts left over from
+// earlier epochs or trials (their groups stopped before asking) are dropped.
+bool verdict_on(cluster::MpiContext& mpi, const std::string& trial_id, std::int64_t epoch) {
+  while (true) {
+    std::optional<cluster::Message> m;
+    util::poll_until(
+        [&] { return (m = mpi.commands().take_if_waiting(0, kTagVerdict)).has_value(); }, -1,
+        util::kMessageBackoff);
+    const auto v = unpack<Verdict>(m->bytes);
+    if (v.trial_id == trial_id && v.epoch == epoch) return v.goes_on;
+  }
 }
 
 // The root's side of one trial: stop when rank 0 says so, report epochs, say it lives.
@@ -220,6 +251,9 @@ TrialHooks root_hooks(cluster::MpiContext& mpi, const Assignment& a, bool& told_
       *last_sent = Clock::now();
     }
     return told_to_stop || cluster::stop_requested();
+  };
+  hooks.goes_on = [&mpi, id = a.trial_id](std::int64_t epoch) {
+    return verdict_on(mpi, id, epoch);
   };
   hooks.checkpoints = true;
   hooks.on_epoch = [&mpi, id = a.trial_id, last_sent](std::int64_t epoch, const Metrics& v,

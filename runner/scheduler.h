@@ -28,7 +28,8 @@ class Sink {
   // A trial is handed out. Returns the encoded checkpoint it goes on from, or "" for epoch 0.
   virtual std::string started(const Assignment& a, const std::vector<int>& ranks,
                               const std::vector<std::string>& hosts) = 0;
-  virtual void epoch(const EpochReport& report) = 0;
+  // Records an epoch; returns whether the trial goes on (early stopping; true when it is off).
+  virtual bool epoch(const EpochReport& report) = 0;
   virtual void finished(const TrialResult& result) = 0;
   // The group training this trial went silent; the trial will be handed out again.
   virtual void stale(const std::string& trial_id, const std::string& why) = 0;

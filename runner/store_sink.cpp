@@ -6,6 +6,12 @@
 namespace runner {
 namespace {
 
+// Epochs a trial trains over all its stages (the randomized AE trains one stage per layer).
+std::int64_t series_epochs(const sweeps::TrialConfig& c) {
+  const bool staged = c.model.kind == sweeps::ModelKind::kRandomized;
+  return c.train.epochs * (staged ? static_cast<std::int64_t>(c.model.hidden.size()) + 1 : 1);
+}
+
 std::string metric_text(const Metrics& m, const std::string& name, int digits) {
   const auto v = util::find_metric(m, name);
   return v ? util::format_fixed(*v, digits) : "-";
@@ -21,6 +27,7 @@ StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, 
       checkpoints_(store.db().path(), plan.spec.name),
       options_(options),
       writer_(checkpoints_, options.grouped),
+      early_stop_(store, plan.spec.name, plan.spec.early_stop),
       todo_(todo) {
   for (std::size_t i = 0; i < plan.trials.size(); ++i) index_[plan.trials[i].id] = i;
 }
@@ -87,16 +94,21 @@ std::string StoreSink::started(const Assignment& a, const std::vector<int>& rank
   return bytes;
 }
 
-void StoreSink::epoch(const EpochReport& r) {
+bool StoreSink::epoch(const EpochReport& r) {
   // The row before the checkpoint: a crash in between leaves a checkpoint one epoch behind the
   // series, and that epoch is trained again and recorded the same, never a gap in the series.
   begin();
   store_.add_epoch(r.trial_id, r.epoch, r.values);
+  // In the same transaction as the epoch that led to it; none at the trial's last epoch.
+  const auto& config = plan_.configs[index_.at(r.trial_id)];
+  const bool goes_on =
+      r.epoch >= series_epochs(config) || early_stop_.goes_on(r.trial_id, r.epoch, r.values);
   if (!r.checkpoint.empty()) after_commit(r.trial_id, r.checkpoint);
-  out_ << "epoch    " << r.trial_id << " " << r.epoch << "/"
-       << plan_.configs[index_.at(r.trial_id)].train.epochs;
+  out_ << "epoch    " << r.trial_id << " " << r.epoch << "/" << series_epochs(config);
   for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << util::format_fixed(v, 5);
+  if (!goes_on) out_ << "  -> stopped early";
   out_ << std::endl;
+  return goes_on;
 }
 
 void StoreSink::stale(const std::string& trial_id, const std::string& why) {
@@ -117,8 +129,8 @@ void StoreSink::finished(const TrialResult& r) {
   }
   ++done_;
   const std::string progress = "[" + std::to_string(done_) + "/" + std::to_string(todo_) + "]";
-  if (r.outcome == Outcome::kCompleted) {
-    record_completed(r, progress);
+  if (r.outcome == Outcome::kCompleted || r.outcome == Outcome::kPruned) {
+    record_finished(r, progress);
   } else {
     ++failed_;
     store_.fail(r.trial_id, r.error);
@@ -128,7 +140,7 @@ void StoreSink::finished(const TrialResult& r) {
   if (!options_.keep_checkpoints) after_commit(r.trial_id, std::nullopt);
 }
 
-void StoreSink::record_completed(const TrialResult& r, const std::string& progress) {
+void StoreSink::record_finished(const TrialResult& r, const std::string& progress) {
   // Files first, then the row that points at them: a crash in between leaves a stray file,
   // never a row without its file.
   const std::string& db = store_.db().path();
@@ -141,8 +153,14 @@ void StoreSink::record_completed(const TrialResult& r, const std::string& progre
     util::write_file_atomically(file, bytes);
     paths.emplace_back(kind, file.substr(dir.size()));
   }
-  store_.complete(r.trial_id, r.final_metrics, paths);
-  out_ << "done     " << r.trial_id << " " << progress
+  const bool pruned = r.outcome == Outcome::kPruned;
+  if (pruned) {
+    ++pruned_;
+    store_.prune(r.trial_id, r.final_metrics, paths);
+  } else {
+    store_.complete(r.trial_id, r.final_metrics, paths);
+  }
+  out_ << (pruned ? "pruned   " : "done     ") << r.trial_id << " " << progress
        << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
        << "  probe_accuracy=" << metric_text(r.final_metrics, "probe_accuracy", 4)
        << "  seconds=" << metric_text(r.final_metrics, "seconds", 1) << std::endl;

@@ -10,6 +10,7 @@
 #include "results/store.h"
 #include "runner/checkpoint.h"
 #include "runner/checkpoint_writer.h"
+#include "runner/early_stop.h"
 #include "runner/plan.h"
 #include "runner/scheduler.h"
 
@@ -33,7 +34,7 @@ class StoreSink : public Sink {
             SinkOptions options = {});
   std::string started(const Assignment& a, const std::vector<int>& ranks,
                       const std::vector<std::string>& hosts) override;
-  void epoch(const EpochReport& report) override;
+  bool epoch(const EpochReport& report) override;
   void finished(const TrialResult& result) override;
   void stale(const std::string& trial_id, const std::string& why) override;
   void flush() override;
@@ -46,7 +47,8 @@ class StoreSink : public Sink {
   void begin();
   // Saves (bytes) or removes (none) the trial's checkpoint once the open transaction commits.
   void after_commit(const std::string& trial_id, std::optional<std::string> bytes);
-  void record_completed(const TrialResult& r, const std::string& progress);
+  // Completed or pruned: its pictures beside the database, then its row.
+  void record_finished(const TrialResult& r, const std::string& progress);
 
   results::Store& store_;
   const Plan& plan_;
@@ -54,11 +56,12 @@ class StoreSink : public Sink {
   CheckpointDir checkpoints_;
   SinkOptions options_;
   CheckpointWriter writer_;
+  EarlyStopper early_stop_;
   std::optional<results::Transaction> batch_;
   std::vector<std::pair<std::string, std::optional<std::string>>> after_commit_;
   std::size_t interrupted_ = 0;
   std::map<std::string, std::size_t> index_;  // trial id -> position in the plan
-  std::size_t todo_, done_ = 0, failed_ = 0;
+  std::size_t todo_, done_ = 0, failed_ = 0, pruned_ = 0;
 };
 
 }  // namespace runner

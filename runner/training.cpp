@@ -134,6 +134,8 @@ class Trainer {
   std::string capture(std::int64_t stage, std::int64_t epoch, std::int64_t next_sample,
                       double loss_sum, const std::mt19937_64& order_before);
   TrialOutput finish();
+  bool goes_on();
+  TrialOutput pruned();
 
   const Assignment& a_;
   const sweeps::TrialConfig& c_;
@@ -302,7 +304,25 @@ std::optional<TrialOutput> Trainer::run_epoch(std::int64_t stage, std::int64_t e
   if (ends_here && !pending_error_.empty()) throw std::runtime_error(pending_error_);
   if (stopped_inside) return interrupted(root_ ? capture_at(end.stopped_at) : std::string());
   if (stop_here) return interrupted(std::move(checkpoint));
+  if (!last && a_.early_stop && !goes_on()) return pruned();
   return std::nullopt;
+}
+
+// The group's verdict on going on after this epoch: the root's (rank 0's, through goes_on), which
+// every rank then follows. A root whose report failed asks nothing: the next step fails the group.
+bool Trainer::goes_on() {
+  bool keep = true;
+  if (root_ && hooks_.goes_on && pending_error_.empty())
+    carry([&] { keep = hooks_.goes_on(series_epoch_); });
+  if (group_.size() == 1) return keep;
+  return group_.gather_strings(root_ ? (keep ? "1" : "0") : "", a_.collective_timeout_s)[0] == "1";
+}
+
+// Stopped early: the final metrics (on the root) are those of the model as it stands.
+TrialOutput Trainer::pruned() {
+  TrialOutput out = root_ ? finish() : TrialOutput{};
+  out.pruned = true;
+  return out;
 }
 
 EpochEnd Trainer::train_epoch(std::int64_t epoch, const torch::Tensor& perm,
@@ -461,9 +481,8 @@ std::string Trainer::capture(std::int64_t stage, std::int64_t epoch, std::int64_
 // The final metrics and pictures, on the group root.
 TrialOutput Trainer::finish() {
   FinalEvaluation eval = evaluate_trial(*model_, data_, c_, a_.seed);
-  eval.metrics.emplace_back("samples_per_s",
-                            static_cast<double>(n_ * c_.train.epochs * model_->stages()) /
-                                std::max(train_seconds_, 1e-9));
+  eval.metrics.emplace_back(
+      "samples_per_s", static_cast<double>(n_ * series_epoch_) / std::max(train_seconds_, 1e-9));
   eval.metrics.emplace_back("seconds", seconds_since(start_));
   TrialOutput out;
   out.metrics = std::move(eval.metrics);

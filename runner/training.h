@@ -26,7 +26,8 @@ struct Assignment {
   double collective_timeout_s = 600;
   std::int64_t ranks_per_gpu = 1;  // ranks of separate trials that may share one GPU
   double heartbeat_s = 600;        // the group root says it lives at least 4 times in this span
-  std::string checkpoint;          // encoded runner::Checkpoint to go on from; empty: from epoch 0
+  bool early_stop = false;  // after each epoch the group asks whether to go on (hooks.goes_on)
+  std::string checkpoint;   // encoded runner::Checkpoint to go on from; empty: from epoch 0
 };
 
 using EpochCallback = std::function<void(std::int64_t epoch, const Metrics& values)>;
@@ -38,6 +39,9 @@ struct TrialHooks {
   std::function<void(std::int64_t epoch, const Metrics& values, const std::string& checkpoint)>
       on_epoch;
   bool checkpoints = false;
+  // With Assignment::early_stop: asked on the group root after each epoch's report whether the
+  // trial goes on (rank 0's early-stopping verdict); the group follows its root. Unset: it does.
+  std::function<bool(std::int64_t epoch)> goes_on;
   // Asked on every rank before every step: should the trial stop? If any rank of the group says
   // so, all stop together after that step and the trial returns interrupted, with a checkpoint.
   std::function<bool()> should_stop;
@@ -58,6 +62,7 @@ struct TrialOutput {
   Artifacts artifacts;
   bool interrupted = false;  // stopped by should_stop; `checkpoint` holds where
   std::string checkpoint;
+  bool pruned = false;  // stopped early by goes_on; the metrics are of the model there
 };
 
 // Trains the trial on every rank of `group` in data parallel: each rank takes its shard of every

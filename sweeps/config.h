@@ -65,8 +65,20 @@ struct EnumNames<CorruptionKind> {
                                                        "blotch"};
 };
 
+// [sweep.early_stop]: how rank 0 stops trials that are clearly worse (runner/early_stop.h).
+enum class EarlyStopKind { kNone, kAsha, kMedian };
+template <>
+struct EnumNames<EarlyStopKind> {
+  static constexpr std::array<const char*, 3> names = {"none", "asha", "median"};
+};
+enum class Goal { kMin, kMax };  // which way a metric is better
+template <>
+struct EnumNames<Goal> {
+  static constexpr std::array<const char*, 2> names = {"min", "max"};
+};
+
 // The struct a key's member lives in (see the key table).
-enum class Section { kSweep, kData, kModel, kTrain, kLoss, kKl, kCorruption, kCluster };
+enum class Section { kSweep, kData, kModel, kTrain, kLoss, kKl, kCorruption, kCluster, kEarlyStop };
 // Sets every member of the section struct at `object` that has a default to it.
 void apply_defaults(Section section, void* object);
 
@@ -162,6 +174,17 @@ struct ClusterConfig {
   bool rank0_trains = true;           // rank 0 trains too, beside its scheduling
   std::int64_t ranks_per_gpu = 0;     // ranks of separate trials that may share one GPU
   double heartbeat_s = 0;             // a group root silent this long: its trial goes elsewhere
+};
+
+struct EarlyStopConfig {
+  static constexpr Section kSection = Section::kEarlyStop;
+  EarlyStopConfig() { apply_defaults(kSection, this); }
+  EarlyStopKind kind = EarlyStopKind::kNone;
+  std::string metric;             // a series name (train_loss, test_recon_mse, beta)
+  Goal mode = Goal::kMin;         // which way the metric is better
+  std::int64_t grace_epochs = 0;  // no trial stops before this epoch (ASHA's first rung)
+  double reduction = 0;           // eta: ASHA keeps the best 1/eta at each rung, rungs eta apart
+  std::int64_t min_trials = 0;    // median rule: other trials needed at an epoch to judge there
 };
 
 // The config of a resolved trial (every trial key, validated); keys it lacks keep their defaults.

@@ -62,9 +62,10 @@ KeySpec key(std::string path, std::optional<Value> def, std::string help) {
   k.field.get = [](const void* s) { return to_value(static_cast<const Class*>(s)->*Member); };
   k.field.set = [](void* s, const Value& v) { static_cast<Class*>(s)->*Member = from_value<M>(v); };
   k.type = kTypeOf<M>;
-  k.scope = k.field.section == Section::kSweep     ? Scope::Sweep
-            : k.field.section == Section::kCluster ? Scope::Cluster
-                                                   : Scope::Trial;
+  k.scope = k.field.section == Section::kSweep       ? Scope::Sweep
+            : k.field.section == Section::kCluster   ? Scope::Cluster
+            : k.field.section == Section::kEarlyStop ? Scope::EarlyStop
+                                                     : Scope::Trial;
   if constexpr (std::is_enum_v<M>)
     for (const char* name : EnumNames<M>::names) k.choices.emplace_back(name);
   k.default_value = std::move(def);
@@ -80,6 +81,12 @@ Value choice(E e) {
 
 KeySpec positive(KeySpec k) {
   k.min = 0;
+  k.min_exclusive = true;
+  return k;
+}
+
+KeySpec exclusive_min(KeySpec k, double min) {
+  k.min = min;
   k.min_exclusive = true;
   return k;
 }
@@ -182,6 +189,21 @@ std::vector<KeySpec> make_keys() {
           "rank 0 trains beside its scheduling (false: it only schedules and writes)"),
       positive(key<&ClusterConfig::ranks_per_gpu>("cluster.ranks_per_gpu", V{I{1}},
                                                   "ranks (separate trials) that may share a GPU")),
+      key<&EarlyStopConfig::kind>("sweep.early_stop.kind", choice(EarlyStopKind::kNone),
+                                  "none, asha or median"),
+      key<&EarlyStopConfig::metric>("sweep.early_stop.metric", V{std::string("test_recon_mse")},
+                                    "the series it judges by"),
+      key<&EarlyStopConfig::mode>("sweep.early_stop.mode", choice(Goal::kMin),
+                                  "min or max: which way the metric is better"),
+      positive(key<&EarlyStopConfig::grace_epochs>("sweep.early_stop.grace_epochs", V{I{1}},
+                                                   "epochs before any stop (the first rung)")),
+      exclusive_min(key<&EarlyStopConfig::reduction>(
+                        "sweep.early_stop.reduction", V{3.0},
+                        "asha: keep the best 1/eta at each rung; rungs eta apart"),
+                    1),
+      positive(key<&EarlyStopConfig::min_trials>(
+          "sweep.early_stop.min_trials", V{I{3}},
+          "median: other trials needed at an epoch before it judges there")),
       positive(key<&ClusterConfig::heartbeat_s>(
           "cluster.heartbeat_s", V{600.0},
           "seconds a training rank may go without a step before its trial goes elsewhere")),

@@ -26,9 +26,10 @@ struct SweepSpec;
 enum class Type { Bool, Int, Float, String, IntList };
 
 enum class Scope {
-  Sweep,    // top level: name, seed, repeats, max_trials
-  Trial,    // data.*, model.*, train.*, loss.*, kl.*, corruption.*: a trial's identity, sweepable
-  Cluster,  // cluster.*: execution settings
+  Sweep,      // top level: name, seed, repeats, max_trials
+  Trial,      // data.*, model.*, train.*, loss.*, kl.*, corruption.*: a trial's identity, sweepable
+  Cluster,    // cluster.*: execution settings
+  EarlyStop,  // sweep.early_stop.*: when rank 0 stops a trial early; not part of its identity
 };
 
 // Where a key's value lives: a member of one section struct, read and written as a Value (enums

@@ -201,10 +201,13 @@ class Parser {
         read_cases(v, spec);
       else if (key == "random")
         read_random(v, spec);
+      else if (key == "early_stop")
+        read_early_stop(v, spec);
       else
-        throw InputError(src(v), "sweep." + key,
-                         "unknown key" + suggestion("sweep." + key,
-                                                    {"sweep.grid", "sweep.cases", "sweep.random"}));
+        throw InputError(
+            src(v), "sweep." + key,
+            "unknown key" + suggestion("sweep." + key, {"sweep.grid", "sweep.cases", "sweep.random",
+                                                        "sweep.early_stop"}));
     }
     std::set<std::string> seen;
     auto claim = [&](const std::string& path, const char* where) {
@@ -218,6 +221,26 @@ class Parser {
     for (const auto& c : spec.cases)
       for (const auto& [p, _] : c) case_keys.insert(p);
     for (const auto& p : case_keys) claim(p, "sweep.cases");
+  }
+
+  void read_early_stop(const toml::node& node, SweepSpec& spec) {
+    if (!node.is_table()) throw InputError(src(node), "sweep.early_stop", "expected a table");
+    for (const auto& [k, v] : *node.as_table()) {
+      const std::string path = "sweep.early_stop." + std::string(k.str());
+      const KeySpec* key = find_key(path);
+      if (!key || key->scope != Scope::EarlyStop)
+        throw InputError(src(v), path,
+                         "unknown key" + suggestion(path, paths_in(Scope::EarlyStop)));
+      key->set(spec.early_stop, convert(*key, v, src(v)));
+      if (path == "sweep.early_stop.metric" && !is_series(spec.early_stop.metric))
+        throw InputError(src(v), path,
+                         "\"" + spec.early_stop.metric +
+                             "\" is not a series: train_loss, test_recon_mse or beta");
+    }
+  }
+
+  static bool is_series(const std::string& name) {
+    return name == "train_loss" || name == "test_recon_mse" || name == "beta";
   }
 
   void read_grid(const toml::node& node, SweepSpec& spec) {

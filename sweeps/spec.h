@@ -41,6 +41,7 @@ struct SweepSpec {
   std::int64_t samples = 0;          // [sweep.random] samples; 0 when there is no such table
   std::vector<Distribution> random;  // sorted by path
   ClusterConfig cluster;
+  EarlyStopConfig early_stop;             // [sweep.early_stop]
   std::string dataset_dir;                // resolved base dir for relative dataset paths
   std::map<std::string, Source> sources;  // where each trial key was set (file and line)
 

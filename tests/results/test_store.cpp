@@ -183,8 +183,8 @@ TEST(Store, StatusCountsTrialsPerSweepAndShowsTheEpochOfRunningOnes) {
   std::ostringstream out;
   results::print_status(path, out);
   const std::string text = out.str();
-  EXPECT_NE(text.find("sweep alpha\n  pending 1 running 1 interrupted 1 completed 1 failed 0 stale "
-                      "0  (4 trials)"),
+  EXPECT_NE(text.find("sweep alpha\n  pending 1 running 1 interrupted 1 completed 1 pruned 0 "
+                      "failed 0 stale 0  (4 trials)"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("running      id0  epoch 2/"), std::string::npos) << text;

@@ -36,6 +36,10 @@ printf 'name = "../../etc/x"\n' > unsafe.toml
 printf 'name = "x"\n[data]\ndataset = "no-such-dir"\n' > dataset.toml
 printf 'name = "x"\nmax_trials = 3\n[sweep.grid]\n"model.latent" = [1, 2]\n"train.lr" = [0.1, 0.01]\n' > many.toml
 echo "$good" > good.toml
+printf 'name = "x"\n[sweep.early_stop]\nkind = "hyperband"\n' > stopkind.toml
+printf 'name = "x"\n[sweep.early_stop]\nkind = "asha"\nreduction = 1\n' > stopeta.toml
+printf 'name = "x"\n[sweep.early_stop]\nmetric = "recon_mse"\n' > stopmetric.toml
+printf 'name = "x"\n[sweep.early_stop]\ngrace_epoch = 2\n' > stopkey.toml
 sqlite3 "$WORK/exists.db" "CREATE TABLE t (x)"
 
 # One row per invalid input: what it is | what stderr must say | the command. Each must exit with
@@ -77,8 +81,13 @@ slurm: warning after the limit | leaves no time before the warning | "$RUNNER" s
 slurm: bad count | --nodes must be a whole number from 1 | "$RUNNER" slurm good.toml --nodes 0 --script job.sbatch
 slurm: too few ranks | key 'cluster.ranks_per_trial' | "$RUNNER" slurm good.toml --ntasks-per-node 2 --set cluster.ranks_per_trial=3 --script job.sbatch
 slurm: switch with a value | --submit takes no value | "$RUNNER" slurm good.toml --submit=yes --script job.sbatch
+early stop kind | stopkind.toml:3: key 'sweep.early_stop.kind': | "$RUNNER" run stopkind.toml
+early stop eta | stopeta.toml:4: key 'sweep.early_stop.reduction': must be > 1 | "$RUNNER" run stopeta.toml
+early stop metric | stopmetric.toml:3: key 'sweep.early_stop.metric': "recon_mse" is not a series | "$RUNNER" run stopmetric.toml
+early stop key | stopkey.toml:3: key 'sweep.early_stop.grace_epoch': unknown key (did you mean 'sweep.early_stop.grace_epochs'?) | "$RUNNER" run stopkey.toml
+early stop by --set | key 'sweep.early_stop.mode' | "$RUNNER" run good.toml --set sweep.early_stop.mode=up
 ROWS
-check "invalid inputs tried" "$rows" 29
+check "invalid inputs tried" "$rows" 34
 [ ! -e "$WORK/copy.db" ] && [ ! -e "$WORK/other.db" ] || fail "runner query wrote a file"
 
 # The valid file plans without writing anything.

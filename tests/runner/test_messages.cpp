@@ -76,11 +76,14 @@ TEST(Messages, StructDefaultsAreTheKeyTablesDefaults) {
   sweeps::fill_defaults(defaults);
   EXPECT_EQ(sweeps::params_of(sweeps::TrialConfig{}), defaults);
   const sweeps::ClusterConfig cluster;
+  const sweeps::EarlyStopConfig early_stop;
   const sweeps::SweepSpec spec;
   int checked = 0;
   for (const auto& k : sweeps::all_keys()) {
     if (!k.default_value || k.scope == sweeps::Scope::Trial) continue;
-    const auto v = k.scope == sweeps::Scope::Cluster ? k.get(cluster) : k.get(spec);
+    const auto v = k.scope == sweeps::Scope::Cluster     ? k.get(cluster)
+                   : k.scope == sweeps::Scope::EarlyStop ? k.get(early_stop)
+                                                         : k.get(spec);
     EXPECT_EQ(v, *k.default_value) << k.path;
     ++checked;
   }
@@ -90,9 +93,21 @@ TEST(Messages, StructDefaultsAreTheKeyTablesDefaults) {
 TEST(Messages, RoundTripThroughBoostSerialization) {
   auto a = testutil::tiny_trial("t", 42, 1000, 300);
   a.config.model.hidden = {512, 128};
+  a.threads = 3;
+  a.collective_timeout_s = 7.5;
+  a.ranks_per_gpu = 2;
+  a.heartbeat_s = 9.5;
+  a.early_stop = true;
+  a.checkpoint = std::string("ck\0", 3);
   auto b = runner::unpack<runner::Assignment>(runner::pack(a));
   EXPECT_EQ(b.trial_id, a.trial_id);
   EXPECT_EQ(b.seed, a.seed);
+  EXPECT_EQ(b.threads, 3);
+  EXPECT_EQ(b.collective_timeout_s, 7.5);
+  EXPECT_EQ(b.ranks_per_gpu, 2);
+  EXPECT_EQ(b.heartbeat_s, 9.5);
+  EXPECT_TRUE(b.early_stop);
+  EXPECT_EQ(b.checkpoint, a.checkpoint);
   EXPECT_EQ(b.config.model.hidden, a.config.model.hidden);
   EXPECT_EQ(b.config.data.path, a.config.data.path);
   EXPECT_EQ(b.config.train.lr, a.config.train.lr);

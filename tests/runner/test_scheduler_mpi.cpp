@@ -27,7 +27,10 @@ struct RecordingSink : runner::Sink {
     rank_of[a.trial_id] = ranks.at(0);
     return "";
   }
-  void epoch(const runner::EpochReport& r) override { epochs[r.trial_id].push_back(r.epoch); }
+  bool epoch(const runner::EpochReport& r) override {
+    epochs[r.trial_id].push_back(r.epoch);
+    return true;
+  }
   void finished(const runner::TrialResult& r) override {
     ++finishes[r.trial_id];
     results[r.trial_id] = r;
