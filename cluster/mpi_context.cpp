@@ -88,8 +88,8 @@ Message Mailbox::receive() {
   return receive_polite(comm_);
 }
 
-std::optional<Message> Mailbox::receive_for(double seconds, const util::Backoff& backoff) {
-  return receive_polite(comm_, seconds, backoff);
+std::optional<Message> Mailbox::receive_for(double seconds) {
+  return receive_polite(comm_, seconds);
 }
 
 namespace {
@@ -122,11 +122,10 @@ Message receive_polite(MPI_Comm comm) {
   return *receive_polite(comm, -1);
 }
 
-std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s,
-                                      const util::Backoff& backoff) {
+std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s) {
   std::optional<Message> m;
   auto arrived = [&] { return (m = take_matched(comm, MPI_ANY_SOURCE, MPI_ANY_TAG)).has_value(); };
-  util::poll_until(arrived, timeout_s, backoff);
+  util::poll_until(arrived, timeout_s, util::kMessageBackoff);
   return m;
 }
 

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "util/poll.h"
-
 namespace cluster {
 
 void mpi_check(int code, const char* call, const char* file, int line);
@@ -43,8 +41,7 @@ class Mailbox {
   // spins a core, which would starve the training threads of the ranks beside it.
   Message receive();
   // The same, but gives up after `seconds` (so the caller can look at signals while it waits).
-  std::optional<Message> receive_for(double seconds,
-                                     const util::Backoff& backoff = util::kMessageBackoff);
+  std::optional<Message> receive_for(double seconds);
   // Takes a message (with this tag from `source`, by default any) if one is waiting; never waits.
   std::optional<Message> take_if_waiting(int source = MPI_ANY_SOURCE, int tag = MPI_ANY_TAG);
 
@@ -94,8 +91,7 @@ class MpiContext {
 // Waits for the next message on `comm`, sleeping between probes (see MpiContext::receive); with a
 // timeout, returns nothing when none came within `timeout_s` seconds.
 Message receive_polite(MPI_Comm comm);
-std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s,
-                                      const util::Backoff& backoff = util::kMessageBackoff);
+std::optional<Message> receive_polite(MPI_Comm comm, double timeout_s);
 
 // Cores this process may run on (its affinity mask), at least 1.
 int cores_available();

@@ -54,7 +54,7 @@ RunEnd run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sin
   for (const auto& planned : todo) {
     if (cluster::stop_requested()) return {true, {}, {}};
     Assignment a = planned;
-    a.checkpoint = sink.started(a, {0}, {group.world().host()});
+    sink.started(a, {0}, {group.world().host()});
     sink.flush();
     TrialHooks hooks;
     hooks.checkpoints = true;
@@ -138,7 +138,7 @@ class Master {
       for (int r : ranks) hosts.push_back(mpi_.host_of(r));
       Assignment a = std::move(queue_.front());
       queue_.pop_front();
-      a.checkpoint = sink_.started(a, ranks, hosts);
+      sink_.started(a, ranks, hosts);
       mpi_.commands().post(ranks.front(), kTagAssign, pack(a));
       a.checkpoint.clear();  // kept for a hand-over, which reads the latest from the sink
       busy_[g] = {std::move(a), Clock::now(), work_was_waiting_.count(g) > 0};
@@ -148,7 +148,7 @@ class Master {
 
   // The next message, then whatever keeps arriving within the commit window.
   void take_messages() {
-    auto m = mpi_.reports().receive_for(kSignalCheckS, util::kSchedulerBackoff);
+    auto m = mpi_.reports().receive_for(kSignalCheckS);
     if (!m) return;
     const auto until = Clock::now() + std::chrono::duration<double>(opt_.commit_window_s);
     handle(*m);

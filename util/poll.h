@@ -18,11 +18,6 @@ struct Backoff {
 // trials): sleep at once, and never longer than 2 ms, so a message is taken within 2 ms.
 constexpr Backoff kMessageBackoff{0, std::chrono::microseconds(20),
                                   std::chrono::microseconds(2000)};
-// Rank 0 waiting for the groups' news while trials run: a result must be answered with the next
-// trial quickly, so never sleep longer than 250 us (about 4,000 wake-ups a second when idle, a
-// few percent of a core, which rank 0's own training can spare).
-constexpr Backoff kSchedulerBackoff{0, std::chrono::microseconds(20),
-                                    std::chrono::microseconds(250)};
 // Waiting for a training step's collective: usually done within microseconds of the last rank
 // arriving, so spin a little before sleeping.
 constexpr Backoff kCollectiveBackoff{200, std::chrono::microseconds(1),
