@@ -66,7 +66,7 @@ void serialize(A& ar, TrialResult& m, unsigned) {
 template <class A>
 void serialize(A& ar, Assignment& m, unsigned) {
   ar& m.trial_id& m.seed& m.config& m.threads& m.collective_timeout_s& m.ranks_per_gpu& m
-      .heartbeat_s& m.early_stop& m.checkpoint;
+      .heartbeat_s& m.early_stop& m.stopped_early& m.checkpoint;
 }
 
 }  // namespace runner

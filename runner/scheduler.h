@@ -25,9 +25,10 @@ namespace runner {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // A trial is handed out. Returns the encoded checkpoint it goes on from, or "" for epoch 0.
-  virtual std::string started(const Assignment& a, const std::vector<int>& ranks,
-                              const std::vector<std::string>& hosts) = 0;
+  // A trial is handed out. Sets the encoded checkpoint it goes on from ("" for epoch 0) and
+  // whether it was already stopped early at that checkpoint's epoch.
+  virtual void started(Assignment& a, const std::vector<int>& ranks,
+                       const std::vector<std::string>& hosts) = 0;
   // Records an epoch; returns whether the trial goes on (early stopping; true when it is off).
   virtual bool epoch(const EpochReport& report) = 0;
   virtual void finished(const TrialResult& result) = 0;

@@ -62,8 +62,8 @@ void StoreSink::close() {
   writer_.check();
 }
 
-std::string StoreSink::started(const Assignment& a, const std::vector<int>& ranks,
-                               const std::vector<std::string>& hosts) {
+void StoreSink::started(Assignment& a, const std::vector<int>& ranks,
+                        const std::vector<std::string>& hosts) {
   // Its file must be the latest before it is read (a trial handed out again after its group went
   // silent may have a save still queued).
   for (const auto& [id, bytes] : after_commit_)
@@ -91,7 +91,10 @@ std::string StoreSink::started(const Assignment& a, const std::vector<int>& rank
          << (from->next_sample > 0 ? " + " + std::to_string(from->next_sample) + " samples" : "")
          << "  ";
   out_ << describe(plan_, plan_.trials[index_.at(a.trial_id)]) << std::endl;
-  return bytes;
+  a.checkpoint = std::move(bytes);
+  // Stopped early at that epoch, then killed before its result was recorded: it ends at once.
+  a.stopped_early =
+      from && from->next_sample == 0 && store_.decision(a.trial_id, resume_epoch) == false;
 }
 
 bool StoreSink::epoch(const EpochReport& r) {

@@ -32,8 +32,8 @@ class StoreSink : public Sink {
  public:
   StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out,
             SinkOptions options = {});
-  std::string started(const Assignment& a, const std::vector<int>& ranks,
-                      const std::vector<std::string>& hosts) override;
+  void started(Assignment& a, const std::vector<int>& ranks,
+               const std::vector<std::string>& hosts) override;
   bool epoch(const EpochReport& report) override;
   void finished(const TrialResult& result) override;
   void stale(const std::string& trial_id, const std::string& why) override;

@@ -235,6 +235,10 @@ TrialOutput Trainer::run(torch::Tensor* final_parameters) {
   if (resuming) {
     from = decode_checkpoint(a_.checkpoint, "trial " + a_.trial_id);
     resume(from);
+    if (a_.stopped_early) {
+      start_stage(from.stage, &from);  // the model as it stood when it was stopped
+      return pruned();
+    }
   }
   for (std::int64_t stage = from.stage; stage < model_->stages(); ++stage) {
     const bool resuming_stage = resuming && stage == from.stage;

@@ -26,8 +26,9 @@ struct Assignment {
   double collective_timeout_s = 600;
   std::int64_t ranks_per_gpu = 1;  // ranks of separate trials that may share one GPU
   double heartbeat_s = 600;        // the group root says it lives at least 4 times in this span
-  bool early_stop = false;  // after each epoch the group asks whether to go on (hooks.goes_on)
-  std::string checkpoint;   // encoded runner::Checkpoint to go on from; empty: from epoch 0
+  bool early_stop = false;     // after each epoch the group asks whether to go on (hooks.goes_on)
+  bool stopped_early = false;  // already stopped early at the checkpoint's epoch: ends there
+  std::string checkpoint;      // encoded runner::Checkpoint to go on from; empty: from epoch 0
 };
 
 using EpochCallback = std::function<void(std::int64_t epoch, const Metrics& values)>;

@@ -54,6 +54,18 @@ sql k.db "SELECT trial_id, epoch, value, decision FROM decisions ORDER BY 1, 2" 
 check "every decision taken before the kill stands" "$(comm -23 before.txt after.txt | wc -l)" 0
 check_pruned k.db
 
+# Stopped, then "killed" before its result was recorded (its row set back to running): the rerun
+# goes on from its checkpoint at the epoch where it was stopped and ends pruned there at once.
+"${MPI[@]}" -np 2 "$RUNNER" run asha.toml --db r.db --keep-checkpoints > r1.txt 2>&1
+t=$(sql r.db "SELECT id FROM trials WHERE status = 'pruned' ORDER BY id LIMIT 1")
+e=$(sql r.db "SELECT max(epoch) FROM metrics WHERE trial_id = '$t'")
+sql r.db "UPDATE trials SET status = 'running' WHERE id = '$t'; DELETE FROM final_metrics WHERE trial_id = '$t'"
+"$RUNNER" run asha.toml --db r.db > r2.txt 2>&1
+check "stopped before a kill: exit code" "$?" 0
+grep -q "^resume   $t on rank 0 (.*)  from epoch $e " r2.txt || fail "not resumed at epoch $e: $(grep "$t" r2.txt)"
+check "stopped before a kill: pruned again, no epoch trained" \
+  "$(sql r.db "SELECT status, (SELECT max(epoch) FROM metrics WHERE trial_id = id), (SELECT count(*) FROM final_metrics WHERE trial_id = id AND name = 'recon_mse') FROM trials WHERE id = '$t'")" "pruned|$e|1"
+
 # Two ranks per trial: the whole group stops together.
 "${MPI[@]}" -np 2 "$RUNNER" run asha.toml --db dp.db --set cluster.ranks_per_trial=2 --set train.device=cpu > dp.txt 2>&1
 check "data parallel: exit code" "$?" 0

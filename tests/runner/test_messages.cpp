@@ -98,6 +98,7 @@ TEST(Messages, RoundTripThroughBoostSerialization) {
   a.ranks_per_gpu = 2;
   a.heartbeat_s = 9.5;
   a.early_stop = true;
+  a.stopped_early = true;
   a.checkpoint = std::string("ck\0", 3);
   auto b = runner::unpack<runner::Assignment>(runner::pack(a));
   EXPECT_EQ(b.trial_id, a.trial_id);
@@ -107,6 +108,7 @@ TEST(Messages, RoundTripThroughBoostSerialization) {
   EXPECT_EQ(b.ranks_per_gpu, 2);
   EXPECT_EQ(b.heartbeat_s, 9.5);
   EXPECT_TRUE(b.early_stop);
+  EXPECT_TRUE(b.stopped_early);
   EXPECT_EQ(b.checkpoint, a.checkpoint);
   EXPECT_EQ(b.config.model.hidden, a.config.model.hidden);
   EXPECT_EQ(b.config.data.path, a.config.data.path);

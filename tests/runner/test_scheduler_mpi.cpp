@@ -21,11 +21,10 @@ struct RecordingSink : runner::Sink {
   std::map<std::string, int> rank_of;
   std::map<std::string, std::string> stale_why;
   std::size_t stop_after = 0;  // raise the stop flag when this many trials have finished
-  std::string started(const runner::Assignment& a, const std::vector<int>& ranks,
-                      const std::vector<std::string>&) override {
+  void started(runner::Assignment& a, const std::vector<int>& ranks,
+               const std::vector<std::string>&) override {
     ++starts[a.trial_id];
     rank_of[a.trial_id] = ranks.at(0);
-    return "";
   }
   bool epoch(const runner::EpochReport& r) override {
     epochs[r.trial_id].push_back(r.epoch);
