@@ -210,9 +210,8 @@ class Master {
   std::map<int, Busy> busy_;                    // group -> its trial
   std::set<int> silent_;                        // groups written off
   Clock::time_point last_look_ = Clock::now();  // for silent groups
-  std::set<int> work_was_waiting_;
-  std::vector<std::pair<int, Verdict>> verdicts_;  // to send after the next commit  // idle groups
-                                                   // whose previous trial ended with work queued
+  std::set<int> work_was_waiting_;  // idle groups whose previous trial ended with work queued
+  std::vector<std::pair<int, Verdict>> verdicts_;  // to send after the next commit
   bool stopping_ = false;
   RunEnd end_;
 };
