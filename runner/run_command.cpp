@@ -134,6 +134,8 @@ cluster::Layout layout_for(const Plan& plan, const std::vector<std::string>& hos
   const auto& c = plan.spec.cluster;
   const int per_trial = static_cast<int>(c.ranks_per_trial);
   const cluster::Layout layout(hosts, per_trial, scheduler_trains);
+  // With one process, rank 0 trains whatever rank0_trains says (see cluster::Layout).
+  if (hosts.size() == 1) scheduler_trains = true;
   const int trainers = static_cast<int>(hosts.size()) - (scheduler_trains ? 0 : 1);
   if (layout.count() == 0)
     throw util::InputError(
