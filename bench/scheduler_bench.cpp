@@ -64,9 +64,7 @@ int main(int argc, char** argv) {
   if (mpi.rank() == 0) {
     plan = runner::make_plan(b.sweep, {});
     store = std::make_unique<results::Store>(b.db);
-    std::vector<results::TrialRow> rows;
-    for (const auto& t : plan.trials)
-      rows.push_back({t.id, t.config_json, t.config_hash, t.repeat, t.seed});
+    const auto rows = runner::trial_rows(plan);
     store->prepare(plan.spec.name, rows, false);
     for (const auto& t : plan.trials) {
       runner::Assignment a;

@@ -16,7 +16,9 @@ Layout::Layout(const std::vector<std::string>& hosts, int g, bool scheduler_trai
   // Training ranks by node, nodes in the order of their lowest rank.
   std::vector<std::string> nodes;
   std::map<std::string, std::vector<int>> on_node;
-  for (int r = (scheduler_trains || world == 1) ? 0 : 1; r < world; ++r) {
+  const int first = (scheduler_trains || world == 1) ? 0 : 1;  // one process always trains
+  trainers = world - first;
+  for (int r = first; r < world; ++r) {
     if (!on_node.count(hosts[r])) nodes.push_back(hosts[r]);
     on_node[hosts[r]].push_back(r);
   }

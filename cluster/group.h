@@ -18,6 +18,7 @@ struct Layout {
   std::vector<std::vector<int>> groups;  // world ranks of each group, ascending
   std::vector<int> idle;                 // training ranks left without a group
   std::vector<int> spanning;             // groups whose members are on more than one node
+  int trainers = 0;                      // ranks that train (every rank, or all but rank 0)
 
   // `hosts`: the host of each world rank. `scheduler_trains`: whether rank 0 is a training rank
   // too (with one process it always is).

@@ -31,6 +31,13 @@ Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& ov
   return plan;
 }
 
+std::vector<results::TrialRow> trial_rows(const Plan& plan) {
+  std::vector<results::TrialRow> rows;
+  for (const auto& t : plan.trials)
+    rows.push_back({t.id, t.config_json, t.config_hash, t.repeat, t.seed});
+  return rows;
+}
+
 std::string describe(const Plan& plan, const sweeps::Trial& trial) {
   std::string out;
   for (const auto& k : plan.varying)

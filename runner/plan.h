@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "results/store.h"
 #include "sweeps/spec.h"
 
 namespace runner {
@@ -17,6 +18,9 @@ struct Plan {
 
 // Throws sweeps::InputError for anything wrong in the file, the overrides or the datasets named.
 Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& overrides);
+
+// The plan's trials as the store records them.
+std::vector<results::TrialRow> trial_rows(const Plan& plan);
 
 // "model.latent=8 train.lr=0.001 repeat=1": what sets a trial apart from the others.
 std::string describe(const Plan& plan, const sweeps::Trial& trial);

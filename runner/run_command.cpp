@@ -55,9 +55,7 @@ std::unique_ptr<PreparedSweep> prepare_sweep(const Args& a, const cluster::MpiCo
   const std::string db = db_path(a, p->plan);
   util::make_parent_dirs(db);
   p->store = std::make_unique<results::Store>(db, &std::cerr);
-  std::vector<results::TrialRow> rows;
-  for (const auto& t : p->plan.trials)
-    rows.push_back({t.id, t.config_json, t.config_hash, t.repeat, t.seed});
+  const auto rows = trial_rows(p->plan);
   auto ids = p->store->prepare(p->plan.spec.name, rows, a.retry_failed);
   const CheckpointDir checkpoints(db, p->plan.spec.name);
   for (std::size_t i = 0, next = 0; i < p->plan.trials.size(); ++i) {
@@ -134,15 +132,13 @@ cluster::Layout layout_for(const Plan& plan, const std::vector<std::string>& hos
   const auto& c = plan.spec.cluster;
   const int per_trial = static_cast<int>(c.ranks_per_trial);
   const cluster::Layout layout(hosts, per_trial, scheduler_trains);
-  // With one process, rank 0 trains whatever rank0_trains says (see cluster::Layout).
-  if (hosts.size() == 1) scheduler_trains = true;
-  const int trainers = static_cast<int>(hosts.size()) - (scheduler_trains ? 0 : 1);
+  const int trainers = layout.trainers;
   if (layout.count() == 0)
     throw util::InputError(
         plan.spec.source_of("cluster.ranks_per_trial"), "cluster.ranks_per_trial",
         std::to_string(per_trial) + " ranks per trial need at least " + std::to_string(per_trial) +
             " training ranks, this job has " + std::to_string(trainers) +
-            (scheduler_trains ? "" : " (rank 0 only schedules)"));
+            (trainers < static_cast<int>(hosts.size()) ? " (rank 0 only schedules)" : ""));
   for (int g : layout.spanning) {
     std::string where;
     for (int r : layout.members(g))

@@ -1,5 +1,7 @@
 #include "runner/store_sink.h"
 
+#include <algorithm>
+
 #include "results/artifacts.h"
 #include "util/files.h"
 
@@ -66,8 +68,9 @@ void StoreSink::started(Assignment& a, const std::vector<int>& ranks,
                         const std::vector<std::string>& hosts) {
   // Its file must be the latest before it is read (a trial handed out again after its group went
   // silent may have a save still queued).
-  for (const auto& [id, bytes] : after_commit_)
-    if (id == a.trial_id) flush();
+  if (std::any_of(after_commit_.begin(), after_commit_.end(),
+                  [&](const auto& op) { return op.first == a.trial_id; }))
+    flush();
   writer_.settle(a.trial_id);
   begin();
   std::string bytes;

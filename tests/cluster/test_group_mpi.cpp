@@ -52,6 +52,9 @@ TEST(Layout, GroupsStayInsideANodeWhateverTheRankOrder) {
     EXPECT_EQ(joined(l.idle), c.idle) << c.nodes << " by " << c.per_trial;
     EXPECT_EQ(static_cast<int>(l.spanning.size()), c.spanning) << c.nodes << " by " << c.per_trial;
     for (int r : l.idle) EXPECT_EQ(l.group_of(r), -1);
+    const int first = c.scheduler_trains || hosts.size() == 1 ? 0 : 1;
+    EXPECT_EQ(l.trainers, static_cast<int>(hosts.size()) - first) << c.nodes;
+    EXPECT_EQ(l.trainers, l.count() * c.per_trial + static_cast<int>(l.idle.size())) << c.nodes;
   }
 }
 

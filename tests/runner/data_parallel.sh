@@ -32,6 +32,18 @@ check "ranks of each trial" "$(sql dp.db "SELECT group_concat(DISTINCT ranks) FR
 grep -qF "warning: 1 rank(s) left idle: 5 training ranks do not split into groups of 2" dp.txt || fail "idle warning: $(head -5 dp.txt)"
 matches_one_rank dp.db
 
+"${MPI[@]}" -np 3 "$RUNNER" run dp.toml --db sched.db "${cpu[@]}" --set cluster.ranks_per_trial=2 \
+  --set cluster.rank0_trains=false > sched.txt 2>&1
+check "rank 0 only schedules: exit code" "$?" 0
+check "rank 0 only schedules: the group is ranks 1 and 2" "$(sql sched.db "SELECT group_concat(DISTINCT ranks) FROM trials")" "[1,2]"
+matches_one_rank sched.db
+
+"${MPI[@]}" -np 2 "$RUNNER" run dp.toml --db bad2.db "${cpu[@]}" --set cluster.ranks_per_trial=2 \
+  --set cluster.rank0_trains=false > bad2.txt 2>&1
+check "rank 0 only schedules, one rank left: exit code" "$?" 2
+grep -qF "need at least 2 training ranks, this job has 1 (rank 0 only schedules)" bad2.txt || fail "message: $(cat bad2.txt)"
+[ ! -e bad2.db ] || fail "a refused layout wrote a database"
+
 "$RUNNER" run dp.toml --db bad.db "${cpu[@]}" --set cluster.ranks_per_trial=2 > bad.txt 2>&1
 check "too few ranks for a group: exit code" "$?" 2
 grep -qF "key 'cluster.ranks_per_trial': 2 ranks per trial need at least 2 training ranks, this job has 1" bad.txt || fail "message: $(cat bad.txt)"
