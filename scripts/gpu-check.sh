@@ -47,6 +47,7 @@ relocate_open_mpi() {
   export PMIX_INSTALL_PREFIX=$lib/pmix2 PMIX_MCA_mca_base_component_path=$lib/pmix2/lib/pmix
   export LD_LIBRARY_PATH=$lib:$lib/openmpi/lib:$lib/pmix2/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export PATH=$ROOT/usr/bin:$PATH
+  export PMIX_MCA_pcompress_base_silence_warning=1  # the machine's own PMIx plugins do not load
   MPIRUN=$ROOT/usr/bin/orterun
 }
 
@@ -56,8 +57,25 @@ unpack() {
   for deb in "$DEPS"/debs/*.deb; do dpkg -x "$deb" "$ROOT"; done
 }
 
+# NCCL_HOME for CMake: the CUDA toolkit's NCCL if it has one, else the NCCL that PyTorch's wheel
+# brings (nvidia-nccl-*), whose library has only its versioned name: linked here as libnccl.so.
+find_nccl() {
+  [ -n "${NCCL_HOME:-}" ] && return
+  local cuda_include
+  cuda_include=$(dirname "$(command -v nvcc)")/../include
+  [ -f "$cuda_include/nccl.h" ] && return
+  local wheel
+  wheel=$(python3 -c 'import nvidia.nccl as n; print(list(n.__path__)[0])' 2>/dev/null) || return 0
+  mkdir -p build-gpu/nccl/lib
+  ln -sfn "$wheel/include" build-gpu/nccl/include
+  ln -sf "$(ls "$wheel"/lib/libnccl.so* | head -1)" build-gpu/nccl/lib/libnccl.so
+  export NCCL_HOME=$PWD/build-gpu/nccl
+  export LD_LIBRARY_PATH=$wheel/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+}
+
 # TORCH_PREFIX and NCCL override the LibTorch and the backend (a configure check elsewhere).
 configure() {
+  find_nccl
   local torch_prefix=${TORCH_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')}
   local lib=$ROOT/usr/lib/$ARCH
   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DRUNNER_WITH_NCCL="${NCCL:-ON}" \
@@ -76,7 +94,23 @@ check() {
   configure
   cmake --build build-gpu -j"$(nproc)"
   (cd build-gpu && ctest -L gpu --output-on-failure) | tee build-gpu/gpu-check.log
+  gpu_sweep 2>&1 | tee -a build-gpu/gpu-check.log
   gpu_bench | tee -a build-gpu/gpu-check.log
+}
+
+# The quick-start sweep on the GPU, end to end under mpirun: two ranks share one GPU
+# (cluster.ranks_per_gpu = 2, separate trials), early stopping on; then the same two ranks with
+# ranks_per_gpu = 1 on a one-GPU node, which must refuse every trial naming the node.
+gpu_sweep() {
+  local db=build-gpu/sweep-$RANDOM.db mpi=("$MPIRUN" --allow-run-as-root --oversubscribe -np 2)
+  local runner=(build-gpu/runner run sweeps/quickstart.toml --set train.device=cuda)
+  "${mpi[@]}" "${runner[@]}" --db "$db" --set cluster.ranks_per_gpu=2
+  build-gpu/runner status --db "$db"
+  build-gpu/runner query --db "$db" "SELECT status, count(*) FROM trials GROUP BY status"
+  if [ "$(nvidia-smi -L | wc -l)" -eq 1 ]; then
+    "${mpi[@]}" "${runner[@]}" --db "$db-shared" --set cluster.ranks_per_gpu=1 || true
+    build-gpu/runner query --db "$db-shared" "SELECT status, error FROM trials LIMIT 2"
+  fi
 }
 
 # Samples/s of one dense-AE trial (784-256-64, batch 128, 5 epochs on 8,000 digits) on the GPU

@@ -124,7 +124,7 @@ TEST(Query, ReadsButRefusesAttachVacuumWritesAndWritingPragmas) {
                           "< 3) SELECT x FROM c"})
     EXPECT_NO_THROW(results::query_csv(path, sql, out)) << sql;
   const std::string copy = dir + "/copy.db";
-  for (const std::string sql :
+  for (const std::string& sql :
        {"VACUUM INTO '" + copy + "'", std::string("VACUUM"), "ATTACH '" + copy + "' AS c",
         std::string("DETACH main"), std::string("PRAGMA user_version = 9"),
         std::string("PRAGMA optimize"), std::string("PRAGMA wal_checkpoint"),

@@ -2,6 +2,7 @@
 // and between stages, which must end exactly as the same trial run without a stop.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -132,7 +133,7 @@ TEST(CheckpointFile, DamagedFileIsMovedAsideAndTheTrialStartsOver) {
   c.trial_id = "other";
   checkpoints.save("t1", runner::encode_checkpoint(c));
   EXPECT_FALSE(checkpoints.load("t1", bytes, log).has_value());
-  std::system(("rm -rf " + dir).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 // Stopped in epoch 2 after 7 of its 20 steps, then at the end of epoch 2, then run to the end.
