@@ -10,8 +10,8 @@ namespace results {
 namespace {
 
 // 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, statuses 'stale' and 'pruned',
-// decisions
-constexpr int kSchemaVersion = 4;
+// decisions; 5: runs, trials.run_id and lease_expires
+constexpr int kSchemaVersion = 5;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS trials (
@@ -33,9 +33,25 @@ CREATE TABLE IF NOT EXISTS trials (
   ended_at    TEXT,
   error       TEXT,
   resumed_from INTEGER,  -- the epoch the latest attempt went on from (0: from the start)
+  run_id      INTEGER,   -- the run (runs.id) that claimed it last
+  lease_expires REAL,    -- while running: unix seconds until which that run holds it
   UNIQUE (sweep, config_hash, repeat)
 );
 CREATE INDEX IF NOT EXISTS trials_by_sweep ON trials (sweep, status);
+CREATE INDEX IF NOT EXISTS trials_by_run ON trials (run_id, status);
+CREATE TABLE IF NOT EXISTS runs (  -- every `runner run` on this database (results/leases.h)
+  id          INTEGER PRIMARY KEY,
+  sweep       TEXT NOT NULL,
+  host        TEXT NOT NULL,  -- rank 0's
+  pid         INTEGER NOT NULL,
+  start_ticks INTEGER,        -- the process's start time (/proc/PID/stat), against reused pids
+  slurm_job   TEXT,           -- SLURM job id ("1234", or "1234_5" in a job array)
+  ranks       INTEGER NOT NULL,
+  lease_s     REAL NOT NULL,
+  started_at  TEXT NOT NULL,
+  heartbeat   REAL NOT NULL,  -- unix seconds of its last renewal
+  ended_at    TEXT
+);
 CREATE TABLE IF NOT EXISTS metrics (
   trial_id TEXT NOT NULL REFERENCES trials (id),
   epoch    INTEGER NOT NULL,
@@ -176,6 +192,11 @@ Store::Store(const std::string& path, std::ostream* warnings)
   if (version >= 1 && version < 4) {
     db_.exec("ALTER TABLE trials RENAME TO trials_v3");
     db_.exec("DROP INDEX IF EXISTS trials_by_sweep");
+    db_.exec("DROP INDEX IF EXISTS trials_by_run");
+  }
+  if (version == 4) {
+    db_.exec("ALTER TABLE trials ADD COLUMN run_id INTEGER");
+    db_.exec("ALTER TABLE trials ADD COLUMN lease_expires REAL");
   }
   db_.exec(kSchema);
   if (version >= 1 && version < 4) {
@@ -212,6 +233,7 @@ std::vector<std::string> Store::prepare(const std::string& sweep,
       todo.push_back(t.id);
   }
   tx.commit();
+  retry_failed_ = retry_failed;
   return todo;
 }
 
@@ -401,6 +423,7 @@ void print_status(const std::string& db_path, std::ostream& out) {
       count.reset();
     }
     out << "  (" << total << " trials)\n";
+    print_runs(db, sweep, out);
     live.bind(1, sweep);
     while (live.step()) {
       const std::string status = live.text(1);

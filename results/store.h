@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "results/leases.h"
 #include "results/sqlite.h"
 #include "util/metrics.h"
 
@@ -31,9 +32,26 @@ class Store {
   explicit Store(const std::string& path, std::ostream* warnings = nullptr);
 
   // Adds the trials the store lacks as `pending` and returns the ids, in the given order, that
-  // still need a run: pending, running (left by a killed job) and, if asked, failed.
+  // still need a run: pending, running (left by a killed job, or held by another run) and, if
+  // asked, failed (which claims then take too).
   std::vector<std::string> prepare(const std::string& sweep, const std::vector<TrialRow>& trials,
                                    bool retry_failed);
+
+  // Runs sharing the database (results/leases.h). Registers this process as a run of `sweep`
+  // on `ranks` ranks whose claims last lease_s unless renewed, and returns its id: claims made
+  // through this store are then this run's. Without it, claims hold no lease (tests, benches).
+  std::int64_t begin_run(const std::string& sweep, int ranks, double lease_s);
+  void end_run();
+  std::int64_t run_id() const { return run_id_; }
+  // Who holds trial `id`, as this run sees it.
+  Holder holder_of(const std::string& id);
+  // Takes trial `id` for this run (status running, this run's lease) if nobody holds it.
+  bool claim(const std::string& id);
+  // Whether this run still holds trial `id`: it loses it when its lease lapsed (the run was
+  // suspended, say) and another run took it over.
+  bool holds(const std::string& id);
+  // The trials of `sweep` that other runs hold, with the runs' ids.
+  std::vector<std::pair<std::string, std::int64_t>> held_elsewhere(const std::string& sweep);
   // Marks a trial running on `ranks`, on `hosts` (one per rank). Its series keeps epochs
   // 1..resume_epoch (those its checkpoint covers) and drops later ones of an earlier attempt: they
   // are trained again, so epochs never repeat.
@@ -74,7 +92,23 @@ class Store {
   void finish(const std::string& id, const std::string& status, const Metrics& final_metrics,
               const ArtifactPaths& artifacts);
   Database db_;
+  bool retry_failed_ = false;
+  std::int64_t run_id_ = 0;  // 0: no run registered
+  double lease_s_ = 0;
+  RunIdentity me_;
 };
+
+// The runs of a sweep that have not ended, as `runner status` lists them.
+struct RunRow {
+  std::int64_t id = 0, pid = 0, ranks = 0;
+  std::string host, slurm_job, started_at;
+  double quiet_s = 0, lease_s = 0;  // since its last renewal; its lease
+  bool live = false;                // renewed within its lease, and not known dead on this host
+  std::vector<std::string> trials;  // the trials it holds
+};
+std::vector<RunRow> open_runs(Database& db, const std::string& sweep);
+// Those runs, a line each: live ones, and lost ones that still hold trials.
+void print_runs(Database& db, const std::string& sweep, std::ostream& out);
 
 // The network file system a statfs f_type denotes ("NFS", "Lustre", "GPFS", ...), or "" for a
 // local one; and that of the folder holding `path`.

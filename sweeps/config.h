@@ -174,6 +174,7 @@ struct ClusterConfig {
   bool rank0_trains = true;           // rank 0 trains too, beside its scheduling
   std::int64_t ranks_per_gpu = 0;     // ranks of separate trials that may share one GPU
   double heartbeat_s = 0;             // a group root silent this long: its trial goes elsewhere
+  double lease_s = 0;  // a run that has not renewed its claims this long loses them to other runs
 };
 
 struct EarlyStopConfig {

@@ -207,6 +207,9 @@ std::vector<KeySpec> make_keys() {
       positive(key<&ClusterConfig::heartbeat_s>(
           "cluster.heartbeat_s", V{600.0},
           "seconds a training rank may go without a step before its trial goes elsewhere")),
+      positive(key<&ClusterConfig::lease_s>(
+          "cluster.lease_s", V{60.0},
+          "seconds a run keeps its trials without renewing; then other runs may take them over")),
   };
 }
 
