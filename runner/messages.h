@@ -18,6 +18,7 @@ enum Tag : int {
   kTagEpoch = 3,   // worker -> rank 0: EpochReport
   kTagResult = 4,  // worker -> rank 0: TrialResult
   // rank 0 -> group root: stop the trial in flight after its current step, with a checkpoint.
+  // Payload: that trial's id (one another run took over), or empty for whichever is in flight.
   kTagInterrupt = 5,
   kTagHeartbeat = 6,  // group root -> rank 0: still training (no payload)
   kTagVerdict = 7,    // rank 0 -> group root: Verdict on an epoch it reported (early stopping)

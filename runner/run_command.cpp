@@ -93,15 +93,37 @@ std::string wait_summary(std::vector<double> waits) {
          std::to_string(waits.size()) + " hand-outs";
 }
 
+// "2 trial(s) are still training in other runs: 1a2b3c (run 4), ...; this run ends here".
+void say_held_elsewhere(const std::vector<std::pair<std::string, std::int64_t>>& trials,
+                        std::ostream& out) {
+  out << trials.size() << " trial(s) are still training in other runs:";
+  for (std::size_t i = 0; i < trials.size(); ++i)
+    out << (i ? ", " : " ") << trials[i].first << " (run " << trials[i].second << ")";
+  out << ". Nothing else is left for this run: it ends here, and those runs record them "
+         "(runner status follows them)."
+      << std::endl;
+}
+
 // Rank 0's part: schedule, record, train in its own group, and say how it ended.
 int lead_run(cluster::MpiContext& mpi, const cluster::Layout& layout, PreparedSweep& p,
              const Executor& execute, bool keep_checkpoints) {
-  StoreSink sink(*p.store, p.plan, p.todo.size(), std::cout, {keep_checkpoints, true});
-  SchedulerOptions options;
-  options.heartbeat_s = p.plan.spec.cluster.heartbeat_s;
-  const RunEnd end = run_trials(mpi, layout, p.todo, &sink, execute, options);
-  sink.close();
+  const double lease_s = p.plan.spec.cluster.lease_s;
+  p.store->begin_run(p.plan.spec.name, mpi.size(), lease_s);
+  RunEnd end;
+  std::size_t interrupted = 0;
+  {
+    results::LeaseKeeper keeper(p.store->db().path(), p.store->run_id(), lease_s);
+    StoreSink sink(*p.store, p.plan, p.todo.size(), std::cout, {keep_checkpoints, true});
+    SchedulerOptions options;
+    options.heartbeat_s = p.plan.spec.cluster.heartbeat_s;
+    end = run_trials(mpi, layout, p.todo, &sink, execute, options);
+    sink.close();
+    interrupted = sink.interrupted();
+  }
+  p.store->end_run();
   print_summary(*p.store, p.plan, std::cout);
+  const auto elsewhere = p.store->held_elsewhere(p.plan.spec.name);
+  if (!elsewhere.empty()) say_held_elsewhere(elsewhere, std::cout);
   if (const auto waits = wait_summary(end.waits_s); !waits.empty())
     std::cout << "dispatch: groups waited " << waits << " for their next trial" << std::endl;
   if (!end.silent.empty()) {
@@ -114,7 +136,7 @@ int lead_run(cluster::MpiContext& mpi, const cluster::Layout& layout, PreparedSw
     mpi.abort(util::kExitFailure);
   }
   if (end.stopped) {
-    std::cout << "interrupted by signal " << cluster::stop_signal() << ": " << sink.interrupted()
+    std::cout << "interrupted by signal " << cluster::stop_signal() << ": " << interrupted
               << " trial(s) checkpointed; run the same command again to go on" << std::endl;
     return util::kExitInterrupted;
   }
@@ -122,7 +144,9 @@ int lead_run(cluster::MpiContext& mpi, const cluster::Layout& layout, PreparedSw
       "SELECT count(*) FROM trials WHERE sweep = ? AND status NOT IN ('completed', 'pruned')");
   q.bind(1, p.plan.spec.name);
   q.step();
-  return q.integer(0) == 0 ? util::kExitOk : util::kExitFailure;
+  // Trials other runs train are theirs to finish; this run did its share.
+  return q.integer(0) == static_cast<std::int64_t>(elsewhere.size()) ? util::kExitOk
+                                                                     : util::kExitFailure;
 }
 
 }  // namespace

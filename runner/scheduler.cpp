@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -21,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 constexpr double kSignalCheckS = 0.2;   // how often rank 0 looks at the stop flag while it waits
 constexpr double kSilenceCheckS = 0.1;  // how often it looks for silent groups
 constexpr double kPostedWaitS = 10;     // at the end, for the ranks to take their last messages
+constexpr double kLookElsewhereS = 1;   // how often it looks again at trials other runs hold
 constexpr std::size_t kReportsInFlight = 4;  // a group root's reports rank 0 has not taken yet
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
@@ -49,28 +51,94 @@ TrialResult execute_safely(const Assignment& a, cluster::Group& group, const Exe
   return r;
 }
 
+// The trials this run may still train, in order, and those it found held by other runs. Each is
+// claimed only when a group is free to train it, so runs sharing the database never repeat one.
+class WorkQueue {
+ public:
+  WorkQueue(const std::vector<Assignment>& todo, Sink& sink)
+      : queue_(todo.begin(), todo.end()), sink_(sink) {}
+
+  // The next trial this run claims for `ranks`; none when every one left is held elsewhere.
+  std::optional<Assignment> next(const std::vector<int>& ranks,
+                                 const std::vector<std::string>& hosts) {
+    while (!queue_.empty()) {
+      Assignment a = std::move(queue_.front());
+      queue_.pop_front();
+      if (sink_.started(a, ranks, hosts)) return a;
+      if (sink_.holder(a.trial_id) != results::Holder::kFinished)
+        elsewhere_.push_back(std::move(a));
+    }
+    return std::nullopt;
+  }
+  // A trial whose group went silent: first in line again.
+  void put_back(Assignment a) { queue_.push_front(std::move(a)); }
+  bool has_work() const { return !queue_.empty(); }
+  // Whether some trial left is held by a run that has missed renewals: it may be dead, and its
+  // trials come free when its leases lapse, so this run waits for them.
+  bool worth_waiting() const { return quiet_; }
+
+  // Takes back the trials other runs released (interrupted, or lost with their run) and forgets
+  // those they finished; at most every kLookElsewhereS.
+  void look_elsewhere() {
+    const auto now = Clock::now();
+    if (elsewhere_.empty() || seconds_between(last_look_, now) < kLookElsewhereS) return;
+    last_look_ = now;
+    quiet_ = false;
+    for (auto it = elsewhere_.begin(); it != elsewhere_.end();) {
+      const auto holder = sink_.holder(it->trial_id);
+      quiet_ = quiet_ || holder == results::Holder::kQuietRun;
+      if (holder == results::Holder::kNobody) queue_.push_back(std::move(*it));
+      if (holder == results::Holder::kNobody || holder == results::Holder::kFinished)
+        it = elsewhere_.erase(it);
+      else
+        ++it;
+    }
+  }
+
+ private:
+  std::deque<Assignment> queue_;
+  std::deque<Assignment> elsewhere_;
+  Sink& sink_;
+  Clock::time_point last_look_ = Clock::now();
+  bool quiet_ = false;
+};
+
 RunEnd run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sink& sink,
                  const Executor& execute) {
-  for (const auto& planned : todo) {
-    if (cluster::stop_requested()) return {true, {}, {}};
-    Assignment a = planned;
-    sink.started(a, {0}, {group.world().host()});
+  WorkQueue queue(todo, sink);
+  RunEnd end;
+  while (!(end.stopped = cluster::stop_requested())) {
+    std::optional<Assignment> next = queue.next({0}, {group.world().host()});
     sink.flush();
+    if (!next) {
+      queue.look_elsewhere();
+      if (queue.has_work()) continue;
+      if (!queue.worth_waiting()) break;
+      std::this_thread::sleep_for(std::chrono::duration<double>(kSignalCheckS));
+      continue;
+    }
+    const Assignment& a = *next;
     TrialHooks hooks;
     hooks.checkpoints = true;
-    bool goes_on = true;
+    bool goes_on = true, lost = false;
     hooks.on_epoch = [&](std::int64_t epoch, const Metrics& v, const std::string& checkpoint) {
-      goes_on = sink.epoch({a.trial_id, epoch, v, checkpoint});
+      if (!sink.holds(a.trial_id)) {
+        sink.lost(a.trial_id);
+        lost = true;
+      } else {
+        goes_on = sink.epoch({a.trial_id, epoch, v, checkpoint});
+      }
       sink.flush();
     };
-    hooks.goes_on = [&](std::int64_t) { return goes_on; };
-    hooks.should_stop = cluster::stop_requested;
+    hooks.goes_on = [&](std::int64_t) { return goes_on && !lost; };
+    hooks.should_stop = [&] { return lost || cluster::stop_requested(); };
     TrialResult r = execute_safely(a, group, execute, hooks);
+    if (lost || !sink.holds(a.trial_id)) continue;  // the run that took it over records it
     sink.finished(r);
     sink.flush();
-    if (r.outcome == Outcome::kInterrupted) return {true, {}, {}};
+    if ((end.stopped = r.outcome == Outcome::kInterrupted)) break;
   }
-  return {};
+  return end;
 }
 
 // Rank 0's scheduling loop: hands out work, takes the groups' news, and notices silent groups.
@@ -78,7 +146,7 @@ class Master {
  public:
   Master(cluster::MpiContext& mpi, const cluster::Layout& layout,
          const std::vector<Assignment>& todo, Sink& sink, const SchedulerOptions& options)
-      : mpi_(mpi), layout_(layout), queue_(todo.begin(), todo.end()), sink_(sink), opt_(options) {
+      : mpi_(mpi), layout_(layout), queue_(todo, sink), sink_(sink), opt_(options) {
     for (int g = 0; g < layout.count(); ++g) idle_.push_back(g);
   }
 
@@ -86,11 +154,12 @@ class Master {
     // One commit per round: the news taken, and the trials handed out to the groups it freed.
     dispatch();
     flush_and_answer();
-    while (!busy_.empty()) {
+    while (!busy_.empty() || (!stopping_ && queue_.worth_waiting())) {
       take_messages();
       mpi_.commands().reap_posted();
       notice_silence();
       if (cluster::stop_requested()) stop_all();
+      queue_.look_elsewhere();
       dispatch();
       flush_and_answer();
     }
@@ -113,6 +182,7 @@ class Master {
     // Handed out as soon as the group's previous trial ended (work was waiting): the group's
     // wait for it is dispatch latency, not a lack of work.
     bool at_once = false;
+    bool lost = false;  // another run took the trial over: told to stop, nothing recorded
   };
 
   // Commits, then tells the group roots waiting for early-stopping verdicts what was decided.
@@ -130,15 +200,15 @@ class Master {
   }
 
   void dispatch() {
-    while (!stopping_ && !idle_.empty() && !queue_.empty()) {
+    while (!stopping_ && !idle_.empty() && queue_.has_work()) {
       const int g = idle_.front();
-      idle_.pop_front();
       const auto& ranks = layout_.members(g);
       std::vector<std::string> hosts;
       for (int r : ranks) hosts.push_back(mpi_.host_of(r));
-      Assignment a = std::move(queue_.front());
-      queue_.pop_front();
-      sink_.started(a, ranks, hosts);
+      std::optional<Assignment> next = queue_.next(ranks, hosts);
+      if (!next) break;
+      idle_.pop_front();
+      Assignment a = std::move(*next);
       mpi_.commands().post(ranks.front(), kTagAssign, pack(a));
       a.checkpoint.clear();  // kept for a hand-over, which reads the latest from the sink
       busy_[g] = {std::move(a), Clock::now(), work_was_waiting_.count(g) > 0};
@@ -162,20 +232,32 @@ class Master {
     it->second.heard = Clock::now();
     if (m.tag == kTagEpoch) {
       const auto report = unpack<EpochReport>(m.bytes);
-      const bool goes_on = sink_.epoch(report);
+      const bool goes_on = !lost(g, it->second) && sink_.epoch(report);
       // Sent once the decision is committed (see flush_and_answer).
       if (it->second.assignment.early_stop)
         verdicts_.emplace_back(m.source, Verdict{report.trial_id, report.epoch, goes_on});
     } else if (m.tag == kTagResult) {
       const auto r = unpack<TrialResult>(m.bytes);
       if (r.dispatch_wait_s >= 0 && it->second.at_once) end_.waits_s.push_back(r.dispatch_wait_s);
-      sink_.finished(r);
+      // Its trial ended, so an interrupt would reach its next one: the group is not told.
+      const bool was_lost = lost(g, it->second, /*tell_group=*/false);
+      if (!was_lost) sink_.finished(r);
       busy_.erase(it);
       idle_.push_back(g);
-      if (!queue_.empty()) work_was_waiting_.insert(g);
+      if (queue_.has_work()) work_was_waiting_.insert(g);
       // A group stopped by its own signal: the others got it too, or soon will.
-      if (r.outcome == Outcome::kInterrupted) stop_all();
+      if (r.outcome == Outcome::kInterrupted && !was_lost) stop_all();
     }
+  }
+
+  // Whether another run took the group's trial over. The first time it is noticed, the group is
+  // told to stop (if its trial is still going).
+  bool lost(int g, Busy& busy, bool tell_group = true) {
+    if (busy.lost || sink_.holds(busy.assignment.trial_id)) return busy.lost;
+    sink_.lost(busy.assignment.trial_id);
+    if (tell_group)
+      mpi_.commands().post(layout_.members(g).front(), kTagInterrupt, busy.assignment.trial_id);
+    return busy.lost = true;
   }
 
   // A busy group silent past the heartbeat limit is written off: its trial goes back to the
@@ -196,14 +278,14 @@ class Master {
           << static_cast<int>(quiet) << " s (cluster.heartbeat_s = " << opt_.heartbeat_s << ")";
       sink_.stale(it->second.assignment.trial_id, why.str());
       silent_.insert(it->first);
-      if (!stopping_) queue_.push_front(std::move(it->second.assignment));
+      if (!stopping_) queue_.put_back(std::move(it->second.assignment));
       it = busy_.erase(it);
     }
   }
 
   cluster::MpiContext& mpi_;
   const cluster::Layout& layout_;
-  std::deque<Assignment> queue_;
+  WorkQueue queue_;
   Sink& sink_;
   const SchedulerOptions opt_;
   std::deque<int> idle_;                        // groups waiting for work
@@ -243,8 +325,10 @@ TrialHooks root_hooks(cluster::MpiContext& mpi, const Assignment& a, bool& told_
   TrialHooks hooks;
   const auto interval = std::chrono::duration<double>(a.heartbeat_s / 4);
   auto last_sent = std::make_shared<Clock::time_point>(Clock::now());
-  hooks.should_stop = [&mpi, &told_to_stop, interval, last_sent] {
-    if (!told_to_stop && mpi.commands().take_if_waiting(0, kTagInterrupt)) told_to_stop = true;
+  hooks.should_stop = [&mpi, &told_to_stop, interval, last_sent, id = a.trial_id] {
+    // One for another trial came after that trial had ended: dropped.
+    while (auto m = mpi.commands().take_if_waiting(0, kTagInterrupt))
+      told_to_stop = told_to_stop || m->bytes.empty() || m->bytes == id;
     if (Clock::now() - *last_sent > interval) {
       send_report(mpi, kTagHeartbeat, "");
       *last_sent = Clock::now();

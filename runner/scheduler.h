@@ -8,6 +8,11 @@
 // and tells every busy group to stop after its current step; each group sends a checkpoint back,
 // and the trial ends interrupted, to go on from there when the sweep is run again.
 //
+// Trials are claimed one at a time as groups come free, so that several runs on one database
+// share the sweep (results/leases.h): a trial another run holds is passed over, looked at again
+// every second, and taken over once that run finishes it, stops it or loses it. A run ends when
+// nothing is left for it, leaving to live runs the trials they hold.
+//
 // A group root that goes silent for longer than heartbeat_s (hung, not dead: a dead rank ends the
 // job through MPI) loses its trial: the trial is marked stale and handed to another group, and
 // the group gets no more work.
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "cluster/group.h"
+#include "results/leases.h"
 #include "runner/messages.h"
 
 namespace runner {
@@ -25,10 +31,18 @@ namespace runner {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // A trial is handed out. Sets the encoded checkpoint it goes on from ("" for epoch 0) and
+  // Claims a trial for this run and hands it out; false when another run holds it or it has
+  // ended (results/leases.h). Sets the encoded checkpoint it goes on from ("" for epoch 0) and
   // whether it was already stopped early at that checkpoint's epoch.
-  virtual void started(Assignment& a, const std::vector<int>& ranks,
+  virtual bool started(Assignment& a, const std::vector<int>& ranks,
                        const std::vector<std::string>& hosts) = 0;
+  // Who holds a trial this run could not claim.
+  virtual results::Holder holder(const std::string& trial_id) = 0;
+  // Whether this run still holds a trial it trains: it loses it when its lease lapsed (the run
+  // was suspended, say) and another run took the trial over. Then lost() says so; the trial
+  // stops, and nothing more of it is recorded here.
+  virtual bool holds(const std::string& trial_id) = 0;
+  virtual void lost(const std::string& trial_id) = 0;
   // Records an epoch; returns whether the trial goes on (early stopping; true when it is off).
   virtual bool epoch(const EpochReport& report) = 0;
   virtual void finished(const TrialResult& result) = 0;

@@ -64,15 +64,30 @@ void StoreSink::close() {
   writer_.check();
 }
 
-void StoreSink::started(Assignment& a, const std::vector<int>& ranks,
+results::Holder StoreSink::holder(const std::string& trial_id) {
+  return store_.holder_of(trial_id);
+}
+
+bool StoreSink::holds(const std::string& trial_id) {
+  return store_.holds(trial_id);
+}
+
+void StoreSink::lost(const std::string& trial_id) {
+  out_ << "LOST     " << trial_id << "  this run's lease lapsed and another run took it over; "
+       << "it stops here and that run records it" << std::endl;
+}
+
+bool StoreSink::started(Assignment& a, const std::vector<int>& ranks,
                         const std::vector<std::string>& hosts) {
+  begin();
+  // Claimed before its checkpoint is read: while another run holds it, that run may write it.
+  if (!store_.claim(a.trial_id)) return false;
   // Its file must be the latest before it is read (a trial handed out again after its group went
   // silent may have a save still queued).
   if (std::any_of(after_commit_.begin(), after_commit_.end(),
                   [&](const auto& op) { return op.first == a.trial_id; }))
     flush();
   writer_.settle(a.trial_id);
-  begin();
   std::string bytes;
   auto from = checkpoints_.load(a.trial_id, bytes, out_);
   // Rank 0 commits an epoch before its checkpoint, so a sound checkpoint never runs ahead of the
@@ -98,6 +113,7 @@ void StoreSink::started(Assignment& a, const std::vector<int>& ranks,
   // Stopped early at that epoch, then killed before its result was recorded: it ends at once.
   a.stopped_early =
       from && from->next_sample == 0 && store_.decision(a.trial_id, resume_epoch) == false;
+  return true;
 }
 
 bool StoreSink::epoch(const EpochReport& r) {

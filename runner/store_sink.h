@@ -32,8 +32,11 @@ class StoreSink : public Sink {
  public:
   StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out,
             SinkOptions options = {});
-  void started(Assignment& a, const std::vector<int>& ranks,
+  bool started(Assignment& a, const std::vector<int>& ranks,
                const std::vector<std::string>& hosts) override;
+  results::Holder holder(const std::string& trial_id) override;
+  bool holds(const std::string& trial_id) override;
+  void lost(const std::string& trial_id) override;
   bool epoch(const EpochReport& report) override;
   void finished(const TrialResult& result) override;
   void stale(const std::string& trial_id, const std::string& why) override;

@@ -20,12 +20,20 @@ struct RecordingSink : runner::Sink {
   std::map<std::string, runner::TrialResult> results;
   std::map<std::string, int> rank_of;
   std::map<std::string, std::string> stale_why;
-  std::size_t stop_after = 0;  // raise the stop flag when this many trials have finished
-  void started(runner::Assignment& a, const std::vector<int>& ranks,
+  std::size_t stop_after = 0;        // raise the stop flag when this many trials have finished
+  std::set<std::string> taken_over;  // another run takes these over after their first epoch
+  std::set<std::string> lost_ones;
+  bool started(runner::Assignment& a, const std::vector<int>& ranks,
                const std::vector<std::string>&) override {
     ++starts[a.trial_id];
     rank_of[a.trial_id] = ranks.at(0);
+    return true;
   }
+  results::Holder holder(const std::string&) override { return results::Holder::kFinished; }
+  bool holds(const std::string& id) override {
+    return !(taken_over.count(id) && !epochs[id].empty());
+  }
+  void lost(const std::string& id) override { lost_ones.insert(id); }
   bool epoch(const runner::EpochReport& r) override {
     epochs[r.trial_id].push_back(r.epoch);
     return true;
@@ -115,6 +123,24 @@ TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
   }
   EXPECT_EQ(ranks_used.count(0), 1u) << "rank 0 schedules, writes, and trains too";
   EXPECT_EQ(static_cast<int>(ranks_used.size()), g_mpi->size()) << "every rank got work";
+}
+
+// Another run took "lost" over after its first epoch (this run's lease lapsed): the scheduler
+// says so, records nothing more of it, and the sweep goes on.
+TEST(Scheduler, ATrialAnotherRunTookOverIsDroppedHere) {
+  RecordingSink sink;
+  auto work = todo(6);
+  work[1].trial_id = "lost";
+  sink.taken_over = {"lost"};
+  runner::run_trials(*g_mpi, cluster::Layout(*g_mpi, 1), work, g_mpi->rank() == 0 ? &sink : nullptr,
+                     fake_trial);
+  if (g_mpi->rank() != 0) return;
+  EXPECT_EQ(sink.lost_ones, std::set<std::string>{"lost"});
+  EXPECT_EQ(sink.epochs["lost"], std::vector<std::int64_t>{1}) << "nothing after it was lost";
+  EXPECT_EQ(sink.finishes["lost"], 0);
+  for (const auto& a : work) {
+    if (a.trial_id != "lost") EXPECT_EQ(sink.finishes[a.trial_id], 1) << a.trial_id;
+  }
 }
 
 TEST(Scheduler, NothingToDoStillReleasesEveryRank) {
