@@ -48,6 +48,7 @@ std::string batch_script(const SlurmJob& job) {
   if (!job.time.empty()) s << "#SBATCH --time=" << job.time << "\n";
   if (!job.partition.empty()) s << "#SBATCH --partition=" << job.partition << "\n";
   if (!job.account.empty()) s << "#SBATCH --account=" << job.account << "\n";
+  if (job.array > 0) s << "#SBATCH --array=0-" << job.array - 1 << "\n";
   s << "#SBATCH --requeue\n"
     << "# SIGUSR1 to this script (B:) " << job.warn_s << " s before the time limit.\n"
     << "#SBATCH --signal=B:USR1@" << job.warn_s << "\n"
@@ -57,8 +58,9 @@ std::string batch_script(const SlurmJob& job) {
     << "cd " << shell_quote(job.workdir) << " || exit 1\n"
     << "max_requeues=" << job.max_requeues << "\n"
     << "restarts=${SLURM_RESTART_COUNT:-0}\n"
-    << "echo \"runner: job $SLURM_JOB_ID (restart $restarts) on $SLURM_JOB_NODELIST at $(date "
-       "-u +%FT%TZ)\"\n\n";
+    << "echo \"runner: job $SLURM_JOB_ID${SLURM_ARRAY_JOB_ID:+ (array $SLURM_ARRAY_JOB_ID element "
+       "$SLURM_ARRAY_TASK_ID)} (restart $restarts) on $SLURM_JOB_NODELIST at $(date -u "
+       "+%FT%TZ)\"\n\n";
   s << "warned=0\n"
     << "srun --mpi=pmix --kill-on-bad-exit=1";
   for (const auto& arg : job.command) s << " " << shell_quote(arg);

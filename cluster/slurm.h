@@ -20,8 +20,11 @@ struct SlurmJob {
   std::string partition, account;
   int warn_s = 300;       // the warning signal comes this long before the time limit
   int max_requeues = 10;  // the script requeues itself at most this often (SLURM_RESTART_COUNT)
-  std::string workdir;    // absolute; the job runs there
-  std::string output;     // log file; %j is the job id
+  // A job array of this many elements (0: one job). Each element is an allocation of its own
+  // running the same sweep: runs on one database share its trials (results/leases.h).
+  int array = 0;
+  std::string workdir;  // absolute; the job runs there
+  std::string output;   // log file; %j is the job id (%A and %a: the array's and the element)
   std::vector<std::string> command;  // the runner and its arguments, run under srun
   int interrupted_exit = 3;          // the runner's exit code for "stopped, checkpoints written"
 };

@@ -69,7 +69,8 @@ constexpr const char* kSlurmHelp =
     R"(usage: runner slurm SWEEP.toml [--db PATH] [--set key=value]... [--nodes N]
                     [--ntasks-per-node K] [--gpus-per-node G] [--cpus-per-task C]
                     [--time LIMIT] [--partition P] [--account A] [--warn-seconds S]
-                    [--max-requeues R] [--keep-checkpoints] [--script PATH] [--submit]
+                    [--max-requeues R] [--array N] [--keep-checkpoints] [--script PATH]
+                    [--submit]
 
 Validates the sweep, then writes a SLURM batch script that runs it with `srun --mpi=pmix`
 on N nodes x K ranks (all train; rank 0 also schedules), and prints where. The job asks to
@@ -85,6 +86,8 @@ the interrupted trials. Preemption and `scontrol requeue` work the same way.
   --warn-seconds S     warning before the time limit (default 300; SLURM may send it up to
                        60 s early)
   --max-requeues R     requeues after a time-limit warning (default 10)
+  --array N            a job array of N elements, each an allocation of its own (--nodes x
+                       --ntasks-per-node); they share the sweep through the database
   --script PATH        where to write the script (default: beside the database, NAME.sbatch)
   --submit             submit it with sbatch and print the job id
   --db, --set, --keep-checkpoints   passed on to `runner run`
@@ -156,7 +159,7 @@ const std::vector<Command>& commands() {
       {"slurm",
        kSlurmHelp,
        {"--set", "--db", "--nodes", "--ntasks-per-node", "--gpus-per-node", "--cpus-per-task",
-        "--time", "--partition", "--account", "--warn-seconds", "--max-requeues",
+        "--time", "--partition", "--account", "--warn-seconds", "--max-requeues", "--array",
         "--keep-checkpoints", "--script", "--submit"},
        cmd_slurm},
       {"query", kQueryHelp, {"--db"}, cmd_query},

@@ -60,6 +60,7 @@ cluster::SlurmJob job_from_options(const Args& a, const Plan& plan) {
   job.cpus_per_task = int_option(a, "--cpus-per-task", 1, 1, 4096);
   job.warn_s = int_option(a, "--warn-seconds", 300, 1, 65535);  // sbatch's own limit
   job.max_requeues = int_option(a, "--max-requeues", 10, 0, 1000);
+  job.array = int_option(a, "--array", 0, 1, 100000);
   if (static_cast<long>(job.nodes) * job.ntasks_per_node > 1000000)
     throw util::usage_error("--nodes times --ntasks-per-node is over a million ranks");
   std::vector<std::string> hosts;  // SLURM's block distribution: a node's tasks are consecutive
@@ -96,13 +97,15 @@ int cmd_slurm(Args& a) {
       absolute(given.empty() ? results::beside_database(db, ".sbatch") : given);
   job.name = "runner-" + plan.spec.name;
   job.workdir = absolute(".");
-  job.output = results::beside_database(db, "-%j.out");
+  // An array's elements log apart: %A the array's job id, %a the element.
+  job.output = results::beside_database(db, job.array > 0 ? "-%A_%a.out" : "-%j.out");
   job.command = {this_executable(), "run", absolute(a.positional[0]), "--db", db};
   for (const auto& set : a.sets) job.command.insert(job.command.end(), {"--set", set});
   if (a.keep_checkpoints) job.command.push_back("--keep-checkpoints");
   util::write_file_atomically(script, cluster::batch_script(job));
   util::check_syscall(::chmod(script.c_str(), 0755), script + ": chmod");
-  std::cout << "wrote " << script << "  (" << plan.trials.size() << " trials, " << job.nodes
+  std::cout << "wrote " << script << "  (" << plan.trials.size() << " trials, "
+            << (job.array > 0 ? std::to_string(job.array) + " array jobs of " : "") << job.nodes
             << " node(s) x " << job.ntasks_per_node << " ranks; log " << job.output << ")"
             << std::endl;
   if (!a.submit) {

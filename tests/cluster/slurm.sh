@@ -1,7 +1,8 @@
 # A real single-node SLURM (munged, slurmctld, slurmd from Debian's packages, started here):
 # `runner slurm --submit` runs a sweep to completion; a job requeued with `scontrol requeue` while
 # trials are in flight resumes them from their checkpoints; a job that reaches its time limit leaves
-# its trials interrupted with checkpoints, and a resubmission completes them.
+# its trials interrupted with checkpoints, and a resubmission completes them; two jobs and a
+# two-element job array on one database share its sweep, each trial trained once.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../runner/lib.sh"
 source "$HERE/slurm_lib.sh"
@@ -90,4 +91,23 @@ slurm_wait_job "$job" 300
 check "resubmission state" "$(slurm_job_state "$job")" COMPLETED
 expect_sweep_complete tl.db $EPOCHS
 check "interrupted trials resumed" "$(sql tl.db "SELECT count(*) FROM trials WHERE resumed_from > 0")" "$interrupted"
+
+# 4. A job array of two elements and a plain job, on one database at once.
+EPOCHS=3
+write_sweep shared $EPOCHS 2000 '"model.latent" = [2, 4, 6, 8, 10, 12, 14, 16]'
+"$RUNNER" slurm shared.toml --ntasks-per-node 2 --db sh.db --array 2 --script sh-array.sbatch --submit > submit4.txt
+array=$(job_id submit4.txt)
+"$RUNNER" slurm shared.toml --ntasks-per-node 2 --db sh.db --script sh-one.sbatch --submit > submit5.txt
+one=$(job_id submit5.txt)
+[ -n "$array" ] && [ -n "$one" ] || fail "submissions: $(cat submit4.txt submit5.txt)"
+slurm_wait_job "$array" 300
+slurm_wait_job "$one" 300
+for element in "${array}_0" "${array}_1" "$one"; do
+  check "job $element state" "$(slurm_job_state "$element")" COMPLETED
+done
+expect_sweep_complete sh.db $EPOCHS
+check "shared: each trial trained once" "$(sql sh.db "SELECT count(*) FROM trials WHERE attempts = 1")" 8
+check "shared: epochs trained across the jobs" "$(cat sh-"$array"_0.out sh-"$array"_1.out sh-"$one".out | grep -c '^epoch ')" $((8 * EPOCHS))
+check "shared: the runs and their jobs" "$(sql sh.db "SELECT group_concat(slurm_job, ' ') FROM (SELECT slurm_job FROM runs ORDER BY slurm_job)")" \
+  "$(printf '%s\n' "${array}_0" "${array}_1" "$one" | sort | tr '\n' ' ' | sed 's/ $//')"
 finish

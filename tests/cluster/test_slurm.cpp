@@ -76,7 +76,7 @@ TEST(Slurm, BatchScriptAsksForWhatTheRunNeeds) {
   EXPECT_TRUE(has(s, "scontrol requeue \"$SLURM_JOB_ID\""));
   EXPECT_TRUE(has(s, "if [ $rc -eq 3 ] && [ $warned -eq 1 ]"));
   // Left to the partition's defaults when not given.
-  for (const char* absent : {"--time", "--partition", "--account", "--gpus-per-node"})
+  for (const char* absent : {"--time", "--partition", "--account", "--gpus-per-node", "--array"})
     EXPECT_FALSE(has(s, std::string("#SBATCH ") + absent)) << absent;
 }
 
@@ -86,8 +86,10 @@ TEST(Slurm, BatchScriptCarriesOptionalLimits) {
   j.partition = "gpu";
   j.account = "lab";
   j.gpus_per_node = 4;
+  j.array = 3;
   const std::string s = cluster::batch_script(j);
-  for (const char* line : {"#SBATCH --time=04:00:00\n", "#SBATCH --partition=gpu\n",
-                           "#SBATCH --account=lab\n", "#SBATCH --gpus-per-node=4\n"})
+  for (const char* line :
+       {"#SBATCH --time=04:00:00\n", "#SBATCH --partition=gpu\n", "#SBATCH --account=lab\n",
+        "#SBATCH --gpus-per-node=4\n", "#SBATCH --array=0-2\n"})
     EXPECT_TRUE(has(s, line)) << line;
 }
