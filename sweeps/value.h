@@ -6,6 +6,8 @@
 #include <variant>
 #include <vector>
 
+#include "util/json.h"
+
 namespace sweeps {
 
 using IntList = std::vector<std::int64_t>;
@@ -14,8 +16,7 @@ using Value = std::variant<bool, std::int64_t, double, std::string, IntList>;
 // the JSON canonical and trial ids stable.
 using Params = std::map<std::string, Value>;
 
-// Shortest text that reads back to the same double (so 1e-3 prints as 0.001).
-std::string format_double(double v);
+using util::format_double;  // shortest text that reads back to the same double
 std::string to_json(const Value& v);
 // Compact text for plan lines and tables: 8, 0.001, [128,64], relu.
 std::string to_display(const Value& v);
