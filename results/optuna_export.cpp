@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "results/store.h"
 #include "util/json.h"
 
 namespace results {
@@ -97,19 +98,6 @@ Param param_of(Database& db, const std::string& sweep, const std::string& key) {
   p.log = !whole && p.low > 0 && p.high / p.low >= kLogSpan;
   p.choices.clear();
   return p;
-}
-
-// The config keys (dotted, lists whole) whose values differ between the trials of `sweep`.
-std::vector<std::string> varied_keys(Database& db, const std::string& sweep) {
-  auto q = db.prepare(
-      "SELECT substr(j.fullkey, 3) FROM trials t, json_tree(t.config) j WHERE t.sweep = ? AND "
-      "j.type != 'object' AND j.fullkey NOT LIKE '%]' GROUP BY j.fullkey "
-      "HAVING count(DISTINCT j.type || ':' || coalesce(j.atom, j.value, '')) > 1 OR "
-      "count(*) < (SELECT count(*) FROM trials WHERE sweep = ?) ORDER BY j.fullkey");
-  q.bind(1, sweep).bind(2, sweep);
-  std::vector<std::string> keys;
-  while (q.step()) keys.push_back(q.text(0));
-  return keys;
 }
 
 std::vector<std::string> strings(Statement q) {

