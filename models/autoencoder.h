@@ -40,6 +40,9 @@ class AutoencoderImpl : public torch::nn::Module {
   virtual torch::Tensor encode(const torch::Tensor& input) = 0;
   // The deterministic reconstruction of `input`; conditional decoders also take the labels.
   virtual torch::Tensor reconstruct(const torch::Tensor& input, const torch::Tensor& labels) = 0;
+  // The reconstruction from a code as encode() gives it: representation blending (document 003)
+  // decodes codes between two images' codes.
+  virtual torch::Tensor decode_code(const torch::Tensor& code, const torch::Tensor& labels) = 0;
   virtual Losses loss(const Batch& batch, const LossWeights& weights);
   // Width of the noise a training batch needs (0: deterministic).
   virtual std::int64_t noise_dim() const { return 0; }

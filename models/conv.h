@@ -15,6 +15,9 @@ class ConvAEImpl : public AutoencoderImpl {
   torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override {
     return decode(encode(x));
   }
+  torch::Tensor decode_code(const torch::Tensor& z, const torch::Tensor&) override {
+    return decode(z);
+  }
 
   torch::nn::Sequential features{nullptr}, upsample{nullptr};
   torch::nn::Linear to_code{nullptr}, from_code{nullptr};

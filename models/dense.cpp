@@ -70,8 +70,8 @@ Losses DenseAEImpl::loss(const Batch& b, const LossWeights& w) {
   return {recon, recon};
 }
 
-void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor&, const LossWeights&,
-                              Metrics& out) {
+void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor& labels,
+                              const LossWeights&, Metrics& out) {
   torch::NoGradGuard no_grad;
   if (kind_ == sweeps::ModelKind::kContractive) {
     double sum = 0;
@@ -86,6 +86,14 @@ void DenseAEImpl::add_metrics(const torch::Tensor& input, const torch::Tensor&, 
     out.emplace_back("active_fraction", active.to(torch::kFloat64).mean().item<double>());
     out.emplace_back("dead_fraction",
                      active.any(0).logical_not().to(torch::kFloat64).mean().item<double>());
+    // Active units per image, overall and per digit (document 004's "active bits per class").
+    auto per_image = active.sum(1).to(torch::kFloat64);
+    out.emplace_back("active_bits", per_image.mean().item<double>());
+    const auto classes = labels.numel() > 0 ? labels.max().item<std::int64_t>() + 1 : 0;
+    for (std::int64_t k = 0; k < classes; ++k)
+      if (auto mask = labels.eq(k); mask.any().item<bool>())
+        out.emplace_back("active_bits_class_" + std::to_string(k),
+                         per_image.masked_select(mask).mean().item<double>());
   }
 }
 

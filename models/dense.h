@@ -27,6 +27,9 @@ class DenseAEImpl : public AutoencoderImpl {
   torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override {
     return decode(encode(x));
   }
+  torch::Tensor decode_code(const torch::Tensor& z, const torch::Tensor&) override {
+    return decode(z);
+  }
   Losses loss(const Batch& batch, const LossWeights& weights) override;
   void add_metrics(const torch::Tensor& input, const torch::Tensor& labels,
                    const LossWeights& weights, Metrics& out) override;

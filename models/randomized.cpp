@@ -44,8 +44,12 @@ torch::Tensor RandomizedAEImpl::encode_through(const torch::Tensor& x, std::int6
 torch::Tensor RandomizedAEImpl::reconstruct(const torch::Tensor& x, const torch::Tensor&) {
   // Through the layers built so far (all of them once training is done).
   const std::int64_t depth = std::max<std::int64_t>(built_, 1);
-  auto a = depth == built_ ? encode_through(x, depth) : act(random_[0]->forward(x));
-  for (std::int64_t l = depth - 1; l >= 0; --l) {
+  return decode_from(depth == built_ ? encode_through(x, depth) : act(random_[0]->forward(x)),
+                     depth);
+}
+
+torch::Tensor RandomizedAEImpl::decode_from(torch::Tensor a, std::int64_t layers) {
+  for (std::int64_t l = layers - 1; l >= 0; --l) {
     a = decoders_[l]->forward(a);
     a = l == 0 ? a.sigmoid() : act(a);
   }

@@ -15,6 +15,9 @@ class RandomizedAEImpl : public AutoencoderImpl {
                    std::int64_t output_dim);
   torch::Tensor encode(const torch::Tensor& x) override { return encode_through(x, built_); }
   torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor&) override;
+  torch::Tensor decode_code(const torch::Tensor& code, const torch::Tensor&) override {
+    return decode_from(code, std::max<std::int64_t>(built_, 1));
+  }
   Losses loss(const Batch& batch, const LossWeights& weights) override;
   std::int64_t stages() const override { return static_cast<std::int64_t>(decoders_.size()); }
   void begin_stage(std::int64_t stage) override { stage_ = stage; }
@@ -23,6 +26,8 @@ class RandomizedAEImpl : public AutoencoderImpl {
  private:
   // The deep encoder's first `layers` layers; the code layer (last) has no activation.
   torch::Tensor encode_through(const torch::Tensor& x, std::int64_t layers);
+  // The deep decoder's first `layers` layers, from the top one down.
+  torch::Tensor decode_from(torch::Tensor a, std::int64_t layers);
   torch::Tensor act(const torch::Tensor& z) const;
 
   std::vector<torch::nn::Linear> encoders_, decoders_,

@@ -18,6 +18,9 @@ class VaeImpl : public AutoencoderImpl {
   torch::Tensor reconstruct(const torch::Tensor& x, const torch::Tensor& labels) override {
     return decode(encode(x), labels);
   }
+  torch::Tensor decode_code(const torch::Tensor& z, const torch::Tensor& labels) override {
+    return decode(z, labels);
+  }
   Losses loss(const Batch& batch, const LossWeights& weights) override;
   std::int64_t noise_dim() const override { return latent_; }
   void add_metrics(const torch::Tensor& input, const torch::Tensor& labels,

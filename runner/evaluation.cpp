@@ -140,7 +140,8 @@ FinalEvaluation evaluate_trial(models::AutoencoderImpl& model, const TrialData& 
       c.loss.beta * models::kl_factor(c.kl, c.train.epochs - 1, c.train.epochs), c.loss.lambda};
   model.eval();
   model.add_metrics(d.test_input, d.test.y, final_weights, out.metrics);
-  PictureInputs pictures{d.test.x, d.test.y, d.test_input, {}, {}, {}, d.rows, d.cols, d.classes};
+  PictureInputs pictures{d.test.x, d.test.y, d.test_input, {},     {},
+                         {},       test_err, d.rows,       d.cols, d.classes};
   if (c.corruption.kind != sweeps::CorruptionKind::kNone)
     add_corruption_metrics(model, d, c.corruption, seed, test_codes, pictures, out.metrics);
   out.artifacts = draw_pictures(model, c.model.kind, pictures);

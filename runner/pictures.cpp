@@ -1,5 +1,8 @@
 #include "runner/pictures.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "results/artifacts.h"
 
 namespace runner {
@@ -8,6 +11,10 @@ namespace {
 constexpr std::int64_t kGap = 2;                 // pixels between tiles
 constexpr std::uint8_t kGapGrey = 96;            // tiles stand out from the gaps
 constexpr std::int64_t kActivityPerClass = 100;  // rows per digit of the code-activity image
+constexpr std::int64_t kBlendSteps = 7;          // codes between two digits' codes (document 003)
+constexpr std::int64_t kQuantiles = 8;  // samples shown per digit's error distribution (004)
+constexpr std::int64_t kQuantileBins = 32, kActiveBins = 64;  // histogram bins
+constexpr std::int64_t kBarWidth = 3, kActiveHeight = 28;     // histogram bar width, panel height
 
 // The first test sample of each class, in class order.
 torch::Tensor one_per_class(const torch::Tensor& labels, std::int64_t classes) {
@@ -25,7 +32,134 @@ std::vector<std::uint8_t> to_bytes(const torch::Tensor& t) {
   return {b.data_ptr<std::uint8_t>(), b.data_ptr<std::uint8_t>() + b.numel()};
 }
 
+// An RGB picture to draw on: tiles of images, and bars.
+class Canvas {
+ public:
+  Canvas(std::int64_t width, std::int64_t height)
+      : width_(width), height_(height), px_(width * height * 3, kGapGrey) {}
+  // A greyscale image (rows*cols values in [0, 1]), or an RGB one (3, rows*cols), at top/left.
+  void image(const torch::Tensor& img, std::int64_t top, std::int64_t left, std::int64_t rows,
+             std::int64_t cols) {
+    const auto bytes = to_bytes(img.dim() == 1 ? img.unsqueeze(0).expand({3, -1}) : img);
+    const std::int64_t plane = rows * cols;
+    for (std::int64_t y = 0; y < rows; ++y)
+      for (std::int64_t x = 0; x < cols; ++x)
+        for (std::int64_t ch = 0; ch < 3; ++ch)
+          at(top + y, left + x)[ch] = bytes[ch * plane + y * cols + x];
+  }
+  void rect(std::int64_t top, std::int64_t left, std::int64_t height, std::int64_t width,
+            std::uint8_t grey) {
+    for (std::int64_t y = top; y < top + height; ++y)
+      for (std::int64_t x = left; x < left + width; ++x)
+        for (std::int64_t ch = 0; ch < 3; ++ch) at(y, x)[ch] = grey;
+  }
+  // Bars of `counts` bottom-up in a panel, the tallest reaching its top; dark on light.
+  void histogram(const std::vector<double>& counts, std::int64_t top, std::int64_t left,
+                 std::int64_t height, std::int64_t bar_width) {
+    rect(top, left, height, bar_width * static_cast<std::int64_t>(counts.size()), 235);
+    const double most = *std::max_element(counts.begin(), counts.end());
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      const auto h =
+          most > 0 ? static_cast<std::int64_t>(std::lround(height * counts[i] / most)) : 0;
+      rect(top + height - h, left + static_cast<std::int64_t>(i) * bar_width, h, bar_width, 40);
+    }
+  }
+  std::string png() const {
+    return results::encode_png(static_cast<int>(width_), static_cast<int>(height_), 3, px_);
+  }
+
+ private:
+  std::uint8_t* at(std::int64_t y, std::int64_t x) { return &px_[(y * width_ + x) * 3]; }
+  std::int64_t width_, height_;
+  std::vector<std::uint8_t> px_;
+};
+
+// Counts of `values` in `bins` equal bins over [0, top].
+std::vector<double> bin_counts(const torch::Tensor& values, std::int64_t bins, double top) {
+  auto idx = (values.to(torch::kFloat64) / std::max(top, 1e-12) * bins)
+                 .floor()
+                 .clamp(0, bins - 1)
+                 .to(torch::kInt64)
+                 .to(torch::kCPU);
+  std::vector<double> counts(bins, 0);
+  for (std::int64_t i = 0; i < idx.numel(); ++i) counts[idx[i].item<std::int64_t>()] += 1;
+  return counts;
+}
+
+// Representation blending over content blending, between test digits `a` and `b` (document 003).
+std::string draw_blending(models::AutoencoderImpl& model, const PictureInputs& in, std::int64_t a,
+                          std::int64_t b) {
+  auto x = in.clean.index_select(0, torch::tensor({a, b}, torch::kInt64).to(in.clean.device()));
+  auto input = in.input.index_select(0, torch::tensor({a, b}, torch::kInt64).to(in.clean.device()));
+  auto t = torch::linspace(0, 1, kBlendSteps, x.options()).unsqueeze(1);
+  auto codes = model.encode(input);
+  auto blended_codes = (1 - t) * codes[0].unsqueeze(0) + t * codes[1].unsqueeze(0);
+  // A conditional decoder takes the label of the nearer end.
+  auto labels = torch::where(t.squeeze(1).le(0.5), in.labels[a], in.labels[b]).to(torch::kInt64);
+  auto decoded = model.decode_code(blended_codes, labels);
+  auto content = (1 - t) * x[0].unsqueeze(0) + t * x[1].unsqueeze(0);
+  auto row = [&](const torch::Tensor& middle) {
+    return torch::cat({x.narrow(0, 0, 1), middle, x.narrow(0, 1, 1)});
+  };
+  return tile_png(torch::cat({row(decoded), row(content)}), 2, kBlendSteps + 2, in.rows, in.cols);
+}
+
+// Originals, reconstructions, and their difference in red (extra ink) and blue (missing ink).
+std::string draw_differences(const torch::Tensor& clean, const torch::Tensor& recon,
+                             std::int64_t rows, std::int64_t cols) {
+  const std::int64_t k = clean.size(0);
+  auto diff = difference_colours(clean, recon);
+  Canvas c(k * cols + (k + 1) * kGap, 3 * rows + 4 * kGap);
+  for (std::int64_t i = 0; i < k; ++i) {
+    const std::int64_t left = kGap + i * (cols + kGap);
+    c.image(clean[i], kGap, left, rows, cols);
+    c.image(recon[i], 2 * kGap + rows, left, rows, cols);
+    c.image(diff[i], 3 * kGap + 2 * rows, left, rows, cols);
+  }
+  return c.png();
+}
+
+// Per digit: the histogram of its test errors, then its samples at 8 quantiles (document 004).
+std::string draw_error_quantiles(models::AutoencoderImpl& model, const PictureInputs& in) {
+  const double top = in.errors.max().item<double>();
+  const std::int64_t panel = kQuantileBins * kBarWidth, cell = in.rows * 2 + kGap;
+  Canvas c(panel + kGap + kQuantiles * (in.cols + kGap) + kGap, in.classes * (cell + kGap) + kGap);
+  for (std::int64_t k = 0; k < in.classes; ++k) {
+    auto idx = in.labels.eq(k).nonzero().flatten();
+    if (idx.size(0) == 0) continue;
+    auto errors = in.errors.index_select(0, idx);
+    const std::int64_t y = kGap + k * (cell + kGap);
+    c.histogram(bin_counts(errors, kQuantileBins, top), y, kGap, cell, kBarWidth);
+    auto order = idx.index_select(0, errors.argsort());
+    for (std::int64_t q = 0; q < kQuantiles; ++q) {
+      const double at = (2.0 * q + 1) / (2.0 * kQuantiles) * static_cast<double>(idx.size(0) - 1);
+      auto i = order[static_cast<std::int64_t>(std::lround(at))];
+      const std::int64_t x = 2 * kGap + panel + q * (in.cols + kGap);
+      c.image(in.clean[i], y, x, in.rows, in.cols);
+      c.image(model.reconstruct(in.input[i].unsqueeze(0), in.labels[i].unsqueeze(0))[0],
+              y + in.rows + kGap, x, in.rows, in.cols);
+    }
+  }
+  return c.png();
+}
+
+// Per digit: the histogram of active bits per image, on one scale (document 004).
+std::string draw_active_bits(const torch::Tensor& active_counts, const torch::Tensor& labels,
+                             std::int64_t classes) {
+  const double top = std::max(1.0, active_counts.max().item<double>() + 1);
+  Canvas c(kActiveBins * kBarWidth + 2 * kGap, classes * (kActiveHeight + kGap) + kGap);
+  for (std::int64_t k = 0; k < classes; ++k)
+    c.histogram(bin_counts(active_counts.masked_select(labels.eq(k)), kActiveBins, top),
+                kGap + k * (kActiveHeight + kGap), kGap, kActiveHeight, kBarWidth);
+  return c.png();
+}
+
 }  // namespace
+
+torch::Tensor difference_colours(const torch::Tensor& clean, const torch::Tensor& recon) {
+  auto extra = (recon - clean).clamp_min(0), missing = (clean - recon).clamp_min(0);
+  return torch::stack({1 - missing, 1 - extra - missing, 1 - extra}, 1);
+}
 
 std::string tile_png(const torch::Tensor& images, std::int64_t grid_rows, std::int64_t grid_cols,
                      std::int64_t rows, std::int64_t cols) {
@@ -54,6 +188,11 @@ util::Artifacts draw_pictures(models::AutoencoderImpl& model, sweeps::ModelKind 
   auto clean = in.clean.index_select(0, picks);
   auto recon = model.reconstruct(in.input.index_select(0, picks), labels);
   out.emplace_back("reconstructions", tile_png(torch::cat({clean, recon}), 2, k, in.rows, in.cols));
+  out.emplace_back("differences", draw_differences(clean, recon, in.rows, in.cols));
+  if (k >= 8)
+    out.emplace_back("blending", draw_blending(model, in, picks[2].item<std::int64_t>(),
+                                               picks[7].item<std::int64_t>()));
+  if (in.errors.defined()) out.emplace_back("error_quantiles", draw_error_quantiles(model, in));
 
   if (in.corrupted.defined()) {
     auto input = in.corrupted_input.index_select(0, picks);
@@ -81,6 +220,8 @@ util::Artifacts draw_pictures(models::AutoencoderImpl& model, sweeps::ModelKind 
       groups.push_back(
           in.input.index_select(0, idx.narrow(0, 0, std::min(kActivityPerClass, idx.size(0)))));
     }
+    out.emplace_back("active_bits",
+                     draw_active_bits(model.encode(in.input).gt(0).sum(1), in.labels, in.classes));
     auto active = model.encode(torch::cat(groups)).gt(0).to(torch::kFloat32);
     auto order = active.sum(0).argsort(/*dim=*/0, /*descending=*/true);
     auto image = active.index_select(1, order);

@@ -78,10 +78,11 @@ class WorkQueue {
   bool worth_waiting() const { return quiet_; }
 
   // Takes back the trials other runs released (interrupted, or lost with their run) and forgets
-  // those they finished; at most every kLookElsewhereS.
-  void look_elsewhere() {
+  // those they finished; at most every kLookElsewhereS, unless `now`.
+  void look_elsewhere(bool now_anyway = false) {
     const auto now = Clock::now();
-    if (elsewhere_.empty() || seconds_between(last_look_, now) < kLookElsewhereS) return;
+    if (elsewhere_.empty() || (!now_anyway && seconds_between(last_look_, now) < kLookElsewhereS))
+      return;
     last_look_ = now;
     quiet_ = false;
     for (auto it = elsewhere_.begin(); it != elsewhere_.end();) {
@@ -111,7 +112,8 @@ RunEnd run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sin
     std::optional<Assignment> next = queue.next({0}, {group.world().host()});
     sink.flush();
     if (!next) {
-      queue.look_elsewhere();
+      // Nothing else to do: look now (a run that has just died leaves its trials free).
+      queue.look_elsewhere(/*now_anyway=*/true);
       if (queue.has_work()) continue;
       if (!queue.worth_waiting()) break;
       std::this_thread::sleep_for(std::chrono::duration<double>(kSignalCheckS));
@@ -154,7 +156,7 @@ class Master {
     // One commit per round: the news taken, and the trials handed out to the groups it freed.
     dispatch();
     flush_and_answer();
-    while (!busy_.empty() || (!stopping_ && queue_.worth_waiting())) {
+    while (!busy_.empty() || more_elsewhere()) {
       take_messages();
       mpi_.commands().reap_posted();
       notice_silence();
@@ -184,6 +186,14 @@ class Master {
     bool at_once = false;
     bool lost = false;  // another run took the trial over: told to stop, nothing recorded
   };
+
+  // With no group busy: whether trials other runs hold may still come to this run. It looks at
+  // once, since a run that has just died leaves its trials free.
+  bool more_elsewhere() {
+    if (stopping_) return false;
+    queue_.look_elsewhere(/*now_anyway=*/true);
+    return queue_.has_work() || queue_.worth_waiting();
+  }
 
   // Commits, then tells the group roots waiting for early-stopping verdicts what was decided.
   void flush_and_answer() {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "cluster/group.h"
+#include "runner/pictures.h"
 #include "runner/training.h"
 #include "tests/mpi_test_main.h"
 #include "tests/testutil.h"
@@ -184,7 +185,13 @@ TEST(Pictures, EachFamilyDrawsWhatResearchersLookAt) {
   auto a = small_trial();
   a.config.train.epochs = 1;
   auto dense = pictures_of(train(a));
-  EXPECT_EQ(dense, (std::map<std::string, std::pair<int, int>>{{"reconstructions", {302, 62}}}));
+  // Histograms of 32 bars 3 pixels wide, then 8 quantile tiles; two tiles high per digit.
+  const int quantiles_width = 2 + 32 * 3 + 2 + 8 * 30, quantiles_height = 10 * (2 * 28 + 4) + 2;
+  EXPECT_EQ(dense, (std::map<std::string, std::pair<int, int>>{
+                       {"reconstructions", {302, 62}},
+                       {"differences", {302, 92}},
+                       {"blending", {9 * 30 + 2, 62}},
+                       {"error_quantiles", {quantiles_width, quantiles_height}}}));
 
   a.config.corruption.kind = sweeps::CorruptionKind::kBlotch;
   EXPECT_EQ(pictures_of(train(a)).at("corruption"), std::make_pair(302, 122))
@@ -202,4 +209,19 @@ TEST(Pictures, EachFamilyDrawsWhatResearchersLookAt) {
   auto sparse = pictures_of(train(a));
   EXPECT_EQ(sparse.at("code_activity").first, 64);
   EXPECT_EQ(sparse.at("code_activity").second, 300);
+  EXPECT_EQ(sparse.at("active_bits"), std::make_pair(64 * 3 + 4, 10 * 30 + 2))
+      << "a histogram of 64 bars per digit";
+}
+
+TEST(Pictures, DifferencesAreRedForExtraInkAndBlueForMissingInk) {
+  auto clean = torch::tensor({{0.0f, 1.0f, 0.5f, 0.0f}});
+  auto recon = torch::tensor({{1.0f, 0.0f, 0.5f, 0.25f}});
+  auto c = runner::difference_colours(clean, recon)[0];  // (3, pixels)
+  auto pixel = [&](int i) {
+    return std::vector<float>{c[0][i].item<float>(), c[1][i].item<float>(), c[2][i].item<float>()};
+  };
+  EXPECT_EQ(pixel(0), (std::vector<float>{1, 0, 0})) << "ink where there should be none: red";
+  EXPECT_EQ(pixel(1), (std::vector<float>{0, 0, 1})) << "ink missing: blue";
+  EXPECT_EQ(pixel(2), (std::vector<float>{1, 1, 1})) << "agreement: white";
+  EXPECT_EQ(pixel(3), (std::vector<float>{1, 0.75f, 0.75f})) << "a little extra ink: pale red";
 }
