@@ -135,7 +135,11 @@ RunEnd run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sin
     hooks.goes_on = [&](std::int64_t) { return goes_on && !lost; };
     hooks.should_stop = [&] { return lost || cluster::stop_requested(); };
     TrialResult r = execute_safely(a, group, execute, hooks);
-    if (lost || !sink.holds(a.trial_id)) continue;  // the run that took it over records it
+    if (!lost && !sink.holds(a.trial_id)) {  // lost during its last epoch or its evaluation
+      sink.lost(a.trial_id);
+      lost = true;
+    }
+    if (lost) continue;  // the run that took it over records it
     sink.finished(r);
     sink.flush();
     if ((end.stopped = r.outcome == Outcome::kInterrupted)) break;

@@ -10,12 +10,7 @@ fi
 
 # Completed, pruned (ASHA) and failed (a learning rate that diverges) trials.
 write_sweep opt 9 500 '"train.lr" = [1e-5, 1e-4, 1e-3, 3e-3, 1e-2, 1e30]' '"model.activation" = ["relu", "tanh"]'
-cat >> opt.toml <<'TOML'
-[sweep.early_stop]
-kind = "asha"
-grace_epochs = 1
-reduction = 3
-TOML
+add_asha opt
 "$RUNNER" run opt.toml --db o.db > run.txt 2>&1
 check "run exit (failed trials)" $? 1
 "$RUNNER" export --db o.db --sweep opt --optuna-journal opt.journal > export.txt

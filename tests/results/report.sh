@@ -15,12 +15,7 @@ CHROME=("$BROWSER" --headless --no-sandbox --disable-gpu --proxy-server=127.0.0.
 
 # Completed, pruned and failed trials in one sweep, and a VAE with a cyclical KL in another.
 write_sweep opt 9 500 '"train.lr" = [1e-4, 1e-3, 3e-3, 1e-2, 1e30]' '"model.latent" = [4, 8]'
-cat >> opt.toml <<'TOML'
-[sweep.early_stop]
-kind = "asha"
-grace_epochs = 1
-reduction = 3
-TOML
+add_asha opt
 write_sweep kl 8 500 '"kl.cycles" = [1, 2]'
 sed -i 's/^\[model\]$/[model]\nkind = "vae"/' kl.toml
 printf '[kl]\nschedule = "cyclical"\n' >> kl.toml

@@ -43,3 +43,13 @@ threads_per_rank = 1
 $(printf '%s\n' "$@")
 TOML
 }
+
+# Appends ASHA early stopping to sweep $1: rungs at epochs 1, 3, 9, the best third going on.
+add_asha() {
+  cat >> "$1.toml" <<'TOML'
+[sweep.early_stop]
+kind = "asha"
+grace_epochs = 1
+reduction = 3
+TOML
+}
