@@ -4,7 +4,9 @@
 # every decision taken; a group of two ranks stops together.
 source "$(dirname "$0")/lib.sh"
 
-write_sweep asha 9 500 '"train.lr" = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 2e-2, 5e-2]' \
+# The learning rates from the best down: asynchronous ASHA keeps whatever arrives first at a
+# rung, so this order (not the reverse) lets it show its pruning whatever the timing.
+write_sweep asha 9 500 '"train.lr" = [5e-2, 2e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5]' \
   '"model.latent" = [4, 8]'
 cat >> asha.toml <<'TOML'
 [sweep.early_stop]
