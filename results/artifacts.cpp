@@ -51,9 +51,13 @@ std::string encode_png(int width, int height, int channels,
   return out;
 }
 
-std::string beside_database(const std::string& db_path, const std::string& suffix) {
+std::string database_folder(const std::string& db_path) {
   const auto slash = db_path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : db_path.substr(0, slash + 1);
+  return slash == std::string::npos ? "" : db_path.substr(0, slash + 1);
+}
+
+std::string beside_database(const std::string& db_path, const std::string& suffix) {
+  const std::string dir = database_folder(db_path);
   std::string stem = db_path.substr(dir.size());
   if (auto dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
   return dir + stem + suffix;

@@ -162,14 +162,8 @@ std::string series_name(Database& db, const std::string& sweep, const std::strin
 }
 
 void check_input(Database& db, const OptunaExport& e) {
-  auto known = db.prepare("SELECT count(*) FROM trials WHERE sweep = ?");
-  known.bind(1, e.sweep);
-  known.step();
-  if (known.integer(0) == 0)
-    throw ExportInputError(
-        "sweep",
-        "no sweep '" + e.sweep + "' in this database; its sweeps: " +
-            joined(strings(db.prepare("SELECT DISTINCT sweep FROM trials ORDER BY sweep"))));
+  if (const auto why = missing_sweep(db, e.sweep); !why.empty())
+    throw ExportInputError("sweep", why);
   auto has = db.prepare(
       "SELECT count(*) FROM final_metrics f JOIN trials t ON t.id = f.trial_id "
       "WHERE t.sweep = ? AND f.name = ?");

@@ -8,43 +8,33 @@
 namespace results {
 namespace {
 
-// The single value of a query that builds JSON with SQLite's functions; "[]" for none.
-std::string json_of(Statement q) {
+// Queries that build a sweep's part of the page's data as JSON with SQLite's functions; each
+// takes the sweep's name. A sweep's trials in the order they started, each with its config,
+// final metrics and pictures:
+constexpr const char* kTrialsJson =
+    "SELECT json_group_array(json(t.j)) FROM (SELECT json_object("
+    "'id', id, 'status', status, 'repeat', repeat, 'seed', seed, 'attempts', attempts, "
+    "'created', created_at, 'started', started_at, 'ended', ended_at, 'error', error, "
+    "'host', host, 'ranks', json(ranks), 'hosts', json(hosts), 'resumed_from', resumed_from, "
+    "'run', run_id, 'config', json(config), "
+    "'final', (SELECT json_group_object(name, value) FROM final_metrics WHERE trial_id = t.id), "
+    "'pictures', (SELECT json_group_object(kind, 'pictures/' || t.id || '/' || kind || '.png') "
+    "             FROM artifacts WHERE trial_id = t.id)) AS j "
+    "FROM trials t WHERE sweep = ? ORDER BY coalesce(started_at, created_at), id) t";
+// [[trial id, series, epoch, value], ...] of every epoch report:
+constexpr const char* kSeriesJson =
+    "SELECT json_group_array(json_array(m.trial_id, m.name, m.epoch, m.value)) FROM metrics m "
+    "JOIN trials t ON t.id = m.trial_id WHERE t.sweep = ?";
+// [[trial id, epoch, rule, value, decision], ...] of early stopping:
+constexpr const char* kDecisionsJson =
+    "SELECT json_group_array(json_array(d.trial_id, d.epoch, d.rule, d.value, d.decision)) "
+    "FROM decisions d JOIN trials t ON t.id = d.trial_id WHERE t.sweep = ?";
+
+// The JSON one of those queries gives for `sweep`; "[]" for none.
+std::string json_for(Database& db, const char* sql, const std::string& sweep) {
+  auto q = db.prepare(sql);
+  q.bind(1, sweep);
   return q.step() && q.column_type(0) != SQLITE_NULL ? q.text(0) : "[]";
-}
-
-// A sweep's trials in the order they started, each with its config, final metrics and pictures.
-std::string trials_json(Database& db, const std::string& sweep) {
-  auto q = db.prepare(
-      "SELECT json_group_array(json(t.j)) FROM (SELECT json_object("
-      "'id', id, 'status', status, 'repeat', repeat, 'seed', seed, 'attempts', attempts, "
-      "'created', created_at, 'started', started_at, 'ended', ended_at, 'error', error, "
-      "'host', host, 'ranks', json(ranks), 'hosts', json(hosts), 'resumed_from', resumed_from, "
-      "'run', run_id, 'config', json(config), "
-      "'final', (SELECT json_group_object(name, value) FROM final_metrics WHERE trial_id = t.id), "
-      "'pictures', (SELECT json_group_object(kind, 'pictures/' || t.id || '/' || kind || '.png') "
-      "             FROM artifacts WHERE trial_id = t.id)) AS j "
-      "FROM trials t WHERE sweep = ? ORDER BY coalesce(started_at, created_at), id) t");
-  q.bind(1, sweep);
-  return json_of(std::move(q));
-}
-
-// [[trial id, series, epoch, value], ...] of every epoch report.
-std::string series_json(Database& db, const std::string& sweep) {
-  auto q = db.prepare(
-      "SELECT json_group_array(json_array(m.trial_id, m.name, m.epoch, m.value)) FROM metrics m "
-      "JOIN trials t ON t.id = m.trial_id WHERE t.sweep = ?");
-  q.bind(1, sweep);
-  return json_of(std::move(q));
-}
-
-// [[trial id, epoch, rule, value, decision], ...] of early stopping.
-std::string decisions_json(Database& db, const std::string& sweep) {
-  auto q = db.prepare(
-      "SELECT json_group_array(json_array(d.trial_id, d.epoch, d.rule, d.value, d.decision)) "
-      "FROM decisions d JOIN trials t ON t.id = d.trial_id WHERE t.sweep = ?");
-  q.bind(1, sweep);
-  return json_of(std::move(q));
 }
 
 std::string string_list(const std::vector<std::string>& v) {
@@ -75,27 +65,20 @@ std::string html_safe(const std::string& json) {
 
 ReportData report_data(Database& db, const std::string& sweep) {
   ReportData r;
-  {
-    auto q = db.prepare("SELECT DISTINCT sweep FROM trials ORDER BY sweep");
-    while (q.step()) r.sweeps.push_back(q.text(0));
-  }
-  if (!sweep.empty()) {
-    bool known = false;
-    for (const auto& s : r.sweeps) known = known || s == sweep;
-    if (!known) {
-      std::string list;
-      for (const auto& s : r.sweeps) list += (list.empty() ? "" : ", ") + s;
-      throw std::invalid_argument("no sweep '" + sweep + "' in this database; its sweeps: " +
-                                  (list.empty() ? "none" : list));
-    }
+  if (sweep.empty()) {
+    r.sweeps = sweep_names(db);
+  } else if (const auto why = missing_sweep(db, sweep); !why.empty()) {
+    throw std::invalid_argument(why);
+  } else {
     r.sweeps = {sweep};
   }
   std::string sweeps;
   for (const auto& name : r.sweeps) {
     sweeps += std::string(sweeps.empty() ? "" : ",") + "{\"name\":" + util::json_string(name) +
               ",\"varied\":" + string_list(varied_keys(db, name)) +
-              ",\"trials\":" + trials_json(db, name) + ",\"series\":" + series_json(db, name) +
-              ",\"decisions\":" + decisions_json(db, name) + "}";
+              ",\"trials\":" + json_for(db, kTrialsJson, name) +
+              ",\"series\":" + json_for(db, kSeriesJson, name) +
+              ",\"decisions\":" + json_for(db, kDecisionsJson, name) + "}";
     auto pics = db.prepare(
         "SELECT a.path, 'pictures/' || a.trial_id || '/' || a.kind || '.png' FROM artifacts a "
         "JOIN trials t ON t.id = a.trial_id WHERE t.sweep = ?");

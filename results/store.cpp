@@ -2,9 +2,12 @@
 
 #include <sys/vfs.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <optional>
+
+#include "util/json.h"
 
 namespace results {
 namespace {
@@ -81,16 +84,6 @@ CREATE TABLE IF NOT EXISTS artifacts (
   PRIMARY KEY (trial_id, kind)
 ) WITHOUT ROWID;
 )sql";
-
-// A host name as a JSON string's contents.
-std::string json_escaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) out += c;
-  }
-  return out;
-}
 
 // The first column of every row, skipping NULLs.
 std::vector<double> column_of(Statement& q) {
@@ -243,7 +236,7 @@ void Store::mark_running(const std::string& id, const std::vector<int>& ranks,
   for (std::size_t i = 0; i < ranks.size(); ++i)
     ranks_json += (i ? "," : "") + std::to_string(ranks[i]);
   for (std::size_t i = 0; i < hosts.size(); ++i)
-    hosts_json += (i ? ",\"" : "\"") + json_escaped(hosts[i]) + "\"";
+    hosts_json += (i ? "," : "") + util::json_string(hosts[i]);
   ranks_json += "]";
   hosts_json += "]";
   Transaction tx(db_);
@@ -517,6 +510,21 @@ void query_csv(const std::string& db_path, const std::string& sql, std::ostream&
     }
     out << "\n";
   }
+}
+
+std::vector<std::string> sweep_names(Database& db) {
+  auto q = db.prepare("SELECT DISTINCT sweep FROM trials ORDER BY sweep");
+  std::vector<std::string> names;
+  while (q.step()) names.push_back(q.text(0));
+  return names;
+}
+
+std::string missing_sweep(Database& db, const std::string& sweep) {
+  const auto names = sweep_names(db);
+  if (std::find(names.begin(), names.end(), sweep) != names.end()) return "";
+  std::string list;
+  for (const auto& s : names) list += (list.empty() ? "" : ", ") + s;
+  return "no sweep '" + sweep + "' in this database; its sweeps: " + (list.empty() ? "none" : list);
 }
 
 std::vector<std::string> varied_keys(Database& db, const std::string& sweep) {

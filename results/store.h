@@ -122,6 +122,11 @@ std::string now_utc();
 // running or interrupted trial with the epoch its series has reached. Read-only.
 void print_status(const std::string& db_path, std::ostream& out);
 
+// The sweeps the database holds, by name; and "" if it holds `sweep`, else a message naming the
+// sweeps it does hold (what `report` and `export` say about a --sweep it lacks).
+std::vector<std::string> sweep_names(Database& db);
+std::string missing_sweep(Database& db, const std::string& sweep);
+
 // The config keys (dotted; lists whole) whose values differ between the trials of `sweep`, or
 // that only some of them have: what a sweep varies.
 std::vector<std::string> varied_keys(Database& db, const std::string& sweep);

@@ -80,17 +80,17 @@ std::vector<double> bin_counts(const torch::Tensor& values, std::int64_t bins, d
                  .floor()
                  .clamp(0, bins - 1)
                  .to(torch::kInt64)
-                 .to(torch::kCPU);
-  std::vector<double> counts(bins, 0);
-  for (std::int64_t i = 0; i < idx.numel(); ++i) counts[idx[i].item<std::int64_t>()] += 1;
-  return counts;
+                 .flatten();
+  auto counts = torch::bincount(idx, {}, bins).to(torch::kFloat64).to(torch::kCPU).contiguous();
+  return {counts.data_ptr<double>(), counts.data_ptr<double>() + bins};
 }
 
 // Representation blending over content blending, between test digits `a` and `b` (document 003).
 std::string draw_blending(models::AutoencoderImpl& model, const PictureInputs& in, std::int64_t a,
                           std::int64_t b) {
-  auto x = in.clean.index_select(0, torch::tensor({a, b}, torch::kInt64).to(in.clean.device()));
-  auto input = in.input.index_select(0, torch::tensor({a, b}, torch::kInt64).to(in.clean.device()));
+  const auto ends = torch::tensor({a, b}, torch::kInt64).to(in.clean.device());
+  auto x = in.clean.index_select(0, ends);
+  auto input = in.input.index_select(0, ends);
   auto t = torch::linspace(0, 1, kBlendSteps, x.options()).unsqueeze(1);
   auto codes = model.encode(input);
   auto blended_codes = (1 - t) * codes[0].unsqueeze(0) + t * codes[1].unsqueeze(0);

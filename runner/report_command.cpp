@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "data/datasets.h"
+#include "results/artifacts.h"
 #include "results/report.h"
 #include "runner/commands.h"
 #include "util/errors.h"
@@ -45,8 +46,7 @@ int cmd_report(Args& a) {
     throw util::InputError({a.db, 0}, "--sweep", e.what());
   }
   const std::string out = a.out + "/";
-  const auto slash = a.db.rfind('/');
-  const std::string db_dir = slash == std::string::npos ? "" : a.db.substr(0, slash + 1);
+  const std::string db_dir = results::database_folder(a.db);
   std::size_t missing = 0;
   for (const auto& [from, to] : r.pictures) {
     if (!util::file_exists(db_dir + from)) {

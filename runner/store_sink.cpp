@@ -166,8 +166,7 @@ void StoreSink::record_finished(const TrialResult& r, const std::string& progres
   // Files first, then the row that points at them: a crash in between leaves a stray file,
   // never a row without its file.
   const std::string& db = store_.db().path();
-  const auto slash = db.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : db.substr(0, slash + 1);
+  const std::string dir = results::database_folder(db);
   const std::string folder = results::beside_database(db, ".artifacts/" + r.trial_id + "/");
   results::ArtifactPaths paths;
   for (const auto& [kind, bytes] : r.artifacts) {

@@ -99,7 +99,7 @@ check() {
 }
 
 # The quick-start sweep on the GPU, end to end under mpirun: two ranks share one GPU
-# (cluster.ranks_per_gpu = 2, separate trials), early stopping on; then the same two ranks with
+# (cluster.ranks_per_gpu = 2, separate trials); then the same two ranks with
 # ranks_per_gpu = 1 on a one-GPU node, which must refuse every trial naming the node.
 gpu_sweep() {
   local db=build-gpu/sweep-$RANDOM.db mpi=("$MPIRUN" --allow-run-as-root --oversubscribe -np 2)

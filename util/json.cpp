@@ -13,7 +13,7 @@ std::string format_double(double v) {
   return std::string(buf, res.ptr);
 }
 
-std::string json_string(const std::string& s, bool in_html) {
+std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
@@ -27,7 +27,7 @@ std::string json_string(const std::string& s, bool in_html) {
       out += "\\t";
     } else if (c == '\r') {
       out += "\\r";
-    } else if (u < 0x20 || (in_html && (c == '<' || c == '>' || c == '&'))) {
+    } else if (u < 0x20) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", u);
       out += buf;

@@ -4,9 +4,8 @@
 
 namespace util {
 
-// `s` as a JSON string, quotes included. For a page's <script> (`in_html`), '<', '>' and '&' are
-// escaped too, so no string can close the script or open a tag.
-std::string json_string(const std::string& s, bool in_html = false);
+// `s` as a JSON string, quotes included.
+std::string json_string(const std::string& s);
 // Shortest text that reads back to the same double (so 1e-3 prints as 0.001); NaN as null.
 std::string format_double(double v);
 
