@@ -7,7 +7,7 @@
 namespace models {
 
 torch::Tensor kl_to_prior(const torch::Tensor& mu, const torch::Tensor& logvar) {
-  return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1);
+  return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(-1);
 }
 
 torch::Tensor pairwise_gaussian_kl(const torch::Tensor& mu, const torch::Tensor& logvar) {
@@ -15,14 +15,15 @@ torch::Tensor pairwise_gaussian_kl(const torch::Tensor& mu, const torch::Tensor&
   // s = variance. Expanded so every term is a (B x B) matrix product, as in document 002.
   auto var = logvar.exp() + 1e-8;
   auto inv = var.reciprocal();
-  auto trace = var.matmul(inv.t());  // sum_k s_ik / s_jk
-  auto sq = (mu * mu).matmul(inv.t()) -
-            2 * mu.matmul((mu * inv).t())  // sum_k (mu_i - mu_j)^2 / s_j
-            + (mu * mu * inv).sum(1).unsqueeze(0);
-  auto logdet = var.log().sum(1);
-  auto logs = logdet.unsqueeze(0) - logdet.unsqueeze(1);  // log det S_j - log det S_i
-  const double k = static_cast<double>(mu.size(1));
-  return (0.5 * (trace + sq + logs - k)).mean();
+  auto inv_t = inv.transpose(-1, -2);
+  auto trace = var.matmul(inv_t);  // sum_k s_ik / s_jk
+  auto sq = (mu * mu).matmul(inv_t) -
+            2 * mu.matmul((mu * inv).transpose(-1, -2))  // sum_k (mu_i - mu_j)^2 / s_j
+            + (mu * mu * inv).sum(-1).unsqueeze(-2);
+  auto logdet = var.log().sum(-1);
+  auto logs = logdet.unsqueeze(-2) - logdet.unsqueeze(-1);  // log det S_j - log det S_i
+  const double k = static_cast<double>(mu.size(-1));
+  return (0.5 * (trace + sq + logs - k)).mean({-2, -1});
 }
 
 torch::Tensor straight_through_step(const torch::Tensor& x, double threshold) {

@@ -9,12 +9,14 @@
 
 namespace models {
 
-// KL(N(mu, exp(logvar)) || N(0, I)) per sample, summed over code dimensions: shape (batch).
+// KL(N(mu, exp(logvar)) || N(0, I)) per sample, summed over code dimensions: shape (batch), or
+// (members, batch) for the codes of a fused array (models/fused.h).
 torch::Tensor kl_to_prior(const torch::Tensor& mu, const torch::Tensor& logvar);
 
 // Moyer et al. 2018's estimate of KL[q(z|x) || q(z)] for diagonal Gaussian codes: the mean over
 // all ordered pairs (i, j) of the batch of KL(q(z|x_i) || q(z|x_j)) (document 002's corrected
-// `kl_conditional_and_marg`, whose log-determinant term averages to zero over pairs).
+// `kl_conditional_and_marg`, whose log-determinant term averages to zero over pairs). Codes of
+// shape (members, batch, latent) give one estimate per member.
 torch::Tensor pairwise_gaussian_kl(const torch::Tensor& mu, const torch::Tensor& logvar);
 
 // Heaviside step with a straight-through gradient (document 004): forward 1 where x >= threshold,

@@ -16,6 +16,7 @@
 #include "cluster/data_parallel.h"
 #include "models/autoencoder.h"
 #include "models/corruptions.h"
+#include "models/fused.h"
 #include "models/schedules.h"
 #include "runner/checkpoint.h"
 #include "runner/evaluation.h"
@@ -34,10 +35,13 @@ double seconds_since(Clock::time_point t0) {
 }
 
 // What the ranks of a group agree on at every step, as the trailing scalars of the gradients'
-// allreduce (so agreeing costs no extra collective): [this step's loss summed over the global
-// batch, ranks that failed, ranks asked to stop]. The sums stay on the device and are read back
-// only every few steps (see Tally).
-constexpr std::int64_t kVoteScalars = 3;
+// allreduce (so agreeing costs no extra collective): for K members, [each member's loss this step
+// summed over the global batch (K), ranks that failed (1), ranks asked to stop each member (K)];
+// [loss, failed, stop] for a trial alone. The sums stay on the device and are read back only
+// every few steps (see Tally).
+std::int64_t vote_scalars(std::int64_t members) {
+  return 2 * members + 1;
+}
 
 // How often a GPU rank reads the group's votes back to the host. Reading every step (`.item()`)
 // makes the host wait for each step's kernels and NCCL allreduce before it can queue the next, so
@@ -46,28 +50,28 @@ constexpr std::int64_t kVoteScalars = 3;
 // step.
 constexpr std::int64_t kVoteReadSteps = 16;
 
-// The votes since the epoch began (the loss) or since they were last read (failures, stops), on
-// the device; and this rank's own non-finite losses, to say which rank diverged.
+// The votes since the epoch began (the losses) or since they were last read (failures, stops),
+// on the device; and this rank's own non-finite losses, to say which rank diverged.
 struct Tally {
-  torch::Tensor loss_sum;  // float64, the epoch's loss so far
-  torch::Tensor flags;     // float32 [failed, stop], summed over the group
-  torch::Tensor diverged;  // this rank's non-finite losses
+  torch::Tensor loss_sum;  // float64 (K), each member's epoch loss so far
+  torch::Tensor flags;     // float32 (1 + K) [failed, stop per member], summed over the group
+  torch::Tensor diverged;  // int64 (K), this rank's non-finite losses
   std::int64_t since = 0;  // the first sample of the steps not yet read
 };
 
 // What a read of the tally says.
 struct StepVote {
-  double loss_sum = 0;    // the epoch's loss so far, summed over the samples of its global batches
-  bool failed = false;    // some rank failed: all fail the trial together
-  bool stop = false;      // some rank was asked to stop: all stop here
-  bool diverged = false;  // this rank's loss was not finite
+  std::vector<double> loss_sum;  // each member's epoch loss so far, summed over its samples
+  bool failed = false;           // some rank failed: all fail the array together
+  std::vector<bool> stop;        // some rank was asked to stop the member: it stops here
+  bool diverged = false;         // this rank's loss was not finite (a trial alone)
 };
 
-// Where an epoch ended: the first sample its group did not train because it was told to stop
-// (n when it stopped on the last step), or 0 when it ran through.
+// Where an epoch ended for the members still training: each one's loss sum, and whether it was
+// told to stop on the epoch's last step (it reports the epoch, then stops).
 struct EpochEnd {
-  double loss_sum = 0;
-  std::int64_t stopped_at = 0;
+  std::vector<double> loss_sum;
+  std::vector<bool> stop_after;
 };
 
 // "rank 3: ...; rank 4: ..." for the non-empty strings a group gathered, by world rank.
@@ -95,18 +99,35 @@ TrialOutput interrupted(std::string checkpoint) {
   return out;
 }
 
-// One trial on one rank of its group: pytorch/examples' train() loop, with resume and
-// checkpoints. Every rank of the group runs the same steps in lockstep.
+// What the trainer keeps for each member of an array (the one trial, alone).
+struct Member {
+  const Assignment* a = nullptr;
+  const TrialHooks* hooks = nullptr;
+  std::shared_ptr<models::AutoencoderImpl> model;
+  std::mt19937_64 batch_order;
+  std::mt19937_64 order_before;  // before this epoch's draw: a mid-epoch checkpoint draws it again
+  torch::Tensor perm;            // this epoch's order of the training samples
+  // Arrays: LibTorch's generator states of this member while the others draw with theirs.
+  std::string cpu_rng, device_rng;
+  models::LossWeights weights;  // this epoch's
+  bool active = true;           // still training
+};
+
+// The trials of one array (or one trial alone) on one rank of their group: pytorch/examples'
+// train() loop, with resume and checkpoints. Every rank of the group runs the same steps in
+// lockstep. A trial alone computes its loss with its own model, an array with the fused model.
 class Trainer {
  public:
-  Trainer(const Assignment& a, cluster::Group& group, const TrialHooks& hooks);
-  TrialOutput run(torch::Tensor* final_parameters);
+  Trainer(const std::vector<Assignment>& members, cluster::Group& group,
+          const std::vector<TrialHooks>& hooks, LeaveCallback leave);
+  void run(torch::Tensor* final_parameters);
 
  private:
   void set_up();
+  void build_members();
   void agree_to_start(const std::string& problem);
   void fault(const char* part) const {
-    if (hooks_.fault) hooks_.fault(part);
+    if (hooks0_.fault) hooks0_.fault(part);
   }
   // Runs work that this rank does alone between collectives; a failure becomes pending_error_,
   // which the next step's vote carries to the whole group.
@@ -118,40 +139,63 @@ class Trainer {
       if (pending_error_.empty()) pending_error_ = e.what();
     }
   }
-  void resume(const Checkpoint& from);
-  void start_stage(std::int64_t stage, const Checkpoint* resumed);
-  std::optional<TrialOutput> run_epoch(std::int64_t stage, std::int64_t epoch,
-                                       const Checkpoint* part_done);
-  EpochEnd train_epoch(std::int64_t epoch, const torch::Tensor& perm, std::int64_t first_sample,
-                       double loss_sum, const models::LossWeights& w);
-  void step(const torch::Tensor& perm, std::int64_t start, const models::LossWeights& w,
-            Tally& tally);
-  torch::Tensor forward_backward(const torch::Tensor& perm, std::int64_t start,
-                                 const models::LossWeights& w);
+  // Runs a member's draws of LibTorch's global generator with its own generator state: each
+  // member draws the numbers it would draw alone. A trial alone just uses the generator.
+  template <typename Work>
+  void with_rng(Member& m, Work&& work);
+  bool fused() const { return members_.size() > 1; }
+  std::int64_t k_members() const { return static_cast<std::int64_t>(members_.size()); }
+  bool any_active() const;
+  // Member k's part of a flat buffer (values, or Adam's moments) as it would be alone, and back.
+  torch::Tensor member_of(const torch::Tensor& buffer, std::size_t k) const {
+    return flat_->member_of(buffer, static_cast<std::int64_t>(k));
+  }
+  void load_member(torch::Tensor& buffer, std::size_t k, const std::string& bytes,
+                   const char* what) const {
+    auto alone = torch::empty({buffer.numel() / k_members()}, buffer.options());
+    load_tensor_bytes(alone, bytes, what);
+    flat_->set_member(buffer, static_cast<std::int64_t>(k), alone);
+  }
+  void resume(const std::vector<Checkpoint>& from);
+  void start_stage(std::int64_t stage, const std::vector<Checkpoint>* resumed);
+  bool run_epoch(std::int64_t stage, std::int64_t epoch, const std::vector<Checkpoint>* part_done);
+  void draw_orders(std::int64_t epoch);
+  EpochEnd train_epoch(std::int64_t stage, std::int64_t epoch, std::int64_t first_sample,
+                       const std::vector<double>& loss_sum);
+  void stop_inside(const std::vector<bool>& stop, std::int64_t stage, std::int64_t epoch,
+                   std::int64_t end, const std::vector<double>& loss_sum);
+  void step(std::int64_t start, Tally& tally);
+  torch::Tensor forward_backward(std::int64_t start);
+  torch::Tensor forward_backward_fused(std::int64_t start, std::int64_t batch, std::int64_t begin,
+                                       std::int64_t end);
   StepVote read(Tally& tally, std::int64_t epoch, std::int64_t end);
-  std::string report_epoch(const models::LossWeights& w, double loss_sum, bool with_checkpoint,
+  void drop_diverged(const StepVote& vote, std::int64_t epoch, std::int64_t since,
+                     std::int64_t end);
+  std::string report_epoch(std::size_t k, double loss_sum, bool with_checkpoint,
                            const std::function<std::string()>& capture);
-  std::string capture(std::int64_t stage, std::int64_t epoch, std::int64_t next_sample,
-                      double loss_sum, const std::mt19937_64& order_before);
-  TrialOutput finish();
-  bool goes_on();
-  TrialOutput pruned();
+  std::string capture(std::size_t k, std::int64_t stage, std::int64_t epoch,
+                      std::int64_t next_sample, double loss_sum);
+  TrialOutput finish(std::size_t k);
+  void goes_on();
+  void leave(std::size_t k, TrialOutput out);
+  void leave_pruned(std::size_t k);
 
-  const Assignment& a_;
-  const sweeps::TrialConfig& c_;
+  std::vector<Member> members_;
+  const sweeps::TrialConfig& c_;  // member 0's: the shape, data, batch and epochs all share
   cluster::Group& group_;
-  const TrialHooks& hooks_;
+  const TrialHooks& hooks0_;  // member 0's: the run's backends, faults and vote reads
+  LeaveCallback leave_;
   const Clock::time_point start_ = Clock::now();
   torch::Device device_ = torch::kCPU;
   const bool root_;
   cluster::Backends own_backends_;  // when the run keeps none across trials
   TrialData data_;
   std::int64_t n_ = 0;  // training samples
-  std::shared_ptr<models::AutoencoderImpl> model_;
   cluster::Backend* backend_ = nullptr;
   std::unique_ptr<FlatParameters> flat_;
+  std::unique_ptr<models::FusedAutoencoder> fused_model_;
+  torch::Tensor active_;         // arrays: indices of the members still training, on the device
   std::optional<FlatAdam> opt_;  // the stage's optimizer: fresh state for every stage
-  std::mt19937_64 batch_order_;
   double train_seconds_ = 0;
   std::int64_t series_epoch_ = 0;  // epochs counted across stages
   // A failure on this rank outside a step's forward and backward (the optimizer, the root's
@@ -162,8 +206,18 @@ class Trainer {
   std::int64_t read_every_ = 1;  // steps between reads of the votes
 };
 
-Trainer::Trainer(const Assignment& a, cluster::Group& group, const TrialHooks& hooks)
-    : a_(a), c_(a.config), group_(group), hooks_(hooks), root_(group.rank() == 0) {
+Trainer::Trainer(const std::vector<Assignment>& members, cluster::Group& group,
+                 const std::vector<TrialHooks>& hooks, LeaveCallback leave)
+    : c_(members.at(0).config),
+      group_(group),
+      hooks0_(hooks.at(0)),
+      leave_(std::move(leave)),
+      root_(group.rank() == 0) {
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    members_.emplace_back();
+    members_.back().a = &members[k];
+    members_.back().hooks = &hooks.at(k);
+  }
   std::string problem;
   try {
     set_up();
@@ -171,8 +225,8 @@ Trainer::Trainer(const Assignment& a, cluster::Group& group, const TrialHooks& h
     problem = *e.what() ? e.what() : "set-up failed";  // empty means ready to the group
   }
   agree_to_start(problem);
-  auto& backends = hooks.backends ? *hooks.backends : own_backends_;
-  backend_ = backends.get(group, device_, a.collective_timeout_s);
+  auto& backends = hooks0_.backends ? *hooks0_.backends : own_backends_;
+  backend_ = backends.get(group, device_, members[0].collective_timeout_s);
   if (backend_) backend_->broadcast(flat_->values());  // identical replicas, whatever each RNG did
 }
 
@@ -180,22 +234,59 @@ Trainer::Trainer(const Assignment& a, cluster::Group& group, const TrialHooks& h
 // before any tensor or generator touches it.
 void Trainer::set_up() {
   auto& world = group_.world();
+  const Assignment& a = *members_[0].a;
   device_ = cluster::choose_device(c_.train.device, world.local_rank(), world.local_size(),
-                                   static_cast<int>(a_.ranks_per_gpu));
+                                   static_cast<int>(a.ranks_per_gpu));
   cluster::use_device(device_);
   fault("setup");
-  if (a_.threads > 0) torch::set_num_threads(static_cast<int>(a_.threads));
-  torch::manual_seed(static_cast<std::uint64_t>(a_.seed));
+  if (a.threads > 0) torch::set_num_threads(static_cast<int>(a.threads));
+  torch::manual_seed(static_cast<std::uint64_t>(a.seed));
   data_ = load_trial_data(c_, device_);
   n_ = data_.train.x.size(0);
-  model_ = models::make_autoencoder(c_.model, data_.train_input.size(1), data_.train.x.size(1),
-                                    data_.classes);
-  model_->to(device_);
-  flat_ = std::make_unique<FlatParameters>(model_->parameters(), kVoteScalars);
-  read_every_ = hooks_.read_votes_every > 0 ? hooks_.read_votes_every
-                : device_.is_cuda()         ? kVoteReadSteps
-                                            : 1;
-  batch_order_.seed(static_cast<std::uint64_t>(a_.seed));
+  build_members();
+  read_every_ = hooks0_.read_votes_every > 0 ? hooks0_.read_votes_every
+                : device_.is_cuda()          ? kVoteReadSteps
+                                             : 1;
+}
+
+// Each member's model as it would be built alone, from its own seed; an array's weights then
+// move into one buffer, row by row, and the fused model computes with them.
+void Trainer::build_members() {
+  std::vector<std::vector<torch::Tensor>> parameters;
+  for (auto& m : members_) {
+    torch::manual_seed(static_cast<std::uint64_t>(m.a->seed));
+    m.model = models::make_autoencoder(m.a->config.model, data_.train_input.size(1),
+                                       data_.train.x.size(1), data_.classes);
+    m.model->to(device_);
+    m.batch_order.seed(static_cast<std::uint64_t>(m.a->seed));
+    parameters.push_back(m.model->parameters());
+    if (!fused()) continue;
+    m.cpu_rng = generator_state(torch::kCPU);
+    if (device_.is_cuda()) m.device_rng = generator_state(device_);
+  }
+  if (!fused()) {
+    flat_ = std::make_unique<FlatParameters>(parameters[0], vote_scalars(1));
+    return;
+  }
+  flat_ = std::make_unique<FlatParameters>(parameters, vote_scalars(k_members()));
+  fused_model_ = std::make_unique<models::FusedAutoencoder>(
+      c_.model, *members_[0].model, flat_->stacked(), data_.train_input.size(1),
+      data_.train.x.size(1), data_.classes);
+  active_ = torch::arange(k_members(), torch::TensorOptions().device(device_).dtype(torch::kInt64));
+}
+
+template <typename Work>
+void Trainer::with_rng(Member& m, Work&& work) {
+  if (!fused()) return work();
+  set_generator_state(torch::kCPU, m.cpu_rng);
+  if (!m.device_rng.empty()) set_generator_state(device_, m.device_rng);
+  work();
+  m.cpu_rng = generator_state(torch::kCPU);
+  if (!m.device_rng.empty()) m.device_rng = generator_state(device_);
+}
+
+bool Trainer::any_active() const {
+  return std::any_of(members_.begin(), members_.end(), [](const Member& m) { return m.active; });
 }
 
 // The ranks of a group say whether they are ready, and on which kind of device, under the
@@ -206,7 +297,7 @@ void Trainer::agree_to_start(const std::string& problem) {
     if (!problem.empty()) throw std::runtime_error(problem);
     return;
   }
-  const double timeout_s = a_.collective_timeout_s;
+  const double timeout_s = members_[0].a->collective_timeout_s;
   const std::string failed = by_rank(group_, group_.gather_strings(problem, timeout_s));
   if (!failed.empty()) throw std::runtime_error(failed);
   const auto kinds = group_.gather_strings(device_.is_cuda() ? "cuda" : "cpu", timeout_s);
@@ -215,173 +306,251 @@ void Trainer::agree_to_start(const std::string& problem) {
                              by_rank(group_, kinds) + " (set train.device)");
 }
 
-// Every rank of the group loads the same checkpoint, so the replicas stay identical.
-void Trainer::resume(const Checkpoint& from) {
-  for (std::int64_t stage = 0; stage < from.stage; ++stage) {
-    model_->begin_stage(stage);
-    model_->end_stage(stage);
+// Every rank of the group loads the same checkpoints, so the replicas stay identical. The members
+// of an array resume from one point: the one where they stopped together.
+void Trainer::resume(const std::vector<Checkpoint>& from) {
+  const Checkpoint& first = from[0];
+  for (std::int64_t stage = 0; stage < first.stage; ++stage)
+    for (auto& m : members_) {
+      m.model->begin_stage(stage);
+      m.model->end_stage(stage);
+    }
+  for (std::size_t k = 0; k < members_.size(); ++k) {
+    const Checkpoint& c = from[k];
+    if (c.stage != first.stage || c.series_epoch != first.series_epoch ||
+        c.next_sample != first.next_sample || c.adam_steps != first.adam_steps)
+      throw std::runtime_error("the members of a fused array must resume from one point: trial " +
+                               c.trial_id + " stopped elsewhere than trial " + first.trial_id);
+    load_member(flat_->values(), k, c.parameters, "parameters");
+    members_[k].batch_order = engine_from_text(c.batch_order);
+    members_[k].cpu_rng = c.cpu_rng;
+    if (device_.is_cuda()) members_[k].device_rng = c.device_rng;
   }
-  load_tensor_bytes(flat_->values(), from.parameters, "parameters");
-  batch_order_ = engine_from_text(from.batch_order);
-  set_generator_state(torch::kCPU, from.cpu_rng);
-  if (device_.is_cuda() && !from.device_rng.empty()) set_generator_state(device_, from.device_rng);
-  train_seconds_ = from.train_seconds;
-  series_epoch_ = from.series_epoch;
+  if (!fused()) {
+    set_generator_state(torch::kCPU, first.cpu_rng);
+    if (device_.is_cuda() && !first.device_rng.empty())
+      set_generator_state(device_, first.device_rng);
+  }
+  train_seconds_ = first.train_seconds;
+  series_epoch_ = first.series_epoch;
 }
 
-TrialOutput Trainer::run(torch::Tensor* final_parameters) {
-  const bool resuming = !a_.checkpoint.empty();
-  Checkpoint from;
+void Trainer::run(torch::Tensor* final_parameters) {
+  const Assignment& a = *members_[0].a;
+  const bool resuming = !a.checkpoint.empty();
+  std::vector<Checkpoint> from(members_.size());
   if (resuming) {
-    from = decode_checkpoint(a_.checkpoint, "trial " + a_.trial_id);
+    for (std::size_t k = 0; k < members_.size(); ++k)
+      from[k] = decode_checkpoint(members_[k].a->checkpoint, "trial " + members_[k].a->trial_id);
     resume(from);
-    if (a_.stopped_early) {
-      start_stage(from.stage, &from);  // the model as it stood when it was stopped
-      return pruned();
+    if (a.stopped_early) {
+      start_stage(from[0].stage, &from);  // the model as it stood when it was stopped
+      for (std::size_t k = 0; k < members_.size(); ++k) leave_pruned(k);
+      return;
     }
   }
-  for (std::int64_t stage = from.stage; stage < model_->stages(); ++stage) {
-    const bool resuming_stage = resuming && stage == from.stage;
+  const std::int64_t stages = members_[0].model->stages();
+  for (std::int64_t stage = from[0].stage; stage < stages; ++stage) {
+    const bool resuming_stage = resuming && stage == from[0].stage;
     start_stage(stage, resuming_stage ? &from : nullptr);
-    for (std::int64_t epoch = resuming_stage ? from.stage_epoch + 1 : 1; epoch <= c_.train.epochs;
-         ++epoch) {
-      // An epoch stopped part-way goes on at its next sample, with its loss sum so far.
+    for (std::int64_t epoch = resuming_stage ? from[0].stage_epoch + 1 : 1;
+         epoch <= c_.train.epochs; ++epoch) {
+      // An epoch stopped part-way goes on at its next sample, with its loss sums so far.
       const bool part_done =
-          resuming_stage && epoch == from.stage_epoch + 1 && from.next_sample > 0;
-      if (auto stopped = run_epoch(stage, epoch, part_done ? &from : nullptr)) return *stopped;
+          resuming_stage && epoch == from[0].stage_epoch + 1 && from[0].next_sample > 0;
+      if (!run_epoch(stage, epoch, part_done ? &from : nullptr)) return;
     }
-    model_->end_stage(stage);
+    for (auto& m : members_) m.model->end_stage(stage);
   }
   if (final_parameters)
     *final_parameters = flat_->values().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true);
-  return root_ ? finish() : TrialOutput{};
+  for (std::size_t k = 0; k < members_.size(); ++k)
+    if (members_[k].active) leave(k, root_ ? finish(k) : TrialOutput{});
 }
 
 // The stage's fresh optimizer (what earlier stages trained must not drift), or, resuming, the
-// optimizer as the checkpoint left it.
-void Trainer::start_stage(std::int64_t stage, const Checkpoint* resumed) {
+// optimizer as the checkpoints left it.
+void Trainer::start_stage(std::int64_t stage, const std::vector<Checkpoint>* resumed) {
   carry([&] {
     fault("stage");
-    model_->begin_stage(stage);
-    opt_.emplace(*flat_, c_.train.lr);
+    std::vector<double> lrs;
+    for (auto& m : members_) {
+      m.model->begin_stage(stage);
+      lrs.push_back(m.active ? m.a->config.train.lr : 0.0);
+    }
+    opt_.emplace(*flat_, lrs);
     if (!resumed) return;
-    load_tensor_bytes(opt_->exp_avg(), resumed->adam_m, "Adam's first moment");
-    load_tensor_bytes(opt_->exp_avg_sq(), resumed->adam_v, "Adam's second moment");
-    opt_->set_steps(resumed->adam_steps);
+    for (std::size_t k = 0; k < members_.size(); ++k) {
+      load_member(opt_->exp_avg(), k, (*resumed)[k].adam_m, "Adam's first moment");
+      load_member(opt_->exp_avg_sq(), k, (*resumed)[k].adam_v, "Adam's second moment");
+    }
+    opt_->set_steps((*resumed)[0].adam_steps);
   });
 }
 
-// Trains and reports one epoch; returns the trial's output when the group stopped in it.
-std::optional<TrialOutput> Trainer::run_epoch(std::int64_t stage, std::int64_t epoch,
-                                              const Checkpoint* part_done) {
+// Each member's order of the epoch's samples, from its own engine, and its loss weights (KL
+// annealing by its own schedule).
+void Trainer::draw_orders(std::int64_t epoch) {
+  for (auto& m : members_) {
+    const auto& c = m.a->config;
+    m.order_before = m.batch_order;
+    m.weights = {c.loss.beta * models::kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
+    carry([&] {
+      fault("epoch");
+      m.perm = torch::tensor(util::permutation(n_, m.batch_order), torch::kInt64).to(device_);
+    });
+  }
+}
+
+// Trains and reports one epoch of the members still training; false when none is left.
+bool Trainer::run_epoch(std::int64_t stage, std::int64_t epoch,
+                        const std::vector<Checkpoint>* part_done) {
   ++series_epoch_;
   const auto t_epoch = Clock::now();
-  const std::mt19937_64 order_before = batch_order_;  // a mid-epoch checkpoint draws it again
-  torch::Tensor perm;
-  carry([&] {
-    fault("epoch");
-    perm = torch::tensor(util::permutation(n_, batch_order_), torch::kInt64).to(device_);
-  });
-  const models::LossWeights weights{
-      c_.loss.beta * models::kl_factor(c_.kl, epoch - 1, c_.train.epochs), c_.loss.lambda};
-  const EpochEnd end = train_epoch(epoch, perm, part_done ? part_done->next_sample : 0,
-                                   part_done ? part_done->loss_sum : 0.0, weights);
+  draw_orders(epoch);
+  std::vector<double> sums(members_.size(), 0.0);
+  for (std::size_t k = 0; part_done && k < members_.size(); ++k) sums[k] = (*part_done)[k].loss_sum;
+  const EpochEnd end = train_epoch(stage, epoch, part_done ? (*part_done)[0].next_sample : 0, sums);
   train_seconds_ += seconds_since(t_epoch);
-  auto capture_at = [&](std::int64_t next_sample) {
-    return capture(stage, epoch, next_sample, end.loss_sum, order_before);
-  };
-  const bool stopped_inside = end.stopped_at > 0 && end.stopped_at < n_;
-  // Stopped on the epoch's last step: the epoch is whole, so stop after reporting it (unless
-  // the trial is done anyway).
-  const bool last = stage + 1 == model_->stages() && epoch == c_.train.epochs;
-  const bool stop_here = end.stopped_at == n_ && !last;
-  std::string checkpoint;
-  if (root_ && !stopped_inside)
-    carry([&] {
-      fault("evaluation");
-      checkpoint = report_epoch(weights, end.loss_sum, hooks_.checkpoints || stop_here,
-                                [&] { return capture_at(0); });
-    });
-  // No step follows to carry a failure when the trial ends here: it fails on this rank alone,
+  if (!any_active()) return false;  // all stopped inside the epoch, or failed
+  // Told to stop on the epoch's last step: the epoch is whole, so a member reports it, then
+  // stops (unless the trial is done anyway).
+  const bool last = stage + 1 == members_[0].model->stages() && epoch == c_.train.epochs;
+  bool array_ends = true;
+  std::vector<std::string> checkpoints(members_.size());
+  for (std::size_t k = 0; k < members_.size(); ++k) {
+    Member& m = members_[k];
+    if (!m.active) continue;
+    const bool stop_here = end.stop_after[k] && !last;
+    array_ends = array_ends && (stop_here || last);
+    if (root_)
+      carry([&] {
+        fault("evaluation");
+        checkpoints[k] = report_epoch(k, end.loss_sum[k], m.hooks->checkpoints || stop_here,
+                                      [&] { return capture(k, stage, epoch, 0, end.loss_sum[k]); });
+      });
+  }
+  // No step follows to carry a failure when the array ends here: it fails on this rank alone,
   // after the group's last collective.
-  const bool ends_here = stopped_inside || stop_here || last;
-  if (ends_here && !pending_error_.empty()) throw std::runtime_error(pending_error_);
-  if (stopped_inside) return interrupted(root_ ? capture_at(end.stopped_at) : std::string());
-  if (stop_here) return interrupted(std::move(checkpoint));
-  if (!last && a_.early_stop && !goes_on()) return pruned();
-  return std::nullopt;
+  if (array_ends && !pending_error_.empty()) throw std::runtime_error(pending_error_);
+  for (std::size_t k = 0; k < members_.size() && !last; ++k)
+    if (members_[k].active && end.stop_after[k]) leave(k, interrupted(std::move(checkpoints[k])));
+  if (last) return true;
+  if (any_active() && members_[0].a->early_stop) goes_on();
+  return any_active();
 }
 
-// The group's verdict on going on after this epoch: the root's (rank 0's, through goes_on), which
-// every rank then follows. A root whose report failed asks nothing: the next step fails the group.
-bool Trainer::goes_on() {
-  bool keep = true;
-  if (root_ && hooks_.goes_on && pending_error_.empty())
-    carry([&] { keep = hooks_.goes_on(series_epoch_); });
-  if (group_.size() == 1) return keep;
-  return group_.gather_strings(root_ ? (keep ? "1" : "0") : "", a_.collective_timeout_s)[0] == "1";
+// The group's verdict on going on after this epoch, for each member still training: the root's
+// (rank 0's, through goes_on), which every rank then follows; a member told to stop leaves,
+// pruned. A root whose report failed asks nothing: the next step fails the group.
+void Trainer::goes_on() {
+  std::string keep(members_.size(), '1');
+  for (std::size_t k = 0; k < members_.size(); ++k) {
+    const Member& m = members_[k];
+    if (root_ && m.active && m.hooks->goes_on && pending_error_.empty())
+      carry([&] { keep[k] = m.hooks->goes_on(series_epoch_) ? '1' : '0'; });
+  }
+  if (group_.size() > 1)
+    keep = group_.gather_strings(root_ ? keep : "", members_[0].a->collective_timeout_s)[0];
+  for (std::size_t k = 0; k < members_.size(); ++k)
+    if (members_[k].active && keep[k] == '0') leave_pruned(k);
 }
 
 // Stopped early: the final metrics (on the root) are those of the model as it stands.
-TrialOutput Trainer::pruned() {
-  TrialOutput out = root_ ? finish() : TrialOutput{};
+void Trainer::leave_pruned(std::size_t k) {
+  TrialOutput out = root_ ? finish(k) : TrialOutput{};
   out.pruned = true;
-  return out;
+  leave(k, std::move(out));
 }
 
-EpochEnd Trainer::train_epoch(std::int64_t epoch, const torch::Tensor& perm,
-                              std::int64_t first_sample, double loss_sum,
-                              const models::LossWeights& w) {
+// A member's training ends: an array goes on without it (it is no longer updated, and its loss
+// no longer counts).
+void Trainer::leave(std::size_t k, TrialOutput out) {
+  members_[k].active = false;
+  if (fused()) {
+    if (opt_) opt_->set_member_lr(k, 0);
+    std::vector<std::int64_t> active;
+    for (std::size_t j = 0; j < members_.size(); ++j)
+      if (members_[j].active) active.push_back(static_cast<std::int64_t>(j));
+    active_ = torch::tensor(active, torch::kInt64).to(device_);
+  }
+  leave_(k, std::move(out));
+}
+
+EpochEnd Trainer::train_epoch(std::int64_t stage, std::int64_t epoch, std::int64_t first_sample,
+                              const std::vector<double>& loss_sum) {
   const auto on = torch::TensorOptions().device(device_);
-  Tally tally{torch::full({}, loss_sum, on.dtype(torch::kFloat64)),
-              torch::zeros({2}, on.dtype(torch::kFloat32)),
-              torch::zeros({}, on.dtype(torch::kInt64)), first_sample};
+  const std::int64_t k_all = k_members();
+  Tally tally{torch::tensor(loss_sum, torch::kFloat64).to(device_),
+              torch::zeros({1 + k_all}, on.dtype(torch::kFloat32)),
+              torch::zeros({k_all}, on.dtype(torch::kInt64)), first_sample};
   const std::int64_t batch_size = c_.train.batch_size;
   std::int64_t steps = 0;
   for (std::int64_t start = first_sample; start < n_; start += batch_size) {
-    step(perm, start, w, tally);
+    step(start, tally);
     const std::int64_t end = std::min(start + batch_size, n_);
     if (++steps % read_every_ != 0 && end < n_) continue;
     const StepVote vote = read(tally, epoch, end);
-    if (vote.stop) return {vote.loss_sum, end};
-    if (end == n_) return {vote.loss_sum, 0};
+    EpochEnd out{vote.loss_sum, std::vector<bool>(members_.size(), false)};
+    for (std::size_t k = 0; k < members_.size(); ++k)
+      out.stop_after[k] = members_[k].active && vote.stop[k];
+    if (end == n_) return out;
+    stop_inside(out.stop_after, stage, epoch, end, vote.loss_sum);
+    if (!any_active()) return out;
   }
-  return {loss_sum, 0};
+  return {loss_sum, std::vector<bool>(members_.size(), false)};
 }
 
-// One optimizer step on the global batch at `start` of the epoch's permutation, of which this
-// rank trains its shard; its votes go into the tally. Whatever fails on this rank, here or since
-// the last step, fails the trial on every rank at the next read.
-void Trainer::step(const torch::Tensor& perm, std::int64_t start, const models::LossWeights& w,
-                   Tally& tally) {
-  const bool stop = hooks_.should_stop && hooks_.should_stop();
+// Members told to stop before the epoch's end leave with a checkpoint there (on the root).
+void Trainer::stop_inside(const std::vector<bool>& stop, std::int64_t stage, std::int64_t epoch,
+                          std::int64_t end, const std::vector<double>& loss_sum) {
+  bool all = true;
+  for (std::size_t k = 0; k < members_.size(); ++k) all = all && (!members_[k].active || stop[k]);
+  // No step follows to carry a failure when the array ends here.
+  if (all && !pending_error_.empty()) throw std::runtime_error(pending_error_);
+  for (std::size_t k = 0; k < members_.size(); ++k)
+    if (members_[k].active && stop[k])
+      leave(k, interrupted(root_ ? capture(k, stage, epoch, end, loss_sum[k]) : std::string()));
+}
+
+// One optimizer step of every member on its global batch at `start` of its epoch's permutation,
+// of which this rank trains its shard; the votes go into the tally. Whatever fails on this rank,
+// here or since the last step, fails the array on every rank at the next read.
+void Trainer::step(std::int64_t start, Tally& tally) {
+  const std::int64_t k_all = k_members();
+  std::vector<double> stops(members_.size(), 0.0);
+  for (std::size_t k = 0; k < members_.size(); ++k) {
+    const auto& should_stop = members_[k].hooks->should_stop;
+    if (members_[k].active && should_stop && should_stop()) stops[k] = 1;
+  }
   if (unread_error_.empty()) unread_error_ = std::move(pending_error_);
   pending_error_.clear();
-  torch::Tensor loss;
+  torch::Tensor loss;  // (K) float64
   if (unread_error_.empty()) {
     try {
-      loss = forward_backward(perm, start, w);
+      loss = forward_backward(start);
     } catch (const std::exception& e) {
       unread_error_ = e.what();
     }
   }
   if (!unread_error_.empty()) {
     flat_->zero_grad();  // this rank adds nothing; the group fails at the next read
-    loss = torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kFloat64));
+    loss = torch::zeros({k_all}, torch::TensorOptions().device(device_).dtype(torch::kFloat64));
   }
   auto extra = flat_->extra();
-  extra[0].copy_(loss);
-  extra[1].fill_(unread_error_.empty() ? 0.0 : 1.0);
-  extra[1].add_(loss.isfinite().logical_not());
-  extra[2].fill_(stop ? 1.0 : 0.0);
+  extra.narrow(0, 0, k_all).copy_(loss);
+  extra[k_all].fill_(unread_error_.empty() ? 0.0 : 1.0);
+  // A trial alone fails on a non-finite loss; an array drops the member (drop_diverged).
+  if (!fused()) extra[k_all].add_(loss.isfinite().logical_not().sum());
+  for (std::int64_t k = 0; k < k_all; ++k) extra[k_all + 1 + k].fill_(stops[k]);
   tally.diverged.add_(loss.isfinite().logical_not());
   if (backend_) {
     backend_->allreduce_sum(flat_->gradients_and_extra());
-    tally.loss_sum.add_(extra[0].to(torch::kFloat64));  // the group's, in the float32 slot
+    tally.loss_sum.add_(extra.narrow(0, 0, k_all).to(torch::kFloat64));  // the group's
   } else {
     tally.loss_sum.add_(loss);
   }
-  tally.flags.add_(extra.narrow(0, 1, 2));
+  tally.flags.add_(extra.narrow(0, k_all, k_all + 1));
   if (!unread_error_.empty()) return;  // failing: its state (the optimizer, say) may be unmade
   carry([&] {
     fault("optimizer");
@@ -389,102 +558,180 @@ void Trainer::step(const torch::Tensor& perm, std::int64_t start, const models::
   });
 }
 
-// Reads the votes of the steps since the last read (one wait for the device). Fails the trial on
+std::string not_finite(std::int64_t epoch, std::int64_t since, std::int64_t end,
+                       std::int64_t batch_size, double lr) {
+  return "loss is not finite (nan or inf) at epoch " + std::to_string(epoch) + ", steps " +
+         std::to_string(since / batch_size) + "-" + std::to_string((end - 1) / batch_size) +
+         " (learning rate " + std::to_string(lr) + " too high?)";
+}
+
+// Reads the votes of the steps since the last read (one wait for the device). Fails the array on
 // every rank of the group when any rank failed in them, with every rank's message at the root.
 StepVote Trainer::read(Tally& tally, std::int64_t epoch, std::int64_t end) {
-  const auto host = torch::cat({tally.loss_sum.reshape({1}), tally.flags.to(torch::kFloat64),
-                                tally.diverged.to(torch::kFloat64).reshape({1})})
+  const std::int64_t k_all = k_members();
+  const auto host = torch::cat({tally.loss_sum, tally.flags.to(torch::kFloat64),
+                                tally.diverged.to(torch::kFloat64)})
                         .to(torch::kCPU);
   const auto v = host.accessor<double, 1>();
-  const StepVote vote{v[0], v[1] > 0, v[2] > 0, v[3] > 0};
-  const std::int64_t bs = c_.train.batch_size;
+  StepVote vote;
+  for (std::int64_t k = 0; k < k_all; ++k) {
+    vote.loss_sum.push_back(v[k]);
+    vote.stop.push_back(v[k_all + 1 + k] > 0);
+  }
+  vote.failed = v[k_all] > 0;
+  vote.diverged = !fused() && v[2 * k_all + 1] > 0;
   if (vote.diverged && unread_error_.empty())
-    unread_error_ = "loss is not finite (nan or inf) at epoch " + std::to_string(epoch) +
-                    ", steps " + std::to_string(tally.since / bs) + "-" +
-                    std::to_string((end - 1) / bs) + " (learning rate " +
-                    std::to_string(c_.train.lr) + " too high?)";
-  if (vote.failed) fail_together(group_, unread_error_, a_.collective_timeout_s);
+    unread_error_ = not_finite(epoch, tally.since, end, c_.train.batch_size, c_.train.lr);
+  if (vote.failed) fail_together(group_, unread_error_, members_[0].a->collective_timeout_s);
+  if (fused()) drop_diverged(vote, epoch, tally.since, end);
   tally.flags.zero_();
   tally.diverged.zero_();
   tally.since = end;
   return vote;
 }
 
-// Forward and backward of this rank's shard of the global batch at `start`; returns its loss
-// summed over its samples, a float64 scalar on the device (not read: a non-finite one is caught
-// when the votes are read). Noise and corruptions are drawn for the whole global batch, alike on
-// every rank (even one whose shard is empty): a sample's draw must not depend on the sharding, and
-// the ranks' generators must stay in step.
-torch::Tensor Trainer::forward_backward(const torch::Tensor& perm, std::int64_t start,
-                                        const models::LossWeights& w) {
+// An array's member whose loss was not finite (on any rank: the sums are the group's) leaves,
+// failed; its weights and moments are zeroed, so that it stays finite while the others go on.
+void Trainer::drop_diverged(const StepVote& vote, std::int64_t epoch, std::int64_t since,
+                            std::int64_t end) {
+  for (std::size_t k = 0; k < members_.size(); ++k) {
+    if (!members_[k].active || std::isfinite(vote.loss_sum[k])) continue;
+    const auto zeros =
+        torch::zeros({flat_->values().numel() / k_members()}, flat_->values().options());
+    for (auto* buffer : {&flat_->values(), &opt_->exp_avg(), &opt_->exp_avg_sq()})
+      flat_->set_member(*buffer, static_cast<std::int64_t>(k), zeros);
+    TrialOutput out;
+    out.error = not_finite(epoch, since, end, c_.train.batch_size, members_[k].a->config.train.lr);
+    leave(k, std::move(out));
+  }
+}
+
+// Forward and backward of this rank's shard of the global batches at `start`; returns each
+// member's loss summed over its samples, (K) float64 on the device (not read: a non-finite one is
+// caught when the votes are read). Noise and corruptions are drawn for the whole global batch,
+// alike on every rank (even one whose shard is empty): a sample's draw must not depend on the
+// sharding, and the ranks' generators must stay in step.
+torch::Tensor Trainer::forward_backward(std::int64_t start) {
   const std::int64_t batch = std::min(c_.train.batch_size, n_ - start);
   const auto [begin, end] = cluster::shard(batch, group_.rank(), group_.size());
   flat_->zero_grad();
   fault("noise");
+  if (fused()) return forward_backward_fused(start, batch, begin, end);
+  Member& m = members_[0];
+  const auto on = torch::TensorOptions().device(device_);
   torch::Tensor noise, corrupted;
-  if (model_->noise_dim() > 0)
-    noise = torch::randn({batch, model_->noise_dim()}, torch::TensorOptions().device(device_));
+  if (m.model->noise_dim() > 0) noise = torch::randn({batch, m.model->noise_dim()}, on);
   const auto& corruption = c_.corruption;
   if (corruption.kind != sweeps::CorruptionKind::kNone)
     corrupted = models::network_input(
         corruption,
-        models::corrupt(corruption, data_.train.x.index_select(0, perm.narrow(0, start, batch)),
+        models::corrupt(corruption, data_.train.x.index_select(0, m.perm.narrow(0, start, batch)),
                         data_.rows, data_.cols));
-  if (end <= begin)
-    return torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kFloat64));
+  if (end <= begin) return torch::zeros({1}, on.dtype(torch::kFloat64));
   fault("loss");
-  auto idx = perm.narrow(0, start + begin, end - begin);
+  auto idx = m.perm.narrow(0, start + begin, end - begin);
   auto input = corrupted.defined() ? corrupted.narrow(0, begin, end - begin)
                                    : data_.train_input.index_select(0, idx);
   models::Batch b{input, data_.train.x.index_select(0, idx), data_.train.y.index_select(0, idx),
                   noise.defined() ? noise.narrow(0, begin, end - begin) : noise};
-  auto losses = model_->loss(b, w);
+  auto losses = m.model->loss(b, m.weights);
   // Weighted by the shard's share, the group's summed gradient is the global batch's.
   (losses.total * (static_cast<double>(end - begin) / static_cast<double>(batch))).backward();
-  return losses.total.detach().to(torch::kFloat64) * static_cast<double>(end - begin);
+  return (losses.total.detach().to(torch::kFloat64) * static_cast<double>(end - begin))
+      .reshape({1});
 }
 
-// The epoch's series, reported through on_epoch with its checkpoint; returns the checkpoint
-// (empty unless `with_checkpoint`).
-std::string Trainer::report_epoch(const models::LossWeights& w, double loss_sum,
-                                  bool with_checkpoint,
+// The same for an array: each member's samples, noise and corruption as it would draw them alone,
+// stacked (K, shard, ...) for the fused model. Members that left ride along unread.
+torch::Tensor Trainer::forward_backward_fused(std::int64_t start, std::int64_t batch,
+                                              std::int64_t begin, std::int64_t end) {
+  const auto on = torch::TensorOptions().device(device_);
+  const std::int64_t len = end - begin, noise_dim = members_[0].model->noise_dim();
+  std::vector<torch::Tensor> idx, inputs, noises;
+  std::vector<double> beta, lambda;
+  for (auto& m : members_) {
+    const auto global = m.perm.narrow(0, start, batch);
+    const auto& corruption = m.a->config.corruption;
+    torch::Tensor noise = torch::zeros({batch, noise_dim}, on), input;
+    const bool draws = noise_dim > 0 || corruption.kind != sweeps::CorruptionKind::kNone;
+    if (m.active && draws)
+      with_rng(m, [&] {
+        if (noise_dim > 0) noise = torch::randn({batch, noise_dim}, on);
+        if (corruption.kind != sweeps::CorruptionKind::kNone)
+          input = models::network_input(
+              corruption, models::corrupt(corruption, data_.train.x.index_select(0, global),
+                                          data_.rows, data_.cols));
+      });
+    idx.push_back(global.narrow(0, begin, std::max<std::int64_t>(len, 0)));
+    inputs.push_back(input.defined() ? input.narrow(0, begin, std::max<std::int64_t>(len, 0))
+                                     : data_.train_input.index_select(0, idx.back()));
+    noises.push_back(noise.narrow(0, begin, std::max<std::int64_t>(len, 0)));
+    beta.push_back(m.weights.beta);
+    lambda.push_back(m.weights.lambda);
+  }
+  const std::int64_t k_all = k_members();
+  auto sums = torch::zeros({k_all}, on.dtype(torch::kFloat64));
+  if (len <= 0) return sums;
+  fault("loss");
+  const auto all = torch::stack(idx).reshape({-1});
+  models::FusedBatch b{torch::stack(inputs),
+                       data_.train.x.index_select(0, all).view({k_all, len, -1}),
+                       data_.train.y.index_select(0, all).view({k_all, len}),
+                       noise_dim > 0 ? torch::stack(noises) : torch::Tensor()};
+  const auto f64 = on.dtype(torch::kFloat64);
+  const models::FusedWeights w{torch::tensor(beta).to(f64), torch::tensor(lambda).to(f64)};
+  const auto losses = fused_model_->loss(b, w);
+  const auto mine = losses.total.index_select(0, active_);
+  (mine.sum() * (static_cast<double>(len) / static_cast<double>(batch))).backward();
+  return sums.index_copy_(0, active_, mine.detach().to(torch::kFloat64) * static_cast<double>(len));
+}
+
+// A member's epoch series, reported through its on_epoch with its checkpoint; returns the
+// checkpoint (empty unless `with_checkpoint`).
+std::string Trainer::report_epoch(std::size_t k, double loss_sum, bool with_checkpoint,
                                   const std::function<std::string()>& capture) {
-  auto [test_err, test_codes] = evaluate(*model_, data_.test_input, data_.test);
+  Member& m = members_[k];
+  auto [test_err, test_codes] = evaluate(*m.model, data_.test_input, data_.test);
   Metrics series = {{"train_loss", loss_sum / static_cast<double>(n_)},
                     {"test_recon_mse", test_err.mean().item<double>()}};
-  if (model_->noise_dim() > 0) series.emplace_back("beta", w.beta);
+  if (m.model->noise_dim() > 0) series.emplace_back("beta", m.weights.beta);
   const std::string checkpoint = with_checkpoint ? capture() : std::string();
-  if (hooks_.on_epoch)
-    hooks_.on_epoch(series_epoch_, series, hooks_.checkpoints ? checkpoint : std::string());
+  if (m.hooks->on_epoch)
+    m.hooks->on_epoch(series_epoch_, series, m.hooks->checkpoints ? checkpoint : std::string());
   return checkpoint;
 }
 
-// The trial as it stands, for a checkpoint: after `epoch` of `stage` (next_sample 0), or inside
-// it, before sample `next_sample` of its permutation.
-std::string Trainer::capture(std::int64_t stage, std::int64_t epoch, std::int64_t next_sample,
-                             double loss_sum, const std::mt19937_64& order_before) {
+// A member as it stands, for its checkpoint: after `epoch` of `stage` (next_sample 0), or inside
+// it, before sample `next_sample` of its permutation. Exactly what the trial alone would save.
+std::string Trainer::capture(std::size_t k, std::int64_t stage, std::int64_t epoch,
+                             std::int64_t next_sample, double loss_sum) {
+  const Member& m = members_[k];
   const bool inside = next_sample > 0;
-  Checkpoint k;
-  k.trial_id = a_.trial_id;
-  k.stage = stage;
-  k.stage_epoch = inside ? epoch - 1 : epoch;
-  k.series_epoch = inside ? series_epoch_ - 1 : series_epoch_;
-  k.next_sample = next_sample;
-  k.loss_sum = inside ? loss_sum : 0.0;
-  k.train_seconds = train_seconds_;
-  k.batch_order = engine_text(inside ? order_before : batch_order_);
-  k.cpu_rng = generator_state(torch::kCPU);
-  if (device_.is_cuda()) k.device_rng = generator_state(device_);
-  k.parameters = tensor_bytes(flat_->values());
-  k.adam_steps = opt_->steps();
-  k.adam_m = tensor_bytes(opt_->exp_avg());
-  k.adam_v = tensor_bytes(opt_->exp_avg_sq());
-  return encode_checkpoint(k);
+  Checkpoint c;
+  c.trial_id = m.a->trial_id;
+  c.stage = stage;
+  c.stage_epoch = inside ? epoch - 1 : epoch;
+  c.series_epoch = inside ? series_epoch_ - 1 : series_epoch_;
+  c.next_sample = next_sample;
+  c.loss_sum = inside ? loss_sum : 0.0;
+  c.train_seconds = train_seconds_;
+  c.batch_order = engine_text(inside ? m.order_before : m.batch_order);
+  c.cpu_rng = fused() ? m.cpu_rng : generator_state(torch::kCPU);
+  if (device_.is_cuda()) c.device_rng = fused() ? m.device_rng : generator_state(device_);
+  c.parameters = tensor_bytes(member_of(flat_->values(), k));
+  c.adam_steps = opt_->steps();
+  c.adam_m = tensor_bytes(member_of(opt_->exp_avg(), k));
+  c.adam_v = tensor_bytes(member_of(opt_->exp_avg_sq(), k));
+  return encode_checkpoint(c);
 }
 
-// The final metrics and pictures, on the group root.
-TrialOutput Trainer::finish() {
-  FinalEvaluation eval = evaluate_trial(*model_, data_, c_, a_.seed);
+// A member's final metrics and pictures, on the group root.
+TrialOutput Trainer::finish(std::size_t k) {
+  Member& m = members_[k];
+  FinalEvaluation eval;
+  // With the member's generator: what the evaluation draws (the probe's initial weights) is
+  // what it would draw alone.
+  with_rng(m, [&] { eval = evaluate_trial(*m.model, data_, m.a->config, m.a->seed); });
   eval.metrics.emplace_back(
       "samples_per_s", static_cast<double>(n_ * series_epoch_) / std::max(train_seconds_, 1e-9));
   eval.metrics.emplace_back("seconds", seconds_since(start_));
@@ -495,6 +742,11 @@ TrialOutput Trainer::finish() {
 }
 
 }  // namespace
+
+void train_array(const std::vector<Assignment>& members, cluster::Group& group,
+                 const std::vector<TrialHooks>& hooks, const LeaveCallback& leave) {
+  Trainer(members, group, hooks, leave).run(nullptr);
+}
 
 TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochCallback& on_epoch,
                         torch::Tensor* final_parameters) {
@@ -507,7 +759,13 @@ TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochC
 
 TrialOutput train_trial(const Assignment& a, cluster::Group& group, const TrialHooks& hooks,
                         torch::Tensor* final_parameters) {
-  return Trainer(a, group, hooks).run(final_parameters);
+  const std::vector<Assignment> one = {a};
+  const std::vector<TrialHooks> its_hooks = {hooks};
+  TrialOutput out;
+  Trainer(one, group, its_hooks, [&](std::size_t, TrialOutput o) {
+    out = std::move(o);
+  }).run(final_parameters);
+  return out;
 }
 
 }  // namespace runner

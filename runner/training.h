@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cluster/backend.h"
 #include "cluster/group.h"
@@ -64,6 +65,9 @@ struct TrialOutput {
   bool interrupted = false;  // stopped by should_stop; `checkpoint` holds where
   std::string checkpoint;
   bool pruned = false;  // stopped early by goes_on; the metrics are of the model there
+  // A member of a fused array that failed alone (its loss was not finite) while the array went
+  // on: why. A trial trained alone throws instead.
+  std::string error{};
 };
 
 // Trains the trial on every rank of `group` in data parallel: each rank takes its shard of every
@@ -76,6 +80,18 @@ struct TrialOutput {
 // stopped (same ranks and threads): same weights, same series, same final metrics.
 TrialOutput train_trial(const Assignment& a, cluster::Group& group, const TrialHooks& hooks,
                         torch::Tensor* final_parameters = nullptr);
+// Trains the members of a fused array (models/fused.h: one model kind and shape, one data set,
+// batch size, epoch count and device) together on every rank of `group`: each member exactly as
+// train_trial trains it alone (its own initial weights, batch order, noise, corruption, learning
+// rate and loss weights), with hooks[k] as its hooks, but as one batched model, one optimizer step
+// for all. Members resuming start from their own checkpoints, which must all be at one point.
+// `leave(k, output)` is called on every rank (the output is the trial's on the group root only)
+// when member k's training ends: completed, pruned, interrupted, or failed alone because its loss
+// was not finite (output.error); the others go on. A failure of the whole array (a rank failing)
+// throws, for the members that have not left.
+using LeaveCallback = std::function<void(std::size_t member, TrialOutput output)>;
+void train_array(const std::vector<Assignment>& members, cluster::Group& group,
+                 const std::vector<TrialHooks>& hooks, const LeaveCallback& leave);
 // The same without checkpoints or stops.
 TrialOutput train_trial(const Assignment& a, cluster::Group& group, const EpochCallback& on_epoch,
                         torch::Tensor* final_parameters = nullptr);
