@@ -76,7 +76,8 @@ std::string unfusable_reason(const sweeps::ModelConfig& c) {
       return "the randomized AE trains layer by layer in stages, with fresh optimizer state and "
              "frozen layers per stage";
     case ModelKind::kContractive:
-      return "its exact Jacobian penalty is written for one model (not fused yet)";
+      return "the contractive AE's exact Jacobian penalty is written for one model (not fused "
+             "yet)";
     case ModelKind::kConv:
       if (c.channels.empty()) return "a conv model without channels has no convolution to group";
       return "";

@@ -78,6 +78,24 @@ bool Store::claim(const std::string& id) {
   return true;
 }
 
+void Store::release(const std::string& id) {
+  db_.prepare(
+         "UPDATE trials SET status = CASE WHEN attempts > 1 THEN 'interrupted' ELSE 'pending' "
+         "END, attempts = attempts - 1, run_id = NULL, lease_expires = NULL WHERE id = ?")
+      .bind(1, id)
+      .run();
+}
+
+void Store::set_array(const std::vector<std::string>& ids) {
+  Transaction tx(db_);
+  auto st = db_.prepare("UPDATE trials SET array_id = ? WHERE id = ?");
+  for (const auto& id : ids) {
+    st.bind(1, ids.front()).bind(2, id).run();
+    st.reset();
+  }
+  tx.commit();
+}
+
 bool Store::holds(const std::string& id) {
   if (run_id_ == 0) return true;
   auto q = db_.prepare("SELECT run_id = ? AND status = 'running' FROM trials WHERE id = ?");

@@ -14,7 +14,7 @@ namespace {
 
 // 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, statuses 'stale' and 'pruned',
 // decisions; 5: runs, trials.run_id and lease_expires
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS trials (
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS trials (
   resumed_from INTEGER,  -- the epoch the latest attempt went on from (0: from the start)
   run_id      INTEGER,   -- the run (runs.id) that claimed it last
   lease_expires REAL,    -- while running: unix seconds until which that run holds it
+  array_id    TEXT,      -- the fused array of its latest attempt (its first member's id), or NULL
   UNIQUE (sweep, config_hash, repeat)
 );
 CREATE INDEX IF NOT EXISTS trials_by_sweep ON trials (sweep, status);
@@ -191,6 +192,7 @@ Store::Store(const std::string& path, std::ostream* warnings)
     db_.exec("ALTER TABLE trials ADD COLUMN run_id INTEGER");
     db_.exec("ALTER TABLE trials ADD COLUMN lease_expires REAL");
   }
+  if (version == 4 || version == 5) db_.exec("ALTER TABLE trials ADD COLUMN array_id TEXT");
   db_.exec(kSchema);
   if (version >= 1 && version < 4) {
     db_.exec(
@@ -249,7 +251,8 @@ void Store::mark_running(const std::string& id, const std::vector<int>& ranks,
   db_.prepare("DELETE FROM artifacts WHERE trial_id = ?").bind(1, id).run();
   db_.prepare(
          "UPDATE trials SET status = 'running', ranks = ?, host = ?, hosts = ?, started_at = ?, "
-         "ended_at = NULL, error = NULL, attempts = attempts + 1, resumed_from = ? WHERE id = ?")
+         "ended_at = NULL, error = NULL, attempts = attempts + 1, resumed_from = ?, array_id = "
+         "NULL WHERE id = ?")
       .bind(1, ranks_json)
       .bind(2, hosts.empty() ? std::string() : hosts.front())
       .bind(3, hosts_json)

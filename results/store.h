@@ -47,6 +47,11 @@ class Store {
   Holder holder_of(const std::string& id);
   // Takes trial `id` for this run (status running, this run's lease) if nobody holds it.
   bool claim(const std::string& id);
+  // Gives back trial `id`, claimed and marked running but not trained (it could not join the
+  // fused array it was claimed for): pending or interrupted again, the attempt not counted.
+  void release(const std::string& id);
+  // Records that trials `ids` train together in one fused array, named by its first member.
+  void set_array(const std::vector<std::string>& ids);
   // Whether this run still holds trial `id`: it loses it when its lease lapsed (the run was
   // suspended, say) and another run took it over.
   bool holds(const std::string& id);

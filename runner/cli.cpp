@@ -136,6 +136,7 @@ int cmd_plan(Args& a) {
   Plan plan = make_plan(a.positional[0], a.sets);
   for (const auto& t : plan.trials) std::cout << t.id << "  " << describe(plan, t) << "\n";
   std::cout << plan.trials.size() << " trials" << std::endl;
+  if (plan.spec.cluster.fuse > 1) print_arrays(plan, std::cout);
   return util::kExitOk;
 }
 

@@ -3,6 +3,8 @@
 #include <map>
 
 #include "data/datasets.h"
+#include "models/fused.h"
+#include "sweeps/schema.h"
 
 namespace runner {
 
@@ -45,6 +47,51 @@ std::string describe(const Plan& plan, const sweeps::Trial& trial) {
   if (plan.spec.repeats > 1)
     out += (out.empty() ? "" : " ") + std::string("repeat=") + std::to_string(trial.repeat);
   return out;
+}
+
+}  // namespace runner
+
+namespace runner {
+
+std::vector<std::vector<std::size_t>> plan_arrays(const Plan& plan) {
+  const auto fuse = static_cast<std::size_t>(plan.spec.cluster.fuse);
+  std::vector<std::string> shapes;
+  for (const auto& c : plan.configs) shapes.push_back(sweeps::array_shape(c));
+  std::vector<char> taken(plan.trials.size(), 0);
+  std::vector<std::vector<std::size_t>> arrays;
+  for (std::size_t i = 0; i < plan.trials.size(); ++i) {
+    if (taken[i]) continue;
+    arrays.push_back({i});
+    const bool fuses = fuse > 1 && models::unfusable_reason(plan.configs[i].model).empty();
+    for (std::size_t j = i + 1; fuses && j < plan.trials.size() && arrays.back().size() < fuse; ++j)
+      if (!taken[j] && shapes[j] == shapes[i]) {
+        taken[j] = 1;
+        arrays.back().push_back(j);
+      }
+  }
+  return arrays;
+}
+
+void print_arrays(const Plan& plan, std::ostream& out) {
+  const auto arrays = plan_arrays(plan);
+  std::size_t fused = 0;
+  for (const auto& a : arrays) fused += a.size() > 1 ? 1 : 0;
+  out << "cluster.fuse = " << plan.spec.cluster.fuse << ": " << fused << " fused array(s), "
+      << arrays.size() - fused << " trials alone" << std::endl;
+  std::size_t n = 0;
+  for (const auto& a : arrays) {
+    if (a.size() > 1) {
+      out << "  array " << ++n << "  " << a.size() << " trials:";
+      for (std::size_t i : a) out << " " << plan.trials[i].id;
+      out << std::endl;
+      continue;
+    }
+    const auto why = models::unfusable_reason(plan.configs[a[0]].model);
+    out << "  alone    " << plan.trials[a[0]].id << "  "
+        << (why.empty() ? "no other trial of its shape is left to fuse with"
+                        : "does not fuse: " + why)
+        << std::endl;
+  }
 }
 
 }  // namespace runner

@@ -1,6 +1,7 @@
 #pragma once
 // A validated sweep and its trials, ready to run: everything `runner plan` and `runner run` check
 // before anything is written.
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& ov
 
 // The plan's trials as the store records them.
 std::vector<results::TrialRow> trial_rows(const Plan& plan);
+
+// The fused arrays a fresh run would form with cluster.fuse (runner/scheduler.h): indices into
+// plan.trials, in the order they would be handed out; a trial that trains alone is an array of
+// one. Trials resuming from checkpoints may group otherwise.
+std::vector<std::vector<std::size_t>> plan_arrays(const Plan& plan);
+
+// Prints plan_arrays: each array's trials, and why each trial alone is alone.
+void print_arrays(const Plan& plan, std::ostream& out);
 
 // "model.latent=8 train.lr=0.001 repeat=1": what sets a trial apart from the others.
 std::string describe(const Plan& plan, const sweeps::Trial& trial);

@@ -106,7 +106,7 @@ void say_held_elsewhere(const std::vector<std::pair<std::string, std::int64_t>>&
 
 // Rank 0's part: schedule, record, train in its own group, and say how it ended.
 int lead_run(cluster::MpiContext& mpi, const cluster::Layout& layout, PreparedSweep& p,
-             const Executor& execute, bool keep_checkpoints) {
+             const Executor& execute, const ArrayExecutor& execute_array, bool keep_checkpoints) {
   const double lease_s = p.plan.spec.cluster.lease_s;
   p.store->begin_run(p.plan.spec.name, mpi.size(), lease_s);
   RunEnd end;
@@ -116,7 +116,8 @@ int lead_run(cluster::MpiContext& mpi, const cluster::Layout& layout, PreparedSw
     StoreSink sink(*p.store, p.plan, p.todo.size(), std::cout, {keep_checkpoints, true});
     SchedulerOptions options;
     options.heartbeat_s = p.plan.spec.cluster.heartbeat_s;
-    end = run_trials(mpi, layout, p.todo, &sink, execute, options);
+    options.fuse = p.plan.spec.cluster.fuse;
+    end = run_trials(mpi, layout, p.todo, &sink, execute, options, execute_array);
     sink.close();
     interrupted = sink.interrupted();
   }
@@ -206,12 +207,22 @@ int cmd_run(Args& a) {
     with_backends.backends = &backends;
     return train_trial(local, group, with_backends);
   };
+  ArrayExecutor execute_array =
+      [threads, &backends](const std::vector<Assignment>& assigned, cluster::Group& group,
+                           const std::vector<TrialHooks>& hooks, const LeaveCallback& leave) {
+        std::vector<Assignment> local = assigned;
+        for (auto& a : local)
+          if (a.threads <= 0) a.threads = threads;
+        std::vector<TrialHooks> with_backends = hooks;
+        for (auto& h : with_backends) h.backends = &backends;
+        train_array(local, group, with_backends, leave);
+      };
   if (mpi.rank() != 0) {
-    run_trials(mpi, layout, {}, nullptr, execute);
+    run_trials(mpi, layout, {}, nullptr, execute, {}, execute_array);
     return util::kExitOk;
   }
   try {
-    return lead_run(mpi, layout, *prepared, execute, a.keep_checkpoints);
+    return lead_run(mpi, layout, *prepared, execute, execute_array, a.keep_checkpoints);
   } catch (const std::exception& e) {
     // The store failed under us: stop every rank rather than leave them waiting for work.
     std::cerr << "error: " << e.what() << std::endl;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -10,8 +11,12 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "cluster/signals.h"
+#include "models/fused.h"
+#include "runner/checkpoint.h"
+#include "sweeps/schema.h"
 #include "util/poll.h"
 
 namespace runner {
@@ -29,26 +34,65 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// Runs one trial, turning any exception into a failed result that says where it happened.
-TrialResult execute_safely(const Assignment& a, cluster::Group& group, const Executor& execute,
-                           const TrialHooks& hooks) {
+TrialResult failed_result(const Assignment& a, const std::string& what, cluster::Group& group) {
+  auto& mpi = group.world();
   TrialResult r;
   r.trial_id = a.trial_id;
-  try {
-    TrialOutput out = execute(a, group, hooks);
-    r.outcome = out.interrupted ? Outcome::kInterrupted
-                : out.pruned    ? Outcome::kPruned
-                                : Outcome::kCompleted;
-    r.checkpoint = std::move(out.checkpoint);
-    r.final_metrics = std::move(out.metrics);
-    r.artifacts = std::move(out.artifacts);
-  } catch (const std::exception& e) {
-    auto& mpi = group.world();
-    r.outcome = Outcome::kFailed;
-    r.error =
-        std::string(e.what()) + " [rank " + std::to_string(mpi.rank()) + " on " + mpi.host() + "]";
-  }
+  r.outcome = Outcome::kFailed;
+  r.error = what + " [rank " + std::to_string(mpi.rank()) + " on " + mpi.host() + "]";
   return r;
+}
+
+TrialResult result_of(const Assignment& a, TrialOutput out, cluster::Group& group) {
+  if (!out.error.empty()) return failed_result(a, out.error, group);
+  TrialResult r;
+  r.trial_id = a.trial_id;
+  r.outcome = out.interrupted ? Outcome::kInterrupted
+              : out.pruned    ? Outcome::kPruned
+                              : Outcome::kCompleted;
+  r.checkpoint = std::move(out.checkpoint);
+  r.final_metrics = std::move(out.metrics);
+  r.artifacts = std::move(out.artifacts);
+  return r;
+}
+
+// How a group trains what it is handed: one trial, or a fused array.
+struct Executors {
+  Executor one;
+  ArrayExecutor array;
+};
+
+// Trains `members` (one trial, or a fused array) on the group; `leave(k, result)` gets each
+// member's result as it ends, a failed one for any exception in training, naming the rank and
+// host. What `leave` itself throws (the store failing) is not a trial's failure: it propagates.
+void execute_members(const std::vector<Assignment>& members, cluster::Group& group,
+                     const Executors& ex, const std::vector<TrialHooks>& hooks,
+                     const std::function<void(std::size_t, TrialResult)>& leave) {
+  if (members.size() == 1) {
+    TrialResult r;
+    try {
+      r = result_of(members[0], ex.one(members[0], group, hooks[0]), group);
+    } catch (const std::exception& e) {
+      r = failed_result(members[0], e.what(), group);
+    }
+    return leave(0, std::move(r));
+  }
+  std::vector<char> left(members.size(), 0);
+  std::exception_ptr leave_failed;
+  try {
+    ex.array(members, group, hooks, [&](std::size_t k, TrialOutput out) {
+      left[k] = 1;
+      try {
+        leave(k, result_of(members[k], std::move(out), group));
+      } catch (...) {
+        if (!leave_failed) leave_failed = std::current_exception();
+      }
+    });
+  } catch (const std::exception& e) {
+    for (std::size_t k = 0; k < members.size() && !leave_failed; ++k)
+      if (!left[k]) leave(k, failed_result(members[k], e.what(), group));
+  }
+  if (leave_failed) std::rethrow_exception(leave_failed);
 }
 
 // The trials this run may still train, in order, and those it found held by other runs. Each is
@@ -64,12 +108,43 @@ class WorkQueue {
     while (!queue_.empty()) {
       Assignment a = std::move(queue_.front());
       queue_.pop_front();
-      if (sink_.started(a, ranks, hosts)) return a;
-      if (sink_.holder(a.trial_id) != results::Holder::kFinished)
-        elsewhere_.push_back(std::move(a));
+      if (claim(a, ranks, hosts)) return a;
     }
     return std::nullopt;
   }
+  // The next trials this run claims for `ranks`: the next one, and when `fuse` > 1 and its model
+  // fuses, up to fuse - 1 more of its shape that resume from the same point, in queue order.
+  // None when every trial left is held elsewhere.
+  std::vector<Assignment> next_array(const std::vector<int>& ranks,
+                                     const std::vector<std::string>& hosts, std::int64_t fuse) {
+    std::optional<Assignment> first = next(ranks, hosts);
+    if (!first) return {};
+    std::vector<Assignment> array;
+    array.push_back(std::move(*first));
+    if (fuse <= 1 || !models::unfusable_reason(array[0].config.model).empty()) return array;
+    const std::string shape = shape_of(array[0]);
+    const std::string point = resume_point(array[0]);
+    std::deque<Assignment> later;  // claimed, but resuming from elsewhere: released
+    for (auto it = queue_.begin(); it != queue_.end() && array.size() < std::size_t(fuse);) {
+      if (shape_of(*it) != shape) {
+        ++it;
+        continue;
+      }
+      Assignment a = std::move(*it);
+      it = queue_.erase(it);
+      if (!claim(a, ranks, hosts)) continue;
+      if (resume_point(a) == point) {
+        array.push_back(std::move(a));
+      } else {
+        sink_.release(a.trial_id);
+        later.push_back(std::move(a));
+      }
+    }
+    queue_.insert(queue_.begin(), later.begin(), later.end());
+    if (array.size() > 1) sink_.formed_array(array);
+    return array;
+  }
+
   // A trial whose group went silent: first in line again.
   void put_back(Assignment a) { queue_.push_front(std::move(a)); }
   bool has_work() const { return !queue_.empty(); }
@@ -97,21 +172,80 @@ class WorkQueue {
   }
 
  private:
+  // Claims `a`; a trial another run holds is set aside, one that has ended is forgotten.
+  bool claim(Assignment& a, const std::vector<int>& ranks, const std::vector<std::string>& hosts) {
+    if (sink_.started(a, ranks, hosts)) return true;
+    if (sink_.holder(a.trial_id) != results::Holder::kFinished) elsewhere_.push_back(std::move(a));
+    return false;
+  }
+
+  const std::string& shape_of(const Assignment& a) {
+    auto& shape = shapes_[a.trial_id];
+    if (shape.empty()) shape = sweeps::array_shape(a.config);
+    return shape;
+  }
+
+  // Where a claimed trial starts: from scratch, from a checkpoint's step, or stopped early (which
+  // joins no array).
+  static std::string resume_point(const Assignment& a) {
+    if (a.stopped_early) return "stopped early " + a.trial_id;
+    if (a.checkpoint.empty()) return "";
+    const Checkpoint c = decode_checkpoint(a.checkpoint, "trial " + a.trial_id);
+    return std::to_string(c.stage) + "/" + std::to_string(c.series_epoch) + "/" +
+           std::to_string(c.next_sample) + "/" + std::to_string(c.adam_steps);
+  }
+
   std::deque<Assignment> queue_;
   std::deque<Assignment> elsewhere_;
+  std::unordered_map<std::string, std::string> shapes_;  // trial id -> sweeps::array_shape
   Sink& sink_;
   Clock::time_point last_look_ = Clock::now();
   bool quiet_ = false;
 };
 
+// Trains the members on this process and records them; true when they were interrupted.
+bool train_here(cluster::Group& group, const std::vector<Assignment>& members, Sink& sink,
+                const Executors& ex) {
+  const std::size_t n = members.size();
+  std::vector<char> goes_on(n, 1), lost(n, 0);
+  auto lose = [&](std::size_t k) {
+    sink.lost(members[k].trial_id);
+    lost[k] = 1;
+  };
+  std::vector<TrialHooks> hooks(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::string& id = members[k].trial_id;
+    hooks[k].checkpoints = true;
+    hooks[k].on_epoch = [&, k, id](std::int64_t epoch, const Metrics& v, const std::string& c) {
+      if (!sink.holds(id))
+        lose(k);
+      else
+        goes_on[k] = sink.epoch({id, epoch, v, c});
+      sink.flush();
+    };
+    hooks[k].goes_on = [&, k](std::int64_t) { return goes_on[k] && !lost[k]; };
+    hooks[k].should_stop = [&, k] { return lost[k] || cluster::stop_requested(); };
+  }
+  bool interrupted = false;
+  execute_members(members, group, ex, hooks, [&](std::size_t k, TrialResult r) {
+    if (!lost[k] && !sink.holds(r.trial_id)) lose(k);  // lost in its last epoch or evaluation
+    if (lost[k]) return;                               // the run that took it over records it
+    sink.finished(r);
+    sink.flush();
+    interrupted = interrupted || r.outcome == Outcome::kInterrupted;
+  });
+  return interrupted;
+}
+
+// One process: trains what it claims itself, one trial or array after another.
 RunEnd run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sink& sink,
-                 const Executor& execute) {
+                 const Executors& ex, std::int64_t fuse) {
   WorkQueue queue(todo, sink);
   RunEnd end;
   while (!(end.stopped = cluster::stop_requested())) {
-    std::optional<Assignment> next = queue.next({0}, {group.world().host()});
+    const std::vector<Assignment> members = queue.next_array({0}, {group.world().host()}, fuse);
     sink.flush();
-    if (!next) {
+    if (members.empty()) {
       // Nothing else to do: look now (a run that has just died leaves its trials free).
       queue.look_elsewhere(/*now_anyway=*/true);
       if (queue.has_work()) continue;
@@ -119,30 +253,7 @@ RunEnd run_alone(cluster::Group& group, const std::vector<Assignment>& todo, Sin
       std::this_thread::sleep_for(std::chrono::duration<double>(kSignalCheckS));
       continue;
     }
-    const Assignment& a = *next;
-    TrialHooks hooks;
-    hooks.checkpoints = true;
-    bool goes_on = true, lost = false;
-    hooks.on_epoch = [&](std::int64_t epoch, const Metrics& v, const std::string& checkpoint) {
-      if (!sink.holds(a.trial_id)) {
-        sink.lost(a.trial_id);
-        lost = true;
-      } else {
-        goes_on = sink.epoch({a.trial_id, epoch, v, checkpoint});
-      }
-      sink.flush();
-    };
-    hooks.goes_on = [&](std::int64_t) { return goes_on && !lost; };
-    hooks.should_stop = [&] { return lost || cluster::stop_requested(); };
-    TrialResult r = execute_safely(a, group, execute, hooks);
-    if (!lost && !sink.holds(a.trial_id)) {  // lost during its last epoch or its evaluation
-      sink.lost(a.trial_id);
-      lost = true;
-    }
-    if (lost) continue;  // the run that took it over records it
-    sink.finished(r);
-    sink.flush();
-    if ((end.stopped = r.outcome == Outcome::kInterrupted)) break;
+    if ((end.stopped = train_here(group, members, sink, ex))) break;
   }
   return end;
 }
@@ -183,12 +294,13 @@ class Master {
 
  private:
   struct Busy {
-    Assignment assignment;
-    Clock::time_point heard;  // the last message from the group root
-    // Handed out as soon as the group's previous trial ended (work was waiting): the group's
+    std::vector<Assignment> members;  // one trial, or a fused array
+    std::set<std::string> ended;      // members whose results came
+    std::set<std::string> lost;  // members another run took over: told to stop, nothing recorded
+    Clock::time_point heard;     // the last message from the group root
+    // Handed out as soon as the group's previous work ended (work was waiting): the group's
     // wait for it is dispatch latency, not a lack of work.
     bool at_once = false;
-    bool lost = false;  // another run took the trial over: told to stop, nothing recorded
   };
 
   // With no group busy: whether trials other runs hold may still come to this run. It looks at
@@ -219,13 +331,13 @@ class Master {
       const auto& ranks = layout_.members(g);
       std::vector<std::string> hosts;
       for (int r : ranks) hosts.push_back(mpi_.host_of(r));
-      std::optional<Assignment> next = queue_.next(ranks, hosts);
-      if (!next) break;
+      std::vector<Assignment> next = queue_.next_array(ranks, hosts, opt_.fuse);
+      if (next.empty()) break;
       idle_.pop_front();
-      Assignment a = std::move(*next);
-      mpi_.commands().post(ranks.front(), kTagAssign, pack(a));
-      a.checkpoint.clear();  // kept for a hand-over, which reads the latest from the sink
-      busy_[g] = {std::move(a), Clock::now(), work_was_waiting_.count(g) > 0};
+      mpi_.commands().post(ranks.front(), kTagAssign, pack(next));
+      // Kept for a hand-over, which reads the latest checkpoint from the sink.
+      for (auto& a : next) a.checkpoint.clear();
+      busy_[g] = {std::move(next), {}, {}, Clock::now(), work_was_waiting_.count(g) > 0};
       work_was_waiting_.erase(g);
     }
   }
@@ -243,35 +355,40 @@ class Master {
     const int g = layout_.group_of(m.source);
     auto it = busy_.find(g);
     if (it == busy_.end()) return;  // a silent group come back: its trial went elsewhere
-    it->second.heard = Clock::now();
+    Busy& busy = it->second;
+    busy.heard = Clock::now();
     if (m.tag == kTagEpoch) {
       const auto report = unpack<EpochReport>(m.bytes);
-      const bool goes_on = !lost(g, it->second) && sink_.epoch(report);
+      const bool goes_on = !lost(g, busy, report.trial_id) && sink_.epoch(report);
       // Sent once the decision is committed (see flush_and_answer).
-      if (it->second.assignment.early_stop)
+      if (busy.members.front().early_stop)
         verdicts_.emplace_back(m.source, Verdict{report.trial_id, report.epoch, goes_on});
     } else if (m.tag == kTagResult) {
       const auto r = unpack<TrialResult>(m.bytes);
-      if (r.dispatch_wait_s >= 0 && it->second.at_once) end_.waits_s.push_back(r.dispatch_wait_s);
-      // Its trial ended, so an interrupt would reach its next one: the group is not told.
-      const bool was_lost = lost(g, it->second, /*tell_group=*/false);
+      if (r.dispatch_wait_s >= 0 && busy.at_once) end_.waits_s.push_back(r.dispatch_wait_s);
+      // It has ended, so an interrupt for it would come too late: the group is not told.
+      const bool was_lost = lost(g, busy, r.trial_id, /*tell_group=*/false);
       if (!was_lost) sink_.finished(r);
-      busy_.erase(it);
-      idle_.push_back(g);
-      if (queue_.has_work()) work_was_waiting_.insert(g);
+      busy.ended.insert(r.trial_id);
+      if (busy.ended.size() == busy.members.size()) {
+        busy_.erase(it);
+        idle_.push_back(g);
+        if (queue_.has_work()) work_was_waiting_.insert(g);
+      }
       // A group stopped by its own signal: the others got it too, or soon will.
       if (r.outcome == Outcome::kInterrupted && !was_lost) stop_all();
     }
   }
 
-  // Whether another run took the group's trial over. The first time it is noticed, the group is
-  // told to stop (if its trial is still going).
-  bool lost(int g, Busy& busy, bool tell_group = true) {
-    if (busy.lost || sink_.holds(busy.assignment.trial_id)) return busy.lost;
-    sink_.lost(busy.assignment.trial_id);
-    if (tell_group)
-      mpi_.commands().post(layout_.members(g).front(), kTagInterrupt, busy.assignment.trial_id);
-    return busy.lost = true;
+  // Whether another run took this member of the group's work over. The first time it is
+  // noticed, the group is told to stop it (if it is still going).
+  bool lost(int g, Busy& busy, const std::string& trial_id, bool tell_group = true) {
+    if (busy.lost.count(trial_id) > 0) return true;
+    if (sink_.holds(trial_id)) return false;
+    sink_.lost(trial_id);
+    if (tell_group) mpi_.commands().post(layout_.members(g).front(), kTagInterrupt, trial_id);
+    busy.lost.insert(trial_id);
+    return true;
   }
 
   // A busy group silent past the heartbeat limit is written off: its trial goes back to the
@@ -290,9 +407,14 @@ class Master {
       std::ostringstream why;
       why << "rank " << root << " on " << mpi_.host_of(root) << " silent for "
           << static_cast<int>(quiet) << " s (cluster.heartbeat_s = " << opt_.heartbeat_s << ")";
-      sink_.stale(it->second.assignment.trial_id, why.str());
       silent_.insert(it->first);
-      if (!stopping_) queue_.put_back(std::move(it->second.assignment));
+      auto& members = it->second.members;
+      for (auto a = members.rbegin(); a != members.rend(); ++a) {  // back in their order
+        if (it->second.ended.count(a->trial_id) > 0 || it->second.lost.count(a->trial_id) > 0)
+          continue;
+        sink_.stale(a->trial_id, why.str());
+        if (!stopping_) queue_.put_back(std::move(*a));
+      }
       it = busy_.erase(it);
     }
   }
@@ -303,7 +425,7 @@ class Master {
   Sink& sink_;
   const SchedulerOptions opt_;
   std::deque<int> idle_;                        // groups waiting for work
-  std::map<int, Busy> busy_;                    // group -> its trial
+  std::map<int, Busy> busy_;                    // group -> its work
   std::set<int> silent_;                        // groups written off
   Clock::time_point last_look_ = Clock::now();  // for silent groups
   std::set<int> work_was_waiting_;  // idle groups whose previous trial ended with work queued
@@ -321,49 +443,67 @@ void send_report(cluster::MpiContext& mpi, int tag, std::string bytes) {
   box.post(0, tag, std::move(bytes));
 }
 
-// Waits for rank 0's early-stopping verdict on an epoch the root reported; verdicts left over from
-// earlier epochs or trials (their groups stopped before asking) are dropped.
-bool verdict_on(cluster::MpiContext& mpi, const std::string& trial_id, std::int64_t epoch) {
-  while (true) {
+// What a group root hears from rank 0 while it trains, shared by the hooks of its trial or of
+// every member of its array.
+struct RootInbox {
+  std::set<std::string> told;  // members rank 0 told to stop (another run took them over)
+  bool all = false;            // told to stop everything (the run stops)
+  // Early-stopping verdicts by (trial, epoch), kept until their member asks for them.
+  std::map<std::pair<std::string, std::int64_t>, bool> verdicts;
+  Clock::time_point last_sent = Clock::now();  // the root's last message to rank 0
+};
+
+// Waits for rank 0's early-stopping verdict on an epoch the root reported. The members of an array
+// ask in turn, so a verdict for another is kept for it.
+bool verdict_on(cluster::MpiContext& mpi, RootInbox& inbox, const std::string& trial_id,
+                std::int64_t epoch) {
+  const auto key = std::make_pair(trial_id, epoch);
+  while (inbox.verdicts.count(key) == 0) {
     std::optional<cluster::Message> m;
     util::poll_until(
         [&] { return (m = mpi.commands().take_if_waiting(0, kTagVerdict)).has_value(); }, -1,
         util::kMessageBackoff);
     const auto v = unpack<Verdict>(m->bytes);
-    if (v.trial_id == trial_id && v.epoch == epoch) return v.goes_on;
+    inbox.verdicts[{v.trial_id, v.epoch}] = v.goes_on;
   }
+  return inbox.verdicts[key];
 }
 
-// The root's side of one trial: stop when rank 0 says so, report epochs, say it lives.
-TrialHooks root_hooks(cluster::MpiContext& mpi, const Assignment& a, bool& told_to_stop) {
+// The root's side of one trial, or of one member of an array: stop when rank 0 says so, report
+// epochs, say it lives.
+TrialHooks root_hooks(cluster::MpiContext& mpi, const Assignment& a,
+                      const std::shared_ptr<RootInbox>& inbox) {
   TrialHooks hooks;
   const auto interval = std::chrono::duration<double>(a.heartbeat_s / 4);
-  auto last_sent = std::make_shared<Clock::time_point>(Clock::now());
-  hooks.should_stop = [&mpi, &told_to_stop, interval, last_sent, id = a.trial_id] {
-    // One for another trial came after that trial had ended: dropped.
-    while (auto m = mpi.commands().take_if_waiting(0, kTagInterrupt))
-      told_to_stop = told_to_stop || m->bytes.empty() || m->bytes == id;
-    if (Clock::now() - *last_sent > interval) {
-      send_report(mpi, kTagHeartbeat, "");
-      *last_sent = Clock::now();
+  hooks.should_stop = [&mpi, interval, inbox, id = a.trial_id] {
+    // One for a trial that has ended is dropped with the inbox.
+    while (auto m = mpi.commands().take_if_waiting(0, kTagInterrupt)) {
+      if (m->bytes.empty())
+        inbox->all = true;
+      else
+        inbox->told.insert(m->bytes);
     }
-    return told_to_stop || cluster::stop_requested();
+    if (Clock::now() - inbox->last_sent > interval) {
+      send_report(mpi, kTagHeartbeat, "");
+      inbox->last_sent = Clock::now();
+    }
+    return inbox->all || inbox->told.count(id) > 0 || cluster::stop_requested();
   };
-  hooks.goes_on = [&mpi, id = a.trial_id](std::int64_t epoch) {
-    return verdict_on(mpi, id, epoch);
+  hooks.goes_on = [&mpi, inbox, id = a.trial_id](std::int64_t epoch) {
+    return verdict_on(mpi, *inbox, id, epoch);
   };
   hooks.checkpoints = true;
-  hooks.on_epoch = [&mpi, id = a.trial_id, last_sent](std::int64_t epoch, const Metrics& v,
-                                                      const std::string& checkpoint) {
+  hooks.on_epoch = [&mpi, inbox, id = a.trial_id](std::int64_t epoch, const Metrics& v,
+                                                  const std::string& checkpoint) {
     send_report(mpi, kTagEpoch, pack(EpochReport{id, epoch, v, checkpoint}));
-    *last_sent = Clock::now();
+    inbox->last_sent = Clock::now();
   };
   return hooks;
 }
 
 // A group root takes work from rank 0 and passes it on to its members; members take it from
-// their root. Every rank of the group then trains the trial together.
-void run_group(cluster::MpiContext& mpi, cluster::Group& group, const Executor& execute) {
+// their root. Every rank of the group then trains it together: one trial, or a fused array.
+void run_group(cluster::MpiContext& mpi, cluster::Group& group, const Executors& ex) {
   auto idle_since = Clock::now();
   bool first = true;
   while (true) {
@@ -375,21 +515,24 @@ void run_group(cluster::MpiContext& mpi, cluster::Group& group, const Executor& 
       return;
     }
     if (m.tag != kTagAssign) continue;  // an interrupt that came after its trial had ended
-    const double waited = first ? -1 : seconds_between(idle_since, Clock::now());
+    double waited = first ? -1 : seconds_between(idle_since, Clock::now());
     first = false;
-    auto a = unpack<Assignment>(m.bytes);
+    const auto members = unpack<std::vector<Assignment>>(m.bytes);
+    std::vector<TrialHooks> hooks(members.size());
     if (group.rank() != 0) {
-      // The root reports the trial, including why it failed on any rank; a member stops when its
-      // own signal says so, and the group agrees on it within the step.
-      TrialHooks hooks;
-      hooks.should_stop = cluster::stop_requested;
-      execute_safely(a, group, execute, hooks);
+      // The root reports the trials, including why they failed on any rank; a member stops when
+      // its own signal says so, and the group agrees on it within the step.
+      for (auto& h : hooks) h.should_stop = cluster::stop_requested;
+      execute_members(members, group, ex, hooks, [](std::size_t, TrialResult) {});
       continue;
     }
-    bool told_to_stop = false;
-    TrialResult r = execute_safely(a, group, execute, root_hooks(mpi, a, told_to_stop));
-    r.dispatch_wait_s = waited;
-    send_report(mpi, kTagResult, pack(r));
+    const auto inbox = std::make_shared<RootInbox>();
+    for (std::size_t k = 0; k < members.size(); ++k) hooks[k] = root_hooks(mpi, members[k], inbox);
+    execute_members(members, group, ex, hooks, [&](std::size_t, TrialResult r) {
+      r.dispatch_wait_s = waited;  // the group's first result carries it
+      waited = -1;
+      send_report(mpi, kTagResult, pack(r));
+    });
     idle_since = Clock::now();
   }
 }
@@ -398,10 +541,10 @@ void run_group(cluster::MpiContext& mpi, cluster::Group& group, const Executor& 
 // a trial (MPI failing under it) would leave the scheduler waiting for ever: end the job instead.
 // The thread shares what it uses, so that a hung one can be left behind (the job then ends).
 std::thread train_beside(cluster::MpiContext& mpi, std::shared_ptr<cluster::Group> group,
-                         Executor execute) {
-  return std::thread([&mpi, group, execute] {
+                         Executors ex) {
+  return std::thread([&mpi, group, ex] {
     try {
-      run_group(mpi, *group, execute);
+      run_group(mpi, *group, ex);
     } catch (const std::exception& e) {
       std::cerr << "error: rank 0's training thread: " << e.what() << std::endl;
       mpi.abort(1);
@@ -413,16 +556,19 @@ std::thread train_beside(cluster::MpiContext& mpi, std::shared_ptr<cluster::Grou
 
 RunEnd run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout,
                   const std::vector<Assignment>& todo, Sink* sink, const Executor& execute,
-                  const SchedulerOptions& options) {
+                  const SchedulerOptions& options, const ArrayExecutor& execute_array) {
+  const Executors ex{execute, execute_array};
+  SchedulerOptions opt = options;
+  if (!execute_array) opt.fuse = 1;
   auto group = std::make_shared<cluster::Group>(mpi, layout);
-  if (mpi.size() == 1) return run_alone(*group, todo, *sink, execute);
+  if (mpi.size() == 1) return run_alone(*group, todo, *sink, ex, opt.fuse);
   if (mpi.rank() != 0) {
-    if (group->active()) run_group(mpi, *group, execute);
+    if (group->active()) run_group(mpi, *group, ex);
     return {};
   }
   std::thread trainer;
-  if (group->active()) trainer = train_beside(mpi, group, execute);
-  RunEnd end = Master(mpi, layout, todo, *sink, options).run();
+  if (group->active()) trainer = train_beside(mpi, group, ex);
+  RunEnd end = Master(mpi, layout, todo, *sink, opt).run();
   if (trainer.joinable()) {
     // Every group was told to stop, but a silent one may never hear it.
     if (std::find(end.silent.begin(), end.silent.end(), 0) != end.silent.end())

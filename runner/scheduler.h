@@ -13,6 +13,10 @@
 // every second, and taken over once that run finishes it, stops it or loses it. A run ends when
 // nothing is left for it, leaving to live runs the trials they hold.
 //
+// With cluster.fuse = K > 1, a free group gets up to K pending trials of one shape at once
+// (sweeps::array_shape, resuming from one point), which it trains as one fused array
+// (runner::train_array); each member is claimed, reported and recorded as if trained alone.
+//
 // A group root that goes silent for longer than heartbeat_s (hung, not dead: a dead rank ends the
 // job through MPI) loses its trial: the trial is marked stale and handed to another group, and
 // the group gets no more work.
@@ -43,6 +47,11 @@ class Sink {
   // stops, and nothing more of it is recorded here.
   virtual bool holds(const std::string& trial_id) = 0;
   virtual void lost(const std::string& trial_id) = 0;
+  // A trial claimed for an array it cannot join (it resumes from another point than the array's
+  // first member) goes back unclaimed; it is claimed again for a later group.
+  virtual void release(const std::string& trial_id) = 0;
+  // The trials claimed for one group form a fused array (two or more).
+  virtual void formed_array(const std::vector<Assignment>& /*members*/) {}
   // Records an epoch; returns whether the trial goes on (early stopping; true when it is off).
   virtual bool epoch(const EpochReport& report) = 0;
   virtual void finished(const TrialResult& result) = 0;
@@ -57,12 +66,17 @@ class Sink {
 // Trains one trial on a group (train_trial in production, cheap fakes in tests). Every rank of
 // the group calls it; the group root's return value and epoch reports are the trial's.
 using Executor = std::function<TrialOutput(const Assignment&, cluster::Group&, const TrialHooks&)>;
+// Trains a fused array on a group (train_array in production): every rank calls it, each member
+// with its own hooks, and `leave` for each member as it ends; throws when the whole array fails.
+using ArrayExecutor = std::function<void(const std::vector<Assignment>&, cluster::Group&,
+                                         const std::vector<TrialHooks>&, const LeaveCallback&)>;
 
 struct SchedulerOptions {
   double heartbeat_s = 600;  // a busy group root silent this long loses its trial
   // How long rank 0 goes on taking messages that keep arriving before it commits them: bounds the
   // delay of a commit, while one commit serves every report of a burst. 0: commit each message.
   double commit_window_s = 0.005;
+  std::int64_t fuse = 1;  // cluster.fuse: the most trials one group trains as a fused array
 };
 
 struct RunEnd {
@@ -77,8 +91,9 @@ struct RunEnd {
 // layout; only rank 0's `todo`, `sink` and `options` are used (others may pass nullptr). A trial
 // that throws becomes a failed TrialResult naming the rank and host, and the sweep goes on.
 // Meaningful on rank 0 only.
+// Arrays need `execute_array`; without it every trial trains alone.
 RunEnd run_trials(cluster::MpiContext& mpi, const cluster::Layout& layout,
                   const std::vector<Assignment>& todo, Sink* sink, const Executor& execute,
-                  const SchedulerOptions& options = {});
+                  const SchedulerOptions& options = {}, const ArrayExecutor& execute_array = {});
 
 }  // namespace runner

@@ -77,6 +77,25 @@ void StoreSink::lost(const std::string& trial_id) {
        << "it stops here and that run records it" << std::endl;
 }
 
+void StoreSink::release(const std::string& trial_id) {
+  begin();
+  store_.release(trial_id);
+  out_ << "later    " << trial_id
+       << "  starts from another point (epoch and step) than the fused array it was claimed for; "
+          "it trains in a later one"
+       << std::endl;
+}
+
+void StoreSink::formed_array(const std::vector<Assignment>& members) {
+  begin();
+  std::vector<std::string> ids;
+  for (const auto& a : members) ids.push_back(a.trial_id);
+  store_.set_array(ids);
+  out_ << "array    " << ids.front() << "  " << ids.size() << " trials fused:";
+  for (const auto& id : ids) out_ << " " << id;
+  out_ << std::endl;
+}
+
 bool StoreSink::started(Assignment& a, const std::vector<int>& ranks,
                         const std::vector<std::string>& hosts) {
   begin();

@@ -106,6 +106,11 @@ KeySpec by_kind(KeySpec k, std::map<ModelKind, Value> defaults) {
   return k;
 }
 
+KeySpec per_member(KeySpec k) {
+  k.per_member = true;
+  return k;
+}
+
 KeySpec required(KeySpec k) {
   k.required = true;
   return k;
@@ -145,35 +150,41 @@ std::vector<KeySpec> make_keys() {
           key<&ModelConfig::shift_layers>("model.shift_layers", V{I{4}}, "shift: shift layers")),
       positive(key<&TrainConfig::epochs>("train.epochs", V{I{5}}, "passes over the train set")),
       positive(key<&TrainConfig::batch_size>("train.batch_size", V{I{128}}, "global batch")),
-      by_kind(positive(key<&TrainConfig::lr>("train.lr", V{1e-3}, "Adam learning rate")),
-              {{K::kIcvae, V{5e-4}}}),
-      by_kind(
+      per_member(by_kind(positive(key<&TrainConfig::lr>("train.lr", V{1e-3}, "Adam learning rate")),
+                         {{K::kIcvae, V{5e-4}}})),
+      per_member(by_kind(
           at_least(key<&LossConfig::beta>("loss.beta", V{1.0}, "weight of the KL to the prior"), 0),
-          {{K::kIcvae, V{0.1}}}),
-      by_kind(
+          {{K::kIcvae, V{0.1}}})),
+      per_member(by_kind(
           at_least(key<&LossConfig::lambda>("loss.lambda", V{0.0}, "penalty or invariance weight"),
                    0),
           {{K::kIcvae, V{1.0}},
            {K::kSparseL1, V{1e-3}},
            {K::kSparseBinary, V{1e-4}},
-           {K::kContractive, V{1e-3}}}),
-      key<&KlConfig::schedule>("kl.schedule", choice(KlSchedule::kConstant), "KL annealing"),
-      positive(key<&KlConfig::cycles>("kl.cycles", V{I{4}}, "M, cycles of a cyclical schedule")),
-      at_most(positive(key<&KlConfig::ratio>("kl.ratio", V{0.5}, "R, rising share of a cycle")), 1),
-      key<&KlConfig::shape>("kl.shape", choice(KlShape::kLinear), "how the factor rises"),
+           {K::kContractive, V{1e-3}}})),
+      per_member(
+          key<&KlConfig::schedule>("kl.schedule", choice(KlSchedule::kConstant), "KL annealing")),
+      per_member(positive(
+          key<&KlConfig::cycles>("kl.cycles", V{I{4}}, "M, cycles of a cyclical schedule"))),
+      per_member(at_most(
+          positive(key<&KlConfig::ratio>("kl.ratio", V{0.5}, "R, rising share of a cycle")), 1)),
+      per_member(
+          key<&KlConfig::shape>("kl.shape", choice(KlShape::kLinear), "how the factor rises")),
       key<&CorruptionConfig::kind>("corruption.kind", choice(CorruptionKind::kNone),
                                    "what the encoder sees"),
-      at_least(key<&CorruptionConfig::level>("corruption.level", V{0.0},
-                                             "noise std or share of pixels hit"),
-               0),
-      at_most(at_least(key<&CorruptionConfig::threshold_min>("corruption.threshold_min", V{0.3},
-                                                             "blotch: least share kept"),
-                       0),
-              1),
-      at_most(at_least(key<&CorruptionConfig::threshold_max>("corruption.threshold_max", V{0.8},
-                                                             "blotch: most share kept"),
-                       0),
-              1),
+      per_member(at_least(key<&CorruptionConfig::level>("corruption.level", V{0.0},
+                                                        "noise std or share of pixels hit"),
+                          0)),
+      per_member(
+          at_most(at_least(key<&CorruptionConfig::threshold_min>("corruption.threshold_min", V{0.3},
+                                                                 "blotch: least share kept"),
+                           0),
+                  1)),
+      per_member(
+          at_most(at_least(key<&CorruptionConfig::threshold_max>("corruption.threshold_max", V{0.8},
+                                                                 "blotch: most share kept"),
+                           0),
+                  1)),
       key<&CorruptionConfig::mask_input>("corruption.mask_input", V{false},
                                          "feed the mask to the network too"),
       key<&TrainConfig::device>("train.device", choice(Device::kAuto), "auto, cpu or cuda"),
@@ -189,6 +200,9 @@ std::vector<KeySpec> make_keys() {
           "rank 0 trains beside its scheduling (false: it only schedules and writes)"),
       positive(key<&ClusterConfig::ranks_per_gpu>("cluster.ranks_per_gpu", V{I{1}},
                                                   "ranks (separate trials) that may share a GPU")),
+      positive(key<&ClusterConfig::fuse>(
+          "cluster.fuse", V{I{1}},
+          "trials of one shape a group trains at once, as one batched model (fused arrays)")),
       key<&EarlyStopConfig::kind>("sweep.early_stop.kind", choice(EarlyStopKind::kNone),
                                   "none, asha or median"),
       key<&EarlyStopConfig::metric>("sweep.early_stop.metric", V{std::string("test_recon_mse")},
@@ -254,6 +268,13 @@ std::string describe(const toml::node& node) {
 const std::vector<KeySpec>& all_keys() {
   static const std::vector<KeySpec> keys = make_keys();
   return keys;
+}
+
+std::string array_shape(const TrialConfig& c) {
+  std::string shape = c.data.path;
+  for (const auto& k : all_keys())
+    if (k.scope == Scope::Trial && !k.per_member) shape += " " + k.path + "=" + to_json(k.get(c));
+  return shape;
 }
 
 void fill_defaults(Params& params) {

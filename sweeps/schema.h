@@ -54,6 +54,9 @@ struct KeySpec {
   std::map<ModelKind, Value> kind_defaults;
   std::vector<std::string> choices;  // enums: the allowed names
   std::string help;
+  // Trial keys that may differ between the members of a fused array (cluster.fuse): they change
+  // what a member learns, never the shape of its model, data or steps.
+  bool per_member = false;
 
   // The key's member in a trial's config.
   Value get(const TrialConfig& c) const;
@@ -77,6 +80,10 @@ struct KeySpec {
 
 const std::vector<KeySpec>& all_keys();
 const KeySpec* find_key(const std::string& path);
+// What the members of one fused array share (runner/training.h's train_array): every trial key
+// but the per_member ones, and the resolved dataset path. Trials with equal shapes may fuse.
+std::string array_shape(const TrialConfig& c);
+
 // Fills every trial key `params` lacks with its default for the trial's model.kind.
 void fill_defaults(Params& params);
 // The known key closest to `path` by edit distance, or "" if none is plausibly meant.

@@ -161,13 +161,45 @@ TEST(Runs, SchemaFourGainsRunsAndLeases) {
     s.mark_running("id0", {0}, {"n"});
     s.db().exec(
         "DROP INDEX trials_by_run; ALTER TABLE trials DROP COLUMN run_id; "
-        "ALTER TABLE trials DROP COLUMN lease_expires; DROP TABLE runs; PRAGMA user_version=4;");
+        "ALTER TABLE trials DROP COLUMN lease_expires; ALTER TABLE trials DROP COLUMN array_id; "
+        "DROP TABLE runs; PRAGMA user_version=4;");
   }
   results::Store s(path);
   auto q = s.db().prepare("PRAGMA user_version");
   q.step();
-  EXPECT_EQ(q.integer(0), 5);
+  EXPECT_EQ(q.integer(0), 6);
   s.begin_run("sw", 1, 60);
   EXPECT_TRUE(s.claim("id0")) << "left running by a run without leases";
   EXPECT_TRUE(s.holds("id0"));
+}
+
+TEST(Runs, SchemaFiveGainsArraysAndATrialGivenBackIsClaimableAgain) {
+  const auto path = temp_db();
+  {
+    results::Store s(path);
+    s.prepare("sw", rows(3), false);
+    s.db().exec("ALTER TABLE trials DROP COLUMN array_id; PRAGMA user_version=5;");
+  }
+  results::Store s(path);
+  s.begin_run("sw", 1, 60);
+  for (const char* id : {"id0", "id1", "id2"}) {
+    ASSERT_TRUE(s.claim(id));
+    s.mark_running(id, {0}, {"n"});
+  }
+  s.set_array({"id0", "id1"});
+  auto arrays = s.db().prepare("SELECT id, coalesce(array_id, '-') FROM trials ORDER BY id");
+  std::string seen;
+  while (arrays.step()) seen += arrays.text(0) + ":" + arrays.text(1) + " ";
+  EXPECT_EQ(seen, "id0:id0 id1:id0 id2:- ");
+  s.release("id2");
+  EXPECT_EQ(s.holder_of("id2"), results::Holder::kNobody);
+  auto row = s.db().prepare("SELECT status, attempts FROM trials WHERE id = 'id2'");
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.text(0), "pending") << "never trained: pending again, the attempt not counted";
+  EXPECT_EQ(row.integer(1), 0);
+  EXPECT_TRUE(s.claim("id2"));
+  s.mark_running("id0", {0}, {"n"});
+  auto again = s.db().prepare("SELECT array_id IS NULL FROM trials WHERE id = 'id0'");
+  ASSERT_TRUE(again.step());
+  EXPECT_EQ(again.integer(0), 1) << "a new attempt starts alone until an array is formed";
 }

@@ -141,7 +141,7 @@ TEST(Query, ReadsButRefusesAttachVacuumWritesAndWritingPragmas) {
   }
   EXPECT_NE(access(copy.c_str(), F_OK), 0) << "nothing written beside the database";
   results::Store s(path);
-  EXPECT_EQ(count(s, "PRAGMA user_version"), 5);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 6);
 }
 
 TEST(Store, AResumedTrialKeepsTheEpochsItsCheckpointCovers) {
@@ -211,7 +211,7 @@ TEST(Store, OpensADatabaseOfSchemaTwoAndUpgradesIt) {
         "PRAGMA user_version=2;");
   }
   results::Store s(path);
-  EXPECT_EQ(count(s, "PRAGMA user_version"), 5);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 6);
   EXPECT_EQ(count(s, "SELECT count(*) FROM metrics WHERE attempt IS NULL"), 1) << "old rows kept";
   s.prepare("sw", rows(1), false);
   s.mark_running("id0", {1}, {"n"}, 0);
@@ -277,7 +277,7 @@ TEST(Store, UpgradesSchemaThreeKeepingTrialsSeriesAndForeignKeys) {
         "PRAGMA user_version=3;");
   }
   results::Store s(path);
-  EXPECT_EQ(count(s, "PRAGMA user_version"), 5);
+  EXPECT_EQ(count(s, "PRAGMA user_version"), 6);
   EXPECT_EQ(count(s, "SELECT count(*) FROM trials WHERE status = 'completed'"), 1);
   EXPECT_EQ(count(s, "SELECT count(*) FROM metrics"), 1);
   EXPECT_EQ(count(s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);

@@ -28,6 +28,7 @@ dataset = "mnist"
 # The inputs the rows below use.
 printf 'name = "x"\n[model]\nlatent = = 4\n' > syntax.toml
 printf 'name = "x"\n[model]\nlatnet = 4\n' > unknown.toml
+printf 'name = "x"\n[cluster]\nfuse = 0\n' > fuse.toml
 printf 'name = "x"\n[train]\nepochs = "ten"\n' > type.toml
 printf 'name = "x"\n\n[train]\nlr = -0.1\n' > range.toml
 printf 'name = "x"\n[sweep.grid]\n"model.latent" = []\n' > empty.toml
@@ -86,8 +87,10 @@ early stop eta | stopeta.toml:4: key 'sweep.early_stop.reduction': must be > 1 |
 early stop metric | stopmetric.toml:3: key 'sweep.early_stop.metric': "recon_mse" is not a series | "$RUNNER" run stopmetric.toml
 early stop key | stopkey.toml:3: key 'sweep.early_stop.grace_epoch': unknown key (did you mean 'sweep.early_stop.grace_epochs'?) | "$RUNNER" run stopkey.toml
 early stop by --set | key 'sweep.early_stop.mode' | "$RUNNER" run good.toml --set sweep.early_stop.mode=up
+fuse | fuse.toml:3: key 'cluster.fuse': must be > 0 | "$RUNNER" run fuse.toml
+fuse in a plan | --set cluster.fuse=-2: key 'cluster.fuse': must be > 0 | "$RUNNER" plan good.toml --set cluster.fuse=-2
 ROWS
-check "invalid inputs tried" "$rows" 34
+check "invalid inputs tried" "$rows" 36
 [ ! -e "$WORK/copy.db" ] && [ ! -e "$WORK/other.db" ] || fail "runner query wrote a file"
 
 # The valid file plans without writing anything.

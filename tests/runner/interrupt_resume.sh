@@ -6,17 +6,6 @@ source "$(dirname "$0")/lib.sh"
 EPOCHS=10
 write_sweep stopped $EPOCHS 8000 '"model.latent" = [4, 8, 12]'
 
-# Until some running trial of database $1 has recorded at least $2 epochs (or the run ended).
-wait_for_epochs() {
-  local db=$1 want=$2 pid=$3 deadline=$((SECONDS + 120)) got
-  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
-    got=$(sql "$db" "SELECT coalesce(max(m.epoch), 0) FROM metrics m JOIN trials t ON t.id = m.trial_id WHERE t.status = 'running' AND m.attempt = t.attempts" 2>/dev/null)
-    [ "${got:-0}" -ge "$want" ] && return 0
-    sleep 0.1
-  done
-  fail "no running trial reached epoch $want"
-}
-
 "$RUNNER" run stopped.toml --db ref.db > ref.txt 2>&1
 check "uninterrupted run" "$?" 0
 

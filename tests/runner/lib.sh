@@ -44,6 +44,18 @@ $(printf '%s\n' "$@")
 TOML
 }
 
+# Until some running trial of database $1 has recorded at least $2 epochs in its current attempt
+# (or the run $3 ended); $4, if given, narrows the trials (an SQL condition on trials t).
+wait_for_epochs() {
+  local db=$1 want=$2 pid=$3 narrow=${4:-1} deadline=$((SECONDS + 120)) got
+  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+    got=$(sql "$db" "SELECT coalesce(max(m.epoch), 0) FROM metrics m JOIN trials t ON t.id = m.trial_id WHERE t.status = 'running' AND m.attempt = t.attempts AND ($narrow)" 2>/dev/null)
+    [ "${got:-0}" -ge "$want" ] && return 0
+    sleep 0.05
+  done
+  fail "no running trial reached epoch $want"
+}
+
 # Appends ASHA early stopping to sweep $1: rungs at epochs 1, 3, 9, the best third going on.
 add_asha() {
   cat >> "$1.toml" <<'TOML'

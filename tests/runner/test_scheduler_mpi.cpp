@@ -2,6 +2,7 @@
 // rank 0 schedules and checks, and every rank (rank 0 too) executes cheap fake trials.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <map>
@@ -44,6 +45,13 @@ struct RecordingSink : runner::Sink {
     if (stop_after > 0 && results.size() == stop_after) cluster::request_stop(SIGTERM);
   }
   void stale(const std::string& id, const std::string& why) override { stale_why[id] = why; }
+  void release(const std::string& id) override { ++releases[id]; }
+  void formed_array(const std::vector<runner::Assignment>& members) override {
+    arrays.emplace_back();
+    for (const auto& a : members) arrays.back().push_back(a.trial_id);
+  }
+  std::map<std::string, int> releases;
+  std::vector<std::vector<std::string>> arrays;
 };
 
 // A fake trial: two epochs, a metric naming the rank that ran it; "boom" throws.
@@ -91,7 +99,74 @@ std::vector<runner::Assignment> todo(int n) {
   return out;
 }
 
+// A fake array: each member reports two epochs and ends with the array's size and its latent
+// size as metrics; a member named "nan" fails alone, as a diverging member does.
+void fake_array(const std::vector<runner::Assignment>& members, cluster::Group&,
+                const std::vector<runner::TrialHooks>& hooks, const runner::LeaveCallback& leave) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (std::size_t k = 0; k < members.size(); ++k)
+    if (hooks[k].on_epoch) hooks[k].on_epoch(1, {{"train_loss", 1.0}}, "");
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    runner::TrialOutput out;
+    if (members[k].trial_id == "nan") {
+      out.error = "loss is not finite";
+    } else {
+      if (hooks[k].on_epoch) hooks[k].on_epoch(2, {{"train_loss", 0.5}}, "");
+      out.metrics = {{"array_size", static_cast<double>(members.size())},
+                     {"latent", static_cast<double>(members[k].config.model.latent)}};
+    }
+    leave(k, std::move(out));
+  }
+}
+
 }  // namespace
+
+TEST(Scheduler, ArraysAreOfOneShapeAndEveryMemberIsRecordedAsAlone) {
+  std::vector<runner::Assignment> work;
+  for (int i = 0; i < 11; ++i) {
+    runner::Assignment a;
+    a.trial_id = i == 4 ? "nan" : "t" + std::to_string(i);
+    a.seed = i;
+    a.config.model.latent = i % 2 == 0 ? 8 : 16;  // two shapes of five trials each, and t10
+    a.config.train.lr = 1e-3 * (i + 1);           // differs within an array
+    work.push_back(a);
+  }
+  work[10].config.model.kind = sweeps::ModelKind::kRandomized;  // never fused
+  RecordingSink sink;
+  runner::SchedulerOptions options;
+  options.fuse = 3;
+  runner::run_trials(*g_mpi, cluster::Layout(*g_mpi, 1), work, g_mpi->rank() == 0 ? &sink : nullptr,
+                     fake_trial, options, fake_array);
+  if (g_mpi->rank() != 0) return;
+  std::map<std::string, int> latent;
+  for (const auto& a : work) latent[a.trial_id] = static_cast<int>(a.config.model.latent);
+  for (const auto& array : sink.arrays) {
+    EXPECT_GE(array.size(), 2u);
+    EXPECT_LE(array.size(), 3u) << "cluster.fuse bounds an array";
+    for (const auto& id : array) EXPECT_EQ(latent[id], latent[array.front()]) << "one shape";
+  }
+  EXPECT_FALSE(sink.arrays.empty());
+  for (const auto& a : work) {
+    EXPECT_EQ(sink.starts[a.trial_id], 1) << a.trial_id;
+    EXPECT_EQ(sink.finishes[a.trial_id], 1) << a.trial_id;
+    const auto& r = sink.results[a.trial_id];
+    if (a.trial_id == "nan") {
+      EXPECT_EQ(r.outcome, runner::Outcome::kFailed);
+      EXPECT_NE(r.error.find("loss is not finite"), std::string::npos) << r.error;
+      continue;
+    }
+    EXPECT_EQ(r.outcome, runner::Outcome::kCompleted) << a.trial_id << ": " << r.error;
+    EXPECT_EQ(sink.epochs[a.trial_id], (std::vector<std::int64_t>{1, 2})) << a.trial_id;
+    const bool fused = std::any_of(sink.arrays.begin(), sink.arrays.end(), [&](const auto& ids) {
+      return std::count(ids.begin(), ids.end(), a.trial_id) > 0;
+    });
+    EXPECT_EQ(fused, a.trial_id != "t10") << a.trial_id << ": the randomized AE trains alone";
+    if (fused)
+      EXPECT_EQ(r.final_metrics.at(1).second, a.config.model.latent) << "its own member's result";
+    else
+      EXPECT_EQ(r.final_metrics.at(0).first, "rank") << a.trial_id << " trained alone";
+  }
+}
 
 TEST(Scheduler, EveryTrialRunsExactlyOnceAndFailuresAreRecorded) {
   RecordingSink sink;
