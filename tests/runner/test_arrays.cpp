@@ -176,6 +176,11 @@ const KindCase kKinds[] = {
      }},
 };
 
+// Names the case in test listings (GoogleTest would print its bytes).
+void PrintTo(const KindCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class ArrayEquivalence : public testing::TestWithParam<KindCase> {};
 
 TEST_P(ArrayEquivalence, EveryMemberEndsAsItWouldAlone) {
