@@ -4,6 +4,7 @@
 // job leaves each trial either as it was or wholly updated; WAL lets `runner query` read while a
 // sweep writes.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -48,7 +49,7 @@ class Store {
   // Takes trial `id` for this run (status running, this run's lease) if nobody holds it.
   bool claim(const std::string& id);
   // Gives back trial `id`, claimed and marked running but not trained (it could not join the
-  // fused array it was claimed for): pending or interrupted again, the attempt not counted.
+  // fused array it was claimed for): its status as before the claim, the attempt not counted.
   void release(const std::string& id);
   // Records that trials `ids` train together in one fused array, named by its first member.
   void set_array(const std::vector<std::string>& ids);
@@ -98,7 +99,8 @@ class Store {
               const ArtifactPaths& artifacts);
   Database db_;
   bool retry_failed_ = false;
-  std::int64_t run_id_ = 0;  // 0: no run registered
+  std::int64_t run_id_ = 0;                                 // 0: no run registered
+  std::map<std::string, std::string> status_before_claim_;  // for release()
   double lease_s_ = 0;
   RunIdentity me_;
 };

@@ -203,3 +203,24 @@ TEST(Runs, SchemaFiveGainsArraysAndATrialGivenBackIsClaimableAgain) {
   ASSERT_TRUE(again.step());
   EXPECT_EQ(again.integer(0), 1) << "a new attempt starts alone until an array is formed";
 }
+
+TEST(Runs, AFailedTrialClaimedForARetryAndGivenBackStaysFailed) {
+  const auto path = temp_db();
+  {
+    results::Store s(path);
+    s.prepare("sw", rows(1), false);
+    s.mark_running("id0", {0}, {"n"});
+    s.fail("id0", "loss is not finite");
+  }
+  results::Store s(path);
+  s.prepare("sw", rows(1), /*retry_failed=*/true);
+  s.begin_run("sw", 1, 60);
+  ASSERT_TRUE(s.claim("id0"));
+  s.mark_running("id0", {0}, {"n"});
+  s.release("id0");
+  auto row = s.db().prepare("SELECT status, attempts, run_id IS NULL FROM trials WHERE id = 'id0'");
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.text(0), "failed") << "a run without --retry-failed must not train it";
+  EXPECT_EQ(row.integer(1), 1);
+  EXPECT_EQ(row.integer(2), 1);
+}
