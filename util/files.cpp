@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,7 +37,13 @@ bool write_all(int fd, const std::string& bytes) {
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {
   make_parent_dirs(path);
-  const std::string tmp = path + ".tmp";
+  // A name of this process and call: two runs on one database may write the same trial's
+  // checkpoint at once (one suspended past its lease wakes with a save queued while the run that
+  // took the trial over writes its own); with one shared name they would truncate each other's
+  // file and one rename would fail. Each rename is atomic, so the file is one of them, whole.
+  static std::atomic<std::uint64_t> calls{0};
+  const std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(calls++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(tmp + ": cannot write: " + std::strerror(errno));
   bool ok = write_all(fd, bytes);

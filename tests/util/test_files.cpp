@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <exception>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "util/files.h"
 
@@ -15,7 +18,33 @@ TEST(Files, WrittenAtomicallyIntoNewFolders) {
   std::string text;
   in >> text;
   EXPECT_EQ(text, "hello");
-  EXPECT_FALSE(std::ifstream(path + ".tmp").good());
+  std::size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/a/b")) entries += e.exists();
+  EXPECT_EQ(entries, 1u) << "no temporary file left beside it";
+}
+
+// Two writers of one path at once (two runs saving one trial's checkpoint): neither fails, and
+// the file is one of theirs, whole.
+TEST(Files, ConcurrentWritersOfOnePathLeaveOneWholeFile) {
+  char tmpl[] = "/tmp/runner-files-XXXXXX";
+  const std::string path = std::string(mkdtemp(tmpl)) + "/c.ckpt";
+  const std::string a(1 << 16, 'a'), b(1 << 17, 'b');
+  auto write = [&](const std::string& bytes) {
+    for (int i = 0; i < 100; ++i) util::write_file_atomically(path, bytes);
+  };
+  std::exception_ptr failed;
+  std::thread other([&] {
+    try {
+      write(b);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  });
+  EXPECT_NO_THROW(write(a));
+  other.join();
+  EXPECT_FALSE(failed) << "the other writer failed";
+  const std::string text = util::read_file(path);
+  EXPECT_TRUE(text == a || text == b) << text.size() << " bytes";
 }
 
 TEST(Files, ReplacesAWholeFileAndReadsItBack) {
