@@ -66,9 +66,6 @@ Holder Store::holder_of(const std::string& id) {
 bool Store::claim(const std::string& id) {
   Transaction tx(db_);
   if (holder_of(id) != Holder::kNobody) return false;
-  auto was = db_.prepare("SELECT status FROM trials WHERE id = ?");
-  was.bind(1, id);
-  if (was.step()) status_before_claim_[id] = was.text(0);
   auto st = db_.prepare(
       "UPDATE trials SET status = 'running', run_id = ?, lease_expires = ? WHERE id = ?");
   if (run_id_ == 0) {
@@ -81,18 +78,8 @@ bool Store::claim(const std::string& id) {
   return true;
 }
 
-void Store::release(const std::string& id) {
-  // Back to the status it had before the claim (a failed trial being retried stays failed); one
-  // left running by a run that lost it has a checkpoint, or none: interrupted.
-  const auto it = status_before_claim_.find(id);
-  std::string status = it == status_before_claim_.end() ? "pending" : it->second;
-  if (status == "running") status = "interrupted";
-  db_.prepare(
-         "UPDATE trials SET status = ?, attempts = attempts - 1, run_id = NULL, "
-         "lease_expires = NULL WHERE id = ?")
-      .bind(1, status)
-      .bind(2, id)
-      .run();
+void Store::set_aside(const std::string& id) {
+  db_.prepare("UPDATE trials SET attempts = attempts - 1 WHERE id = ?").bind(1, id).run();
 }
 
 void Store::set_array(const std::vector<std::string>& ids) {

@@ -4,7 +4,6 @@
 // job leaves each trial either as it was or wholly updated; WAL lets `runner query` read while a
 // sweep writes.
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -48,9 +47,10 @@ class Store {
   Holder holder_of(const std::string& id);
   // Takes trial `id` for this run (status running, this run's lease) if nobody holds it.
   bool claim(const std::string& id);
-  // Gives back trial `id`, claimed and marked running but not trained (it could not join the
-  // fused array it was claimed for): its status as before the claim, the attempt not counted.
-  void release(const std::string& id);
+  // Trial `id`, claimed and marked running, is not trained yet (it could not join the fused array
+  // it was claimed for): the attempt is not counted, and this run keeps its claim (other runs
+  // pass it over; a run that ends without it frees it as for any claim) and trains it later.
+  void set_aside(const std::string& id);
   // Records that trials `ids` train together in one fused array, named by its first member.
   void set_array(const std::vector<std::string>& ids);
   // Whether this run still holds trial `id`: it loses it when its lease lapsed (the run was
@@ -99,8 +99,7 @@ class Store {
               const ArtifactPaths& artifacts);
   Database db_;
   bool retry_failed_ = false;
-  std::int64_t run_id_ = 0;                                 // 0: no run registered
-  std::map<std::string, std::string> status_before_claim_;  // for release()
+  std::int64_t run_id_ = 0;  // 0: no run registered
   double lease_s_ = 0;
   RunIdentity me_;
 };

@@ -124,7 +124,7 @@ class WorkQueue {
     if (fuse <= 1 || !models::unfusable_reason(array[0].config.model).empty()) return array;
     const std::string shape = shape_of(array[0]);
     const std::string point = resume_point(array[0]);
-    std::deque<Assignment> later;  // claimed, but resuming from elsewhere: released
+    std::deque<Assignment> later;  // claimed, but resuming from elsewhere: set aside
     for (auto it = queue_.begin(); it != queue_.end() && array.size() < std::size_t(fuse);) {
       if (shape_of(*it) != shape) {
         ++it;
@@ -136,7 +136,7 @@ class WorkQueue {
       if (resume_point(a) == point) {
         array.push_back(std::move(a));
       } else {
-        sink_.release(a.trial_id);
+        sink_.set_aside(a.trial_id);
         later.push_back(std::move(a));
       }
     }

@@ -48,8 +48,8 @@ class Sink {
   virtual bool holds(const std::string& trial_id) = 0;
   virtual void lost(const std::string& trial_id) = 0;
   // A trial claimed for an array it cannot join (it resumes from another point than the array's
-  // first member) goes back unclaimed; it is claimed again for a later group.
-  virtual void release(const std::string& trial_id) = 0;
+  // first member) is set aside: still this run's, it goes to a later group.
+  virtual void set_aside(const std::string& trial_id) = 0;
   // The trials claimed for one group form a fused array (two or more).
   virtual void formed_array(const std::vector<Assignment>& /*members*/) {}
   // Records an epoch; returns whether the trial goes on (early stopping; true when it is off).

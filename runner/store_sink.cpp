@@ -77,9 +77,9 @@ void StoreSink::lost(const std::string& trial_id) {
        << "it stops here and that run records it" << std::endl;
 }
 
-void StoreSink::release(const std::string& trial_id) {
+void StoreSink::set_aside(const std::string& trial_id) {
   begin();
-  store_.release(trial_id);
+  store_.set_aside(trial_id);
   out_ << "later    " << trial_id
        << "  starts from another point (epoch and step) than the fused array it was claimed for; "
           "it trains in a later one"

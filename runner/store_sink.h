@@ -37,7 +37,7 @@ class StoreSink : public Sink {
   results::Holder holder(const std::string& trial_id) override;
   bool holds(const std::string& trial_id) override;
   void lost(const std::string& trial_id) override;
-  void release(const std::string& trial_id) override;
+  void set_aside(const std::string& trial_id) override;
   void formed_array(const std::vector<Assignment>& members) override;
   bool epoch(const EpochReport& report) override;
   void finished(const TrialResult& result) override;

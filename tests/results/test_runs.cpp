@@ -191,12 +191,11 @@ TEST(Runs, SchemaFiveGainsArraysAndATrialGivenBackIsClaimableAgain) {
   std::string seen;
   while (arrays.step()) seen += arrays.text(0) + ":" + arrays.text(1) + " ";
   EXPECT_EQ(seen, "id0:id0 id1:id0 id2:- ");
-  s.release("id2");
-  EXPECT_EQ(s.holder_of("id2"), results::Holder::kNobody);
+  s.set_aside("id2");
   auto row = s.db().prepare("SELECT status, attempts FROM trials WHERE id = 'id2'");
   ASSERT_TRUE(row.step());
-  EXPECT_EQ(row.text(0), "pending") << "never trained: pending again, the attempt not counted";
-  EXPECT_EQ(row.integer(1), 0);
+  EXPECT_EQ(row.text(0), "running") << "set aside: still this run's";
+  EXPECT_EQ(row.integer(1), 0) << "not trained yet: the attempt not counted";
   EXPECT_TRUE(s.claim("id2"));
   s.mark_running("id0", {0}, {"n"});
   auto again = s.db().prepare("SELECT array_id IS NULL FROM trials WHERE id = 'id0'");
@@ -204,23 +203,23 @@ TEST(Runs, SchemaFiveGainsArraysAndATrialGivenBackIsClaimableAgain) {
   EXPECT_EQ(again.integer(0), 1) << "a new attempt starts alone until an array is formed";
 }
 
-TEST(Runs, AFailedTrialClaimedForARetryAndGivenBackStaysFailed) {
+// A trial set aside (it could not join its fused array) stays this run's: another run passes it
+// over, this one claims it again, and its attempts count the one training it gets.
+TEST(Runs, ATrialSetAsideStaysThisRunsUntilItTrainsIt) {
   const auto path = temp_db();
-  {
-    results::Store s(path);
-    s.prepare("sw", rows(1), false);
-    s.mark_running("id0", {0}, {"n"});
-    s.fail("id0", "loss is not finite");
-  }
-  results::Store s(path);
-  s.prepare("sw", rows(1), /*retry_failed=*/true);
-  s.begin_run("sw", 1, 60);
-  ASSERT_TRUE(s.claim("id0"));
-  s.mark_running("id0", {0}, {"n"});
-  s.release("id0");
-  auto row = s.db().prepare("SELECT status, attempts, run_id IS NULL FROM trials WHERE id = 'id0'");
+  results::Store a(path), b(path);
+  a.prepare("sw", rows(1), false);
+  a.begin_run("sw", 1, 60);
+  b.begin_run("sw", 1, 60);
+  ASSERT_TRUE(a.claim("id0"));
+  a.mark_running("id0", {0}, {"n"});
+  a.set_aside("id0");
+  EXPECT_EQ(b.holder_of("id0"), results::Holder::kLiveRun);
+  EXPECT_FALSE(b.claim("id0")) << "another run must not take a trial this run set aside";
+  ASSERT_TRUE(a.claim("id0"));
+  a.mark_running("id0", {0}, {"n"});
+  EXPECT_TRUE(a.holds("id0"));
+  auto row = a.db().prepare("SELECT attempts FROM trials WHERE id = 'id0'");
   ASSERT_TRUE(row.step());
-  EXPECT_EQ(row.text(0), "failed") << "a run without --retry-failed must not train it";
-  EXPECT_EQ(row.integer(1), 1);
-  EXPECT_EQ(row.integer(2), 1);
+  EXPECT_EQ(row.integer(0), 1);
 }

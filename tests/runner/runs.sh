@@ -5,7 +5,8 @@
 #    its checkpoint, once its lease lapsed (the killed run on another simulated host, as root) or
 #    at once (on this host, where its pid shows it dead); `runner status` shows the runs;
 # 3. a run suspended (SIGSTOP) past its lease loses its trial to the other run, and once resumed
-#    says so and records nothing more of it.
+#    says so and records nothing more of it;
+# 4. the same for a fused array: every member taken over stops, and is recorded once.
 source "$(dirname "$0")/lib.sh"
 
 EPOCHS=4
@@ -106,28 +107,44 @@ victim=$(held_by d.db 1)
 "$RUNNER" status --db d.db | grep -q "run 1  LOST .* 1 trial(s) $victim; the next run to look takes them over" ||
   fail "status of a dead run: $("$RUNNER" status --db d.db)"
 
-# 3. Suspended past its lease.
-write_sweep suspended $LONG 4000 '"model.latent" = [2, 4, 6, 8, 10, 12]'
-"$RUNNER" run suspended.toml --db p.db --set cluster.lease_s=2 "${SLOW[@]}" > p1.txt 2>&1 &
-first=$!
-wait_mid_trial p.db 1
-# Suspended outside a transaction (a run suspended inside one holds the database's lock: see
-# README), which a write with a short busy timeout shows.
-for _ in $(seq 20); do
-  kill -STOP $first
-  sqlite3 -cmd ".timeout 200" p.db "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null && break
+# 3. Suspended past its lease: run 1 of sweep $1 (database $2; further arguments go to both
+# runs) is suspended mid-trial while run 2 takes its trials over, then resumed. Sets TAKEN to
+# the number of trials taken over.
+suspend_past_lease() {
+  local name=$1 db=$2 first second victims victim deadline
+  shift 2
+  "$RUNNER" run "$name.toml" --db "$db" --set cluster.lease_s=2 "${SLOW[@]}" "$@" > "$db.1.txt" 2>&1 &
+  first=$!
+  wait_mid_trial "$db" 1
+  # Suspended outside a transaction (a run suspended inside one holds the database's lock: see
+  # README), which a write with a short busy timeout shows.
+  for _ in $(seq 20); do
+    kill -STOP $first
+    sqlite3 -cmd ".timeout 200" "$db" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null && break
+    kill -CONT $first
+    sleep 0.05
+  done
+  victims=$(held_by "$db" 1)
+  "$RUNNER" run "$name.toml" --db "$db" --set cluster.lease_s=2 "${SLOW[@]}" "$@" > "$db.2.txt" 2>&1 &
+  second=$!
+  deadline=$((SECONDS + 60))
+  until [ "$(sql "$db" "SELECT count(*) FROM trials WHERE run_id = 1 AND status = 'running'")" = 0 ] || [ $SECONDS -gt $deadline ]; do sleep 0.2; done
   kill -CONT $first
-  sleep 0.05
-done
-victim=$(held_by p.db 1)
-"$RUNNER" run suspended.toml --db p.db --set cluster.lease_s=2 "${SLOW[@]}" > p2.txt 2>&1 &
-second=$!
-deadline=$((SECONDS + 60))
-until [ "$(sql p.db "SELECT run_id FROM trials WHERE id = '$victim'")" = 2 ] || [ $SECONDS -gt $deadline ]; do sleep 0.2; done
-kill -CONT $first
-wait $first; check "suspended run's exit" $? 0
-wait $second; check "the other run's exit" $? 0
-grep -q "^LOST     $victim" p1.txt || fail "the suspended run did not notice: $(grep -v '^epoch' p1.txt)"
-expect_complete p.db $LONG
-check "the suspended run's trial finished by the other" "$(sql p.db "SELECT run_id || ' ' || attempts FROM trials WHERE id = '$victim'")" "2 2"
+  wait $first; check "$db: suspended run's exit" $? 0
+  wait $second; check "$db: the other run's exit" $? 0
+  expect_complete "$db" $LONG
+  for victim in $victims; do
+    grep -q "^LOST     $victim" "$db.1.txt" || fail "the suspended run did not notice $victim: $(grep -v '^epoch' "$db.1.txt")"
+    check "$db: the suspended run's trial finished by the other" "$(sql "$db" "SELECT run_id || ' ' || attempts FROM trials WHERE id = '$victim'")" "2 2"
+  done
+  TAKEN=$(echo "$victims" | wc -w)
+}
+write_sweep suspended $LONG 4000 '"model.latent" = [2, 4, 6, 8, 10, 12]'
+suspend_past_lease suspended p.db
+check "one trial taken over" "$TAKEN" 1
+# 4. The same with fused arrays of 3: the members taken over stop, each recorded once by the
+# run that took them.
+write_sweep fused $LONG 4000 '"train.lr" = [1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 6e-3]'
+suspend_past_lease fused f.db --set cluster.fuse=3
+check "a whole array taken over" "$TAKEN" 3
 finish

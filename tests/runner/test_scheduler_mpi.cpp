@@ -45,12 +45,12 @@ struct RecordingSink : runner::Sink {
     if (stop_after > 0 && results.size() == stop_after) cluster::request_stop(SIGTERM);
   }
   void stale(const std::string& id, const std::string& why) override { stale_why[id] = why; }
-  void release(const std::string& id) override { ++releases[id]; }
+  void set_aside(const std::string& id) override { ++set_asides[id]; }
   void formed_array(const std::vector<runner::Assignment>& members) override {
     arrays.emplace_back();
     for (const auto& a : members) arrays.back().push_back(a.trial_id);
   }
-  std::map<std::string, int> releases;
+  std::map<std::string, int> set_asides;
   std::vector<std::vector<std::string>> arrays;
 };
 
