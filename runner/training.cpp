@@ -194,8 +194,9 @@ class Trainer {
   cluster::Backend* backend_ = nullptr;
   std::unique_ptr<FlatParameters> flat_;
   std::unique_ptr<models::FusedAutoencoder> fused_model_;
-  torch::Tensor active_;         // arrays: indices of the members still training, on the device
-  std::optional<FlatAdam> opt_;  // the stage's optimizer: fresh state for every stage
+  torch::Tensor active_;  // arrays: indices of the members still training, on the device
+  models::FusedWeights fused_weights_;  // arrays: the epoch's loss weights of every member
+  std::optional<FlatAdam> opt_;         // the stage's optimizer: fresh state for every stage
   double train_seconds_ = 0;
   std::int64_t series_epoch_ = 0;  // epochs counted across stages
   // A failure on this rank outside a step's forward and backward (the optimizer, the root's
@@ -389,7 +390,7 @@ void Trainer::start_stage(std::int64_t stage, const std::vector<Checkpoint>* res
 }
 
 // Each member's order of the epoch's samples, from its own engine, and its loss weights (KL
-// annealing by its own schedule).
+// annealing by its own schedule), for an array also as tensors on the device, once an epoch.
 void Trainer::draw_orders(std::int64_t epoch) {
   for (auto& m : members_) {
     const auto& c = m.a->config;
@@ -400,6 +401,14 @@ void Trainer::draw_orders(std::int64_t epoch) {
       m.perm = torch::tensor(util::permutation(n_, m.batch_order), torch::kInt64).to(device_);
     });
   }
+  if (!fused()) return;
+  std::vector<double> beta, lambda;
+  for (const auto& m : members_) {
+    beta.push_back(m.weights.beta);
+    lambda.push_back(m.weights.lambda);
+  }
+  const auto f64 = torch::TensorOptions().device(device_).dtype(torch::kFloat64);
+  fused_weights_ = {torch::tensor(beta).to(f64), torch::tensor(lambda).to(f64)};
 }
 
 // Trains and reports one epoch of the members still training; false when none is left.
@@ -647,8 +656,9 @@ torch::Tensor Trainer::forward_backward_fused(std::int64_t start, std::int64_t b
                                               std::int64_t begin, std::int64_t end) {
   const auto on = torch::TensorOptions().device(device_);
   const std::int64_t len = end - begin, noise_dim = members_[0].model->noise_dim();
+  // The corruption's kind is part of an array's shape: all members are corrupted, or none.
+  const bool corrupted = c_.corruption.kind != sweeps::CorruptionKind::kNone;
   std::vector<torch::Tensor> idx, inputs, noises;
-  std::vector<double> beta, lambda;
   for (auto& m : members_) {
     const auto global = m.perm.narrow(0, start, batch);
     const auto& corruption = m.a->config.corruption;
@@ -663,24 +673,22 @@ torch::Tensor Trainer::forward_backward_fused(std::int64_t start, std::int64_t b
                                           data_.rows, data_.cols));
       });
     idx.push_back(global.narrow(0, begin, std::max<std::int64_t>(len, 0)));
-    inputs.push_back(input.defined() ? input.narrow(0, begin, std::max<std::int64_t>(len, 0))
-                                     : data_.train_input.index_select(0, idx.back()));
+    if (corrupted)
+      inputs.push_back(input.defined() ? input.narrow(0, begin, std::max<std::int64_t>(len, 0))
+                                       : data_.train_input.index_select(0, idx.back()));
     noises.push_back(noise.narrow(0, begin, std::max<std::int64_t>(len, 0)));
-    beta.push_back(m.weights.beta);
-    lambda.push_back(m.weights.lambda);
   }
   const std::int64_t k_all = k_members();
   auto sums = torch::zeros({k_all}, on.dtype(torch::kFloat64));
   if (len <= 0) return sums;
   fault("loss");
   const auto all = torch::stack(idx).reshape({-1});
-  models::FusedBatch b{torch::stack(inputs),
+  models::FusedBatch b{corrupted ? torch::stack(inputs)
+                                 : data_.train_input.index_select(0, all).view({k_all, len, -1}),
                        data_.train.x.index_select(0, all).view({k_all, len, -1}),
                        data_.train.y.index_select(0, all).view({k_all, len}),
                        noise_dim > 0 ? torch::stack(noises) : torch::Tensor()};
-  const auto f64 = on.dtype(torch::kFloat64);
-  const models::FusedWeights w{torch::tensor(beta).to(f64), torch::tensor(lambda).to(f64)};
-  const auto losses = fused_model_->loss(b, w);
+  const auto losses = fused_model_->loss(b, fused_weights_);
   const auto mine = losses.total.index_select(0, active_);
   (mine.sum() * (static_cast<double>(len) / static_cast<double>(batch))).backward();
   return sums.index_copy_(0, active_, mine.detach().to(torch::kFloat64) * static_cast<double>(len));
