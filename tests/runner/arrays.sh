@@ -46,7 +46,7 @@ wait "$pid"
 check "exit code after SIGTERM" "$?" 3
 check "the array in flight stopped whole" "$(sql s.db "SELECT count(*) FROM trials WHERE status = 'interrupted'")" 4
 # One member loses its checkpoint: it starts over, so it cannot join the others, which resume
-# together from theirs; it is given back and trains in a later array.
+# together from theirs; it is set aside and trains in a later array.
 second=$(sql s.db "SELECT id FROM trials WHERE status = 'interrupted' ORDER BY rowid LIMIT 1 OFFSET 1")
 rm s.checkpoints/fused/"$second".ckpt || fail "no checkpoint for $second"
 "$RUNNER" run fused.toml --db s.db --set cluster.fuse=4 > s2.txt 2>&1
