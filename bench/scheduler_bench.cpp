@@ -12,8 +12,8 @@
 #include "cluster/mpi_context.h"
 #include "results/store.h"
 #include "runner/plan.h"
-#include "runner/scheduler.h"
-#include "runner/store_sink.h"
+#include "runner/schedule/scheduler.h"
+#include "runner/record/store_sink.h"
 
 namespace {
 

@@ -1,12 +1,13 @@
 #pragma once
-// Checkpoints of trials in flight. The group root captures one after every epoch (and when told to
-// stop, after its current step) and sends it to rank 0, which writes it beside the database:
-// rank 0 stays the only writer, and the ranks that train need no shared file system. A trial that
-// runs again gets its checkpoint back with its assignment and goes on where it stopped.
+// Checkpoints of trials in flight, as bytes. The group root captures one after every epoch (and
+// when told to stop, after its current step) and sends it to rank 0, which writes it beside the
+// database (runner/record/checkpoint_dir.h): rank 0 stays the only writer, and the ranks that
+// train need no shared file system. A trial that runs again gets its checkpoint back with its
+// assignment and goes on where it stopped.
 #include <cstdint>
-#include <optional>
-#include <ostream>
 #include <string>
+
+#include "runner/trial.h"
 
 namespace runner {
 
@@ -34,21 +35,7 @@ std::string encode_checkpoint(const Checkpoint& c);
 // Throws std::runtime_error naming `where` if the bytes are not a whole checkpoint of this format.
 Checkpoint decode_checkpoint(const std::string& bytes, const std::string& where);
 
-// Rank 0's folder of checkpoints: <db folder>/<db stem>.checkpoints/<sweep>/<trial id>.ckpt.
-class CheckpointDir {
- public:
-  CheckpointDir(const std::string& db_path, const std::string& sweep);
-  std::string path(const std::string& trial_id) const;
-  // Atomic and durable: a crash leaves the previous checkpoint or this one.
-  void save(const std::string& trial_id, const std::string& bytes) const;
-  // The trial's checkpoint, if there is a sound one. A damaged file is reported on `log`, moved
-  // aside (.bad) and ignored, so the trial starts again from epoch 0 rather than not at all.
-  std::optional<Checkpoint> load(const std::string& trial_id, std::string& bytes,
-                                 std::ostream& log) const;
-  void remove(const std::string& trial_id) const;
-
- private:
-  std::string dir_;
-};
+// Where the checkpoint stands: what the scheduler compares to fuse trials that resume.
+ResumePoint resume_point_of(const Checkpoint& c);
 
 }  // namespace runner

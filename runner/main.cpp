@@ -1,6 +1,6 @@
 #include <malloc.h>
 
-#include "runner/cli.h"
+#include "runner/cli/cli.h"
 
 int main(int argc, char** argv) {
   // LibTorch mallocs every activation and gradient of every step. Above glibc's mmap threshold

@@ -4,6 +4,7 @@
 
 #include "data/datasets.h"
 #include "models/fused.h"
+#include "runner/schedule/arrays.h"
 #include "sweeps/schema.h"
 
 namespace runner {
@@ -28,6 +29,7 @@ Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& ov
       }
     }
     c.data.path = it->second;
+    plan.shapes.push_back(models::unfusable_reason(c.model).empty() ? sweeps::array_shape(c) : "");
     plan.configs.push_back(std::move(c));
   }
   return plan;
@@ -49,27 +51,22 @@ std::string describe(const Plan& plan, const sweeps::Trial& trial) {
   return out;
 }
 
-}  // namespace runner
-
-namespace runner {
+Assignment assignment_of(const Plan& plan, std::size_t i) {
+  Assignment t;
+  t.trial_id = plan.trials[i].id;
+  t.seed = plan.trials[i].seed;
+  t.config = plan.configs[i];
+  t.threads = plan.spec.cluster.threads_per_rank;
+  t.collective_timeout_s = plan.spec.cluster.collective_timeout_s;
+  t.ranks_per_gpu = plan.spec.cluster.ranks_per_gpu;
+  t.heartbeat_s = plan.spec.cluster.heartbeat_s;
+  t.early_stop = plan.spec.early_stop.kind != sweeps::EarlyStopKind::kNone;
+  t.shape = plan.shapes[i];
+  return t;
+}
 
 std::vector<std::vector<std::size_t>> plan_arrays(const Plan& plan) {
-  const auto fuse = static_cast<std::size_t>(plan.spec.cluster.fuse);
-  std::vector<std::string> shapes;
-  for (const auto& c : plan.configs) shapes.push_back(sweeps::array_shape(c));
-  std::vector<char> taken(plan.trials.size(), 0);
-  std::vector<std::vector<std::size_t>> arrays;
-  for (std::size_t i = 0; i < plan.trials.size(); ++i) {
-    if (taken[i]) continue;
-    arrays.push_back({i});
-    const bool fuses = fuse > 1 && models::unfusable_reason(plan.configs[i].model).empty();
-    for (std::size_t j = i + 1; fuses && j < plan.trials.size() && arrays.back().size() < fuse; ++j)
-      if (!taken[j] && shapes[j] == shapes[i]) {
-        taken[j] = 1;
-        arrays.back().push_back(j);
-      }
-  }
-  return arrays;
+  return form_arrays(plan.shapes, plan.spec.cluster.fuse);
 }
 
 void print_arrays(const Plan& plan, std::ostream& out) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "results/store.h"
+#include "runner/trial.h"
 #include "sweeps/spec.h"
 
 namespace runner {
@@ -15,6 +16,8 @@ struct Plan {
   std::vector<sweeps::Trial> trials;
   std::vector<sweeps::TrialConfig> configs;  // one per trial, dataset paths resolved
   std::vector<std::string> varying;          // keys that differ between trials
+  // One per trial: what it may fuse with (Assignment::shape), "" when its model does not fuse.
+  std::vector<std::string> shapes;
 };
 
 // Throws sweeps::InputError for anything wrong in the file, the overrides or the datasets named.
@@ -23,9 +26,12 @@ Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& ov
 // The plan's trials as the store records them.
 std::vector<results::TrialRow> trial_rows(const Plan& plan);
 
-// The fused arrays a fresh run would form with cluster.fuse (runner/scheduler.h): indices into
-// plan.trials, in the order they would be handed out; a trial that trains alone is an array of
-// one. Trials resuming from checkpoints may group otherwise.
+// What rank 0 hands out for trial `i` of the plan (its checkpoint aside: the store has it).
+Assignment assignment_of(const Plan& plan, std::size_t i);
+
+// The fused arrays a fresh run would form with cluster.fuse (runner/schedule/arrays.h): indices
+// into plan.trials, in the order they would be handed out; a trial that trains alone is an array
+// of one. Trials resuming from checkpoints may group otherwise.
 std::vector<std::vector<std::size_t>> plan_arrays(const Plan& plan);
 
 // Prints plan_arrays: each array's trials, and why each trial alone is alone.

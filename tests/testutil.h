@@ -1,12 +1,12 @@
 #pragma once
-// What the LibTorch test suites share: a tiny trial on the embedded MNIST, and metric lookups.
+// What the runner's test suites share: a tiny trial on the embedded MNIST, and metric lookups.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 
 #include "data/datasets.h"
-#include "runner/training.h"
+#include "runner/trial.h"
 
 namespace testutil {
 

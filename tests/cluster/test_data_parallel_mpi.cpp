@@ -5,8 +5,8 @@
 #include "cluster/backend.h"
 #include "cluster/data_parallel.h"
 #include "cluster/group.h"
-#include "runner/flat_adam.h"
-#include "runner/training.h"
+#include "runner/train/flat_adam.h"
+#include "runner/train/training.h"
 #include "tests/mpi_test_main.h"
 #include "tests/testutil.h"
 

@@ -5,7 +5,7 @@
 
 #include "cluster/backend.h"
 #include "cluster/group.h"
-#include "runner/training.h"
+#include "runner/train/training.h"
 #include "tests/mpi_test_main.h"
 #include "tests/testutil.h"
 

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "cluster/group.h"
-#include "runner/checkpoint.h"
-#include "runner/training.h"
+#include "runner/record/checkpoint_dir.h"
+#include "runner/train/training.h"
 #include "tests/mpi_test_main.h"
 #include "tests/testutil.h"
 

@@ -1,0 +1,70 @@
+// `runner report`: an HTML page of the database's sweeps that opens from disk with no network.
+#include <iostream>
+#include <stdexcept>
+
+#include "data/datasets.h"
+#include "results/artifacts.h"
+#include "results/report.h"
+#include "runner/cli/commands.h"
+#include "util/errors.h"
+#include "util/files.h"
+
+namespace runner {
+namespace {
+
+// Vega 5's single-file build, fetched by scripts/setup.sh (npm package vega, pinned).
+constexpr const char* kVega = "/vega/vega.min.js";
+
+std::string page(const std::string& data_json) {
+  return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<title>runner report</title>\n<link rel=\"stylesheet\" href=\"report.css\">\n"
+         "<script src=\"vega.min.js\"></script>\n</head>\n<body>\n<h1>runner report</h1>\n"
+         "<p class=\"meta\" id=\"meta\"></p>\n<div id=\"errors\"></div>\n<main "
+         "id=\"sweeps\"></main>\n"
+         "<script id=\"report-data\" type=\"application/json\">" +
+         data_json + "</script>\n<script src=\"report.js\"></script>\n</body>\n</html>\n";
+}
+
+}  // namespace
+
+int cmd_report(Args& a) {
+  need_positional(a, 0, "no positional arguments");
+  if (a.db.empty()) throw util::usage_error("--db PATH is required");
+  if (a.out.empty()) throw util::usage_error("--out DIR is required");
+  const auto sweep_option = a.values.find("--sweep");
+  const std::string sweep = sweep_option == a.values.end() ? "" : sweep_option->second;
+  const std::string vega = data::data_root() + kVega;
+  if (!util::file_exists(vega))
+    throw std::runtime_error(vega + " is missing: run scripts/setup.sh, which fetches Vega");
+  results::ReportData r;
+  try {
+    results::Database db(a.db, results::Database::Mode::ReadOnly);
+    r = results::report_data(db, sweep);
+  } catch (const results::SqliteError& e) {
+    throw util::InputError({a.db, 0}, "", e.what());
+  } catch (const std::invalid_argument& e) {
+    throw util::InputError({a.db, 0}, "--sweep", e.what());
+  }
+  const std::string out = a.out + "/";
+  const std::string db_dir = results::database_folder(a.db);
+  std::size_t missing = 0;
+  for (const auto& [from, to] : r.pictures) {
+    if (!util::file_exists(db_dir + from)) {
+      ++missing;
+      continue;
+    }
+    util::write_file_atomically(out + to, util::read_file(db_dir + from));
+  }
+  util::write_file_atomically(out + "vega.min.js", util::read_file(vega));
+  util::write_file_atomically(out + "report.js", results::kReportJs);
+  util::write_file_atomically(out + "report.css", results::kReportCss);
+  // Last: a page that exists has everything it needs beside it.
+  util::write_file_atomically(out + "index.html", page(r.json));
+  std::cout << "wrote " << out << "index.html (" << r.sweeps.size() << " sweep(s), "
+            << r.pictures.size() - missing << " pictures";
+  if (missing > 0) std::cout << "; " << missing << " missing beside the database";
+  std::cout << "); open it in a browser, no network needed" << std::endl;
+  return util::kExitOk;
+}
+
+}  // namespace runner

@@ -1,0 +1,210 @@
+#include "runner/record/store_sink.h"
+
+#include <algorithm>
+
+#include "results/artifacts.h"
+#include "util/files.h"
+
+namespace runner {
+namespace {
+
+// Epochs a trial trains over all its stages (the randomized AE trains one stage per layer).
+std::int64_t series_epochs(const sweeps::TrialConfig& c) {
+  const bool staged = c.model.kind == sweeps::ModelKind::kRandomized;
+  return c.train.epochs * (staged ? static_cast<std::int64_t>(c.model.hidden.size()) + 1 : 1);
+}
+
+std::string metric_text(const Metrics& m, const std::string& name, int digits) {
+  const auto v = util::find_metric(m, name);
+  return v ? util::format_fixed(*v, digits) : "-";
+}
+
+}  // namespace
+
+StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out,
+                     SinkOptions options)
+    : store_(store),
+      plan_(plan),
+      out_(out),
+      checkpoints_(store.db().path(), plan.spec.name),
+      options_(options),
+      writer_(checkpoints_, options.grouped),
+      early_stop_(store, plan.spec.name, plan.spec.early_stop),
+      todo_(todo) {
+  for (std::size_t i = 0; i < plan.trials.size(); ++i) index_[plan.trials[i].id] = i;
+}
+
+void StoreSink::begin() {
+  if (options_.grouped && !batch_) batch_.emplace(store_.db());
+}
+
+void StoreSink::after_commit(const std::string& trial_id, std::optional<std::string> bytes) {
+  after_commit_.emplace_back(trial_id, std::move(bytes));
+  if (!options_.grouped) flush();
+}
+
+void StoreSink::flush() {
+  if (batch_) {
+    batch_->commit();
+    batch_.reset();
+  }
+  for (auto& [id, bytes] : after_commit_) {
+    if (bytes)
+      writer_.save(id, std::move(*bytes));
+    else
+      writer_.remove(id);
+  }
+  after_commit_.clear();
+  writer_.check();
+}
+
+void StoreSink::close() {
+  flush();
+  writer_.drain();
+  writer_.check();
+}
+
+results::Holder StoreSink::holder(const std::string& trial_id) {
+  return store_.holder_of(trial_id);
+}
+
+bool StoreSink::holds(const std::string& trial_id) {
+  return store_.holds(trial_id);
+}
+
+void StoreSink::lost(const std::string& trial_id) {
+  out_ << "LOST     " << trial_id << "  this run's lease lapsed and another run took it over; "
+       << "it stops here and that run records it" << std::endl;
+}
+
+void StoreSink::set_aside(const std::string& trial_id) {
+  begin();
+  store_.set_aside(trial_id);
+  out_ << "later    " << trial_id
+       << "  starts from another point (epoch and step) than the fused array it was claimed for; "
+          "it trains in a later one"
+       << std::endl;
+}
+
+void StoreSink::formed_array(const std::vector<Assignment>& members) {
+  begin();
+  std::vector<std::string> ids;
+  for (const auto& a : members) ids.push_back(a.trial_id);
+  store_.set_array(ids);
+  out_ << "array    " << ids.front() << "  " << ids.size() << " trials fused:";
+  for (const auto& id : ids) out_ << " " << id;
+  out_ << std::endl;
+}
+
+bool StoreSink::started(Assignment& a, const std::vector<int>& ranks,
+                        const std::vector<std::string>& hosts) {
+  begin();
+  // Claimed before its checkpoint is read: while another run holds it, that run may write it.
+  if (!store_.claim(a.trial_id)) return false;
+  // Its file must be the latest before it is read (a trial handed out again after its group went
+  // silent may have a save still queued).
+  if (std::any_of(after_commit_.begin(), after_commit_.end(),
+                  [&](const auto& op) { return op.first == a.trial_id; }))
+    flush();
+  writer_.settle(a.trial_id);
+  std::string bytes;
+  auto from = checkpoints_.load(a.trial_id, bytes, out_);
+  // Rank 0 commits an epoch before its checkpoint, so a sound checkpoint never runs ahead of the
+  // series. One that does belongs to another database (say, one deleted and started afresh).
+  if (from && !store_.has_epochs_through(a.trial_id, from->series_epoch)) {
+    out_ << "warning: " << checkpoints_.path(a.trial_id) << " is at epoch " << from->series_epoch
+         << " but the database lacks epochs before it; trial " << a.trial_id
+         << " starts from epoch 0" << std::endl;
+    checkpoints_.remove(a.trial_id);
+    from.reset();
+    bytes.clear();
+  }
+  const std::int64_t resume_epoch = from ? from->series_epoch : 0;
+  store_.mark_running(a.trial_id, ranks, hosts, resume_epoch);
+  out_ << (from ? "resume   " : "start    ") << a.trial_id << " on rank " << ranks.front() << " ("
+       << hosts.front() << ")  ";
+  if (from)
+    out_ << "from epoch " << resume_epoch
+         << (from->next_sample > 0 ? " + " + std::to_string(from->next_sample) + " samples" : "")
+         << "  ";
+  out_ << describe(plan_, plan_.trials[index_.at(a.trial_id)]) << std::endl;
+  a.checkpoint = std::move(bytes);
+  a.resume = from ? resume_point_of(*from) : ResumePoint{};
+  // Stopped early at that epoch, then killed before its result was recorded: it ends at once.
+  a.stopped_early =
+      from && from->next_sample == 0 && store_.decision(a.trial_id, resume_epoch) == false;
+  return true;
+}
+
+bool StoreSink::epoch(const EpochReport& r) {
+  // The row before the checkpoint: a crash in between leaves a checkpoint one epoch behind the
+  // series, and that epoch is trained again and recorded the same, never a gap in the series.
+  begin();
+  store_.add_epoch(r.trial_id, r.epoch, r.values);
+  // In the same transaction as the epoch that led to it; none at the trial's last epoch.
+  const auto& config = plan_.configs[index_.at(r.trial_id)];
+  const bool goes_on =
+      r.epoch >= series_epochs(config) || early_stop_.goes_on(r.trial_id, r.epoch, r.values);
+  if (!r.checkpoint.empty()) after_commit(r.trial_id, r.checkpoint);
+  out_ << "epoch    " << r.trial_id << " " << r.epoch << "/" << series_epochs(config);
+  for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << util::format_fixed(v, 5);
+  if (!goes_on) out_ << "  -> stopped early";
+  out_ << std::endl;
+  return goes_on;
+}
+
+void StoreSink::stale(const std::string& trial_id, const std::string& why) {
+  begin();
+  store_.mark_stale(trial_id, why);
+  out_ << "STALE    " << trial_id << "  " << why << "; it goes to another group" << std::endl;
+}
+
+void StoreSink::finished(const TrialResult& r) {
+  begin();
+  if (r.outcome == Outcome::kInterrupted) {  // not done: it goes on when the sweep runs again
+    ++interrupted_;
+    store_.interrupt(r.trial_id);
+    if (!r.checkpoint.empty()) after_commit(r.trial_id, r.checkpoint);
+    out_ << "stopped  " << r.trial_id << "  interrupted; checkpoint "
+         << checkpoints_.path(r.trial_id) << std::endl;
+    return;
+  }
+  ++done_;
+  const std::string progress = "[" + std::to_string(done_) + "/" + std::to_string(todo_) + "]";
+  if (r.outcome == Outcome::kCompleted || r.outcome == Outcome::kPruned) {
+    record_finished(r, progress);
+  } else {
+    ++failed_;
+    store_.fail(r.trial_id, r.error);
+    out_ << "FAILED   " << r.trial_id << " " << progress << "  " << r.error << std::endl;
+  }
+  // After the row: a crash in between leaves a stray checkpoint, never a trial that lost its own.
+  if (!options_.keep_checkpoints) after_commit(r.trial_id, std::nullopt);
+}
+
+void StoreSink::record_finished(const TrialResult& r, const std::string& progress) {
+  // Files first, then the row that points at them: a crash in between leaves a stray file,
+  // never a row without its file.
+  const std::string& db = store_.db().path();
+  const std::string dir = results::database_folder(db);
+  const std::string folder = results::beside_database(db, ".artifacts/" + r.trial_id + "/");
+  results::ArtifactPaths paths;
+  for (const auto& [kind, bytes] : r.artifacts) {
+    const std::string file = folder + kind + ".png";
+    util::write_file_atomically(file, bytes);
+    paths.emplace_back(kind, file.substr(dir.size()));
+  }
+  const bool pruned = r.outcome == Outcome::kPruned;
+  if (pruned) {
+    ++pruned_;
+    store_.prune(r.trial_id, r.final_metrics, paths);
+  } else {
+    store_.complete(r.trial_id, r.final_metrics, paths);
+  }
+  out_ << (pruned ? "pruned   " : "done     ") << r.trial_id << " " << progress
+       << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
+       << "  probe_accuracy=" << metric_text(r.final_metrics, "probe_accuracy", 4)
+       << "  seconds=" << metric_text(r.final_metrics, "seconds", 1) << std::endl;
+}
+
+}  // namespace runner

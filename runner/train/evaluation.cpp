@@ -1,0 +1,151 @@
+#include "runner/train/evaluation.h"
+
+#include <random>
+
+#include "models/corruptions.h"
+#include "models/schedules.h"
+#include "runner/train/pictures.h"
+#include "util/shuffle.h"
+
+namespace runner {
+namespace {
+
+constexpr std::int64_t kEvalChunk = 2048;       // test samples per forward pass in evaluation
+constexpr std::int64_t kProbeIterations = 100;  // L-BFGS iterations of the linear probe
+constexpr double kProbeWeightDecay = 1e-4;      // keeps the probe finite on separable codes
+constexpr std::int64_t kAdversaryHidden = 64, kAdversaryEpochs = 30, kAdversaryBatch = 128;
+
+// The codes of `input`, in evaluation mode (no reconstruction).
+torch::Tensor codes_of(models::AutoencoderImpl& model, const torch::Tensor& input) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  std::vector<torch::Tensor> codes;
+  for (std::int64_t i = 0; i < input.size(0); i += kEvalChunk)
+    codes.push_back(model.encode(input.narrow(0, i, std::min(kEvalChunk, input.size(0) - i))));
+  model.train();
+  return torch::cat(codes);
+}
+
+// recon_mse and its value per class.
+void add_reconstruction_metrics(const torch::Tensor& test_err, const TrialData& d,
+                                util::Metrics& out) {
+  out.emplace_back("recon_mse", test_err.mean().item<double>());
+  for (std::int64_t k = 0; k < d.classes; ++k) {
+    auto mask = d.test.y.eq(k);
+    if (mask.any().item<bool>())
+      out.emplace_back("recon_mse_class_" + std::to_string(k),
+                       test_err.masked_select(mask).mean().item<double>());
+  }
+}
+
+// recon_mse_corrupted and invariance_gap on the test set corrupted once, seeded; fills the
+// pictures' corrupted inputs.
+void add_corruption_metrics(models::AutoencoderImpl& model, const TrialData& d,
+                            const sweeps::CorruptionConfig& c, std::int64_t seed,
+                            const torch::Tensor& test_codes, PictureInputs& pictures,
+                            util::Metrics& out) {
+  torch::manual_seed(static_cast<std::uint64_t>(seed) + 2);
+  auto hit = models::corrupt(c, d.test.x, d.rows, d.cols);
+  auto corrupted = models::network_input(c, hit);
+  pictures.corrupted_input = corrupted;
+  pictures.corrupted = hit.image;
+  pictures.mask = hit.mask;
+  auto [err, codes] = evaluate(model, corrupted, d.test);
+  out.emplace_back("recon_mse_corrupted", err.mean().item<double>());
+  // Mean squared distance between the codes of clean and corrupted images, relative to the
+  // codes' mean squared norm: 0 for a perfectly invariant code.
+  out.emplace_back("invariance_gap", ((codes - test_codes).pow(2).sum(1).mean() /
+                                      test_codes.pow(2).sum(1).mean().clamp_min(1e-12))
+                                         .item<double>());
+}
+
+}  // namespace
+
+TestErrors evaluate(models::AutoencoderImpl& model, const torch::Tensor& input,
+                    const SplitTensors& clean) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  std::vector<torch::Tensor> errors, codes;
+  for (std::int64_t i = 0; i < input.size(0); i += kEvalChunk) {
+    const std::int64_t n = std::min(kEvalChunk, input.size(0) - i);
+    auto in = input.narrow(0, i, n);
+    errors.push_back(
+        (model.reconstruct(in, clean.y.narrow(0, i, n)) - clean.x.narrow(0, i, n)).pow(2).mean(1));
+    codes.push_back(model.encode(in));
+  }
+  model.train();
+  return {torch::cat(errors), torch::cat(codes)};
+}
+
+double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch::Tensor z_test,
+                      const torch::Tensor& y_test, std::int64_t classes) {
+  auto mean = z_train.mean(0, true);
+  auto std = z_train.std(0, true, true).clamp_min(1e-6);
+  z_train = (z_train - mean) / std;
+  z_test = (z_test - mean) / std;
+  torch::nn::Linear probe(z_train.size(1), classes);
+  probe->to(z_train.device());
+  torch::optim::LBFGS opt(
+      probe->parameters(),
+      torch::optim::LBFGSOptions(1).max_iter(kProbeIterations).line_search_fn("strong_wolfe"));
+  opt.step([&] {
+    opt.zero_grad();
+    auto loss = torch::cross_entropy_loss(probe->forward(z_train), y_train) +
+                kProbeWeightDecay * probe->weight.pow(2).sum();
+    loss.backward();
+    return loss;
+  });
+  torch::NoGradGuard no_grad;
+  return probe->forward(z_test).argmax(1).eq(y_test).to(torch::kFloat64).mean().item<double>();
+}
+
+double adversary_accuracy(const torch::Tensor& z_train, const torch::Tensor& y_train,
+                          const torch::Tensor& z_test, const torch::Tensor& y_test,
+                          std::int64_t classes, std::int64_t seed) {
+  torch::manual_seed(static_cast<std::uint64_t>(seed) + 1);
+  torch::nn::Sequential mlp(torch::nn::Linear(z_train.size(1), kAdversaryHidden), torch::nn::ReLU(),
+                            torch::nn::Linear(kAdversaryHidden, classes));
+  mlp->to(z_train.device());
+  torch::optim::Adam opt(mlp->parameters(), torch::optim::AdamOptions(1e-3));
+  std::mt19937_64 order(static_cast<std::uint64_t>(seed));
+  const std::int64_t n = z_train.size(0);
+  for (std::int64_t epoch = 0; epoch < kAdversaryEpochs; ++epoch) {
+    auto perm = torch::tensor(util::permutation(n, order), torch::kInt64).to(z_train.device());
+    for (std::int64_t i = 0; i < n; i += kAdversaryBatch) {
+      auto idx = perm.narrow(0, i, std::min(kAdversaryBatch, n - i));
+      opt.zero_grad();
+      torch::cross_entropy_loss(mlp->forward(z_train.index_select(0, idx)),
+                                y_train.index_select(0, idx))
+          .backward();
+      opt.step();
+    }
+  }
+  torch::NoGradGuard no_grad;
+  return mlp->forward(z_test).argmax(1).eq(y_test).to(torch::kFloat64).mean().item<double>();
+}
+
+FinalEvaluation evaluate_trial(models::AutoencoderImpl& model, const TrialData& d,
+                               const sweeps::TrialConfig& c, std::int64_t seed) {
+  auto [test_err, test_codes] = evaluate(model, d.test_input, d.test);
+  const torch::Tensor train_codes = codes_of(model, d.train_input);
+  FinalEvaluation out;
+  add_reconstruction_metrics(test_err, d, out.metrics);
+  out.metrics.emplace_back("probe_accuracy",
+                           probe_accuracy(train_codes, d.train.y, test_codes, d.test.y, d.classes));
+  if (model.noise_dim() > 0)
+    out.metrics.emplace_back(
+        "adversary_accuracy",
+        adversary_accuracy(train_codes, d.train.y, test_codes, d.test.y, d.classes, seed));
+  const models::LossWeights final_weights{
+      c.loss.beta * models::kl_factor(c.kl, c.train.epochs - 1, c.train.epochs), c.loss.lambda};
+  model.eval();
+  model.add_metrics(d.test_input, d.test.y, final_weights, out.metrics);
+  PictureInputs pictures{d.test.x, d.test.y, d.test_input, {},     {},
+                         {},       test_err, d.rows,       d.cols, d.classes};
+  if (c.corruption.kind != sweeps::CorruptionKind::kNone)
+    add_corruption_metrics(model, d, c.corruption, seed, test_codes, pictures, out.metrics);
+  out.artifacts = draw_pictures(model, c.model.kind, pictures);
+  return out;
+}
+
+}  // namespace runner

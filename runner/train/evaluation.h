@@ -1,0 +1,46 @@
+#pragma once
+// Evaluation of a trained model on the trial's test set: the per-epoch test error and, at the end,
+// every final metric and picture. Runs on the group root only, without gradients.
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "models/autoencoder.h"
+#include "runner/train/trial_data.h"
+#include "util/metrics.h"
+
+namespace runner {
+
+struct TestErrors {
+  torch::Tensor errors;  // per sample: mean squared error over pixels of the clean image
+  torch::Tensor codes;   // the deterministic codes of the input
+};
+
+// Reconstruction errors of the clean images `clean` from `input`, and the codes of `input`, in
+// evaluation mode.
+TestErrors evaluate(models::AutoencoderImpl& model, const torch::Tensor& input,
+                    const SplitTensors& clean);
+
+// Accuracy of a softmax classifier trained on the train codes and scored on the test codes
+// (document 001's "classification accuracy"). Codes are standardised with train statistics.
+double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch::Tensor z_test,
+                      const torch::Tensor& y_test, std::int64_t classes);
+
+// How well an MLP predicts the label from the code (document 002's adversary): trained on the
+// train codes, scored on the test codes. The lower, the less the code tells about the label.
+double adversary_accuracy(const torch::Tensor& z_train, const torch::Tensor& y_train,
+                          const torch::Tensor& z_test, const torch::Tensor& y_test,
+                          std::int64_t classes, std::int64_t seed);
+
+struct FinalEvaluation {
+  util::Metrics metrics;
+  util::Artifacts artifacts;
+};
+
+// The final metrics of a trained trial (README, "Results database") and its pictures. Seeds
+// LibTorch's generator itself (seed + 1 for the adversary, seed + 2 for the corrupted test set),
+// so every trial of one seed is judged on the same corruption.
+FinalEvaluation evaluate_trial(models::AutoencoderImpl& model, const TrialData& d,
+                               const sweeps::TrialConfig& c, std::int64_t seed);
+
+}  // namespace runner

@@ -1,0 +1,109 @@
+// Early stopping's rules against cases worked by hand from the algorithms (ASHA: Li et al. 2020,
+// stopping variant; the median rule: Golovin et al. 2017), and the judge against a real store.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "runner/record/early_stop.h"
+
+namespace {
+
+sweeps::EarlyStopConfig config(sweeps::EarlyStopKind kind, sweeps::Goal mode) {
+  sweeps::EarlyStopConfig c;
+  c.kind = kind;
+  c.mode = mode;
+  c.grace_epochs = 1;
+  c.reduction = 3;
+  c.min_trials = 3;
+  return c;
+}
+
+struct RungCase {
+  sweeps::Goal mode;
+  std::vector<double> recorded;  // the other trials' values at the rung, in arrival order
+  double value;
+  bool keeps;
+  const char* why;
+};
+
+// eta = 3: keep the best third of the values at the rung, this trial's included.
+const RungCase kRungCases[] = {
+    {sweeps::Goal::kMin, {}, 5, true, "the first at a rung always goes on: [5], 1/3-quantile 5"},
+    {sweeps::Goal::kMin, {5}, 7, false, "[5 7]: quantile 5 + 1/3 * 2 = 5.67 < 7"},
+    {sweeps::Goal::kMin, {5, 7}, 4, true, "[4 5 7]: 4 + 2/3 * 1 = 4.67 >= 4"},
+    {sweeps::Goal::kMin, {5, 7, 4}, 4.5, true, "[4 4.5 5 7]: position 1, 4.5 >= 4.5"},
+    {sweeps::Goal::kMin, {5, 7, 4, 4.5}, 4.6, false, "[4 4.5 4.6 5 7]: 4.5 + 1/3 * 0.1 = 4.53"},
+    {sweeps::Goal::kMax, {0.8}, 0.9, true, "[0.8 0.9]: 2/3-quantile 0.867 <= 0.9"},
+    {sweeps::Goal::kMax, {0.8, 0.9}, 0.7, false, "[0.7 0.8 0.9]: 2/3-quantile 0.833 > 0.7"},
+};
+
+}  // namespace
+
+TEST(EarlyStop, AshaKeepsTheBestThirdAtEachRung) {
+  for (const auto& c : kRungCases)
+    EXPECT_EQ(runner::asha_keeps(config(sweeps::EarlyStopKind::kAsha, c.mode), c.value, c.recorded),
+              c.keeps)
+        << c.why;
+}
+
+TEST(EarlyStop, AshaJudgesAtGraceTimesEtaToTheK) {
+  auto c = config(sweeps::EarlyStopKind::kAsha, sweeps::Goal::kMin);
+  std::vector<std::int64_t> rungs;
+  for (std::int64_t e = 1; e <= 30; ++e)
+    if (runner::judges_at(c, e)) rungs.push_back(e);
+  EXPECT_EQ(rungs, (std::vector<std::int64_t>{1, 3, 9, 27}));
+  c.grace_epochs = 2;
+  c.reduction = 2;
+  rungs.clear();
+  for (std::int64_t e = 1; e <= 20; ++e)
+    if (runner::judges_at(c, e)) rungs.push_back(e);
+  EXPECT_EQ(rungs, (std::vector<std::int64_t>{2, 4, 8, 16}));
+  c.kind = sweeps::EarlyStopKind::kMedian;
+  EXPECT_FALSE(runner::judges_at(c, 1));
+  EXPECT_TRUE(runner::judges_at(c, 2));
+  EXPECT_TRUE(runner::judges_at(c, 7));
+  c.kind = sweeps::EarlyStopKind::kNone;
+  EXPECT_FALSE(runner::judges_at(c, 2));
+}
+
+TEST(EarlyStop, MedianRuleStopsTrialsWorseThanTheOthersMedian) {
+  const auto c = config(sweeps::EarlyStopKind::kMedian, sweeps::Goal::kMin);
+  EXPECT_TRUE(runner::median_keeps(c, 3, {2, 4, 6})) << "median 4: 3 is better";
+  EXPECT_TRUE(runner::median_keeps(c, 4, {2, 4, 6})) << "equal to the median goes on";
+  EXPECT_FALSE(runner::median_keeps(c, 5, {2, 4, 6})) << "median 4: 5 is worse";
+  EXPECT_FALSE(runner::median_keeps(c, 5.5, {2, 4, 6, 8})) << "median of four: (4 + 6) / 2";
+  EXPECT_TRUE(runner::median_keeps(c, 9, {2, 4})) << "fewer than min_trials: no judgement";
+  const auto up = config(sweeps::EarlyStopKind::kMedian, sweeps::Goal::kMax);
+  EXPECT_FALSE(runner::median_keeps(up, 0.5, {0.6, 0.7, 0.8}));
+  EXPECT_TRUE(runner::median_keeps(up, 0.75, {0.6, 0.7, 0.8}));
+}
+
+// The judge against a real store: each decision recorded once, taken from the rung's record, and
+// the same answer again after a "kill" (a new judge on the same store).
+TEST(EarlyStop, TheJudgeRecordsEachDecisionAndKeepsIt) {
+  char tmpl[] = "/tmp/runner-early-XXXXXX";
+  const std::string path = std::string(mkdtemp(tmpl)) + "/r.db";
+  results::Store store(path);
+  std::vector<results::TrialRow> rows;
+  for (int i = 0; i < 3; ++i)
+    rows.push_back({"t" + std::to_string(i), "{}", "h" + std::to_string(i), 0, i});
+  store.prepare("sw", rows, false);
+  const auto c = config(sweeps::EarlyStopKind::kAsha, sweeps::Goal::kMin);
+  runner::EarlyStopper judge(store, "sw", c);
+  const double values[] = {5, 7, 4};
+  const bool expected[] = {true, false, true};
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "t" + std::to_string(i);
+    store.mark_running(id, {0}, {"n"});
+    const util::Metrics series = {{"train_loss", 1}, {"test_recon_mse", values[i]}};
+    store.add_epoch(id, 1, series);
+    EXPECT_EQ(judge.goes_on(id, 1, series), expected[i]) << id;
+    EXPECT_TRUE(judge.goes_on(id, 2, series)) << "epoch 2 is no rung";
+  }
+  auto q = store.db().prepare(
+      "SELECT group_concat(decision) FROM (SELECT decision FROM decisions ORDER BY trial_id)");
+  q.step();
+  EXPECT_EQ(q.text(0), "continue,stop,continue");
+  runner::EarlyStopper after_kill(store, "sw", c);
+  const util::Metrics better = {{"test_recon_mse", 1.0}};
+  EXPECT_FALSE(after_kill.goes_on("t1", 1, better)) << "a decision taken stands";
+}
