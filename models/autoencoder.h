@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/schedules.h"
 #include "sweeps/config.h"
 #include "util/metrics.h"
 
@@ -22,11 +23,6 @@ struct Batch {
   // Standard normal noise for stochastic codes, (batch, noise_dim()), drawn by the trainer for
   // the whole global batch so that a sample's noise does not depend on how the batch is sharded.
   torch::Tensor noise;
-};
-
-struct LossWeights {
-  double beta = 1;    // loss.beta times the KL annealing factor of the epoch
-  double lambda = 0;  // loss.lambda
 };
 
 struct Losses {

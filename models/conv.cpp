@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/family.h"
+
 namespace models {
 
 ConvAEImpl::ConvAEImpl(const sweeps::ModelConfig& c, std::int64_t input_dim,
@@ -50,6 +52,48 @@ torch::Tensor ConvAEImpl::decode(const torch::Tensor& z) {
                .view({z.size(0), last_channels_, small_side_, small_side_});
   auto img = upsample->is_empty() ? f : upsample->forward(f);
   return torch::sigmoid(img.flatten(1));
+}
+
+namespace {
+
+torch::Tensor conv_fused_encode(const FusedAutoencoder& f, const torch::Tensor& x) {
+  const auto& ae = f.first<ConvAEImpl>();
+  const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(f.output_dim())));
+  auto features = f.run(ae.features, to_groups(x, f.input_dim() / f.output_dim(), side));
+  return f.linear(*ae.to_code, to_members(features, f.members()));
+}
+
+torch::Tensor conv_fused_decode(const FusedAutoencoder& f, const torch::Tensor& z) {
+  const auto& ae = f.first<ConvAEImpl>();
+  const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(f.output_dim())));
+  const std::int64_t small = side >> f.config().channels.size();
+  auto features = torch::relu(f.linear(*ae.from_code, z));
+  auto img = f.run(ae.upsample, to_groups(features, f.config().channels.back(), small));
+  return torch::sigmoid(to_members(img, f.members()));
+}
+
+// ConvAEImpl's loss (AutoencoderImpl::loss), per member.
+FusedLosses conv_fused_loss(const FusedAutoencoder& f, const FusedBatch& b, const FusedWeights&) {
+  auto recon = mse_per_member(conv_fused_decode(f, conv_fused_encode(f, b.input)), b.target);
+  return {recon, recon};
+}
+
+std::shared_ptr<AutoencoderImpl> make_conv(const sweeps::ModelConfig& c, std::int64_t input_dim,
+                                           std::int64_t output_dim, std::int64_t) {
+  return std::make_shared<ConvAEImpl>(c, input_dim, output_dim);
+}
+
+std::string conv_unfusable(const sweeps::ModelConfig& c) {
+  if (c.channels.empty()) return "a conv model without channels has no convolution to group";
+  return "";
+}
+
+}  // namespace
+
+const Family& conv_family() {
+  static const Family kFamily = {{sweeps::ModelKind::kConv}, make_conv, one_stage, conv_unfusable,
+                                 conv_fused_loss};
+  return kFamily;
 }
 
 }  // namespace models

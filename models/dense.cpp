@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/activations.h"
+#include "models/family.h"
 #include "models/shift.h"
 
 namespace models {
@@ -105,6 +106,50 @@ Losses SparseBinaryAEImpl::loss(const Batch& b, const LossWeights& w) {
   auto bits = encode(b.input);
   auto recon = torch::mse_loss(decode(bits), b.target);
   return {recon + w.lambda * bits.sum(1).mean(), recon};
+}
+
+namespace {
+
+// DenseAEImpl::loss and SparseBinaryAEImpl::loss, per member.
+FusedLosses dense_fused_loss(const FusedAutoencoder& f, const FusedBatch& b, const FusedWeights& w) {
+  const auto& ae = f.first<DenseAEImpl>();
+  const auto kind = f.config().kind;
+  const auto lambda = in_model_precision(w.lambda, b.target);
+  auto z = f.run(ae.encoder, b.input);
+  if (kind == sweeps::ModelKind::kSparseL1) z = z.relu();
+  if (kind == sweeps::ModelKind::kSparseBinary) z = straight_through_step(torch::sigmoid(z), 0.5);
+  auto recon = mse_per_member(torch::sigmoid(f.run(ae.decoder, z)), b.target);
+  if (kind == sweeps::ModelKind::kSparseL1)
+    return {recon + lambda * z.abs().sum(-1).mean(-1), recon};
+  if (kind == sweeps::ModelKind::kSparseBinary)  // active bits; abs() would stop their gradient
+    return {recon + lambda * z.sum(-1).mean(-1), recon};
+  return {recon, recon};
+}
+
+
+std::shared_ptr<AutoencoderImpl> make_dense(const sweeps::ModelConfig& c, std::int64_t input_dim,
+                                            std::int64_t output_dim, std::int64_t) {
+  if (c.kind == sweeps::ModelKind::kSparseBinary)
+    return std::make_shared<SparseBinaryAEImpl>(c, input_dim, output_dim);
+  return std::make_shared<DenseAEImpl>(c, input_dim, output_dim);
+}
+
+std::string dense_unfusable(const sweeps::ModelConfig& c) {
+  if (c.kind == sweeps::ModelKind::kContractive)
+    return "the contractive AE's exact Jacobian penalty is written for one model (not fused yet)";
+  return unless_shift_encoder(c);
+}
+
+}  // namespace
+
+const Family& dense_family() {
+  static const Family kFamily = {{sweeps::ModelKind::kDense, sweeps::ModelKind::kSparseL1,
+                                  sweeps::ModelKind::kContractive, sweeps::ModelKind::kSparseBinary},
+                                 make_dense,
+                                 one_stage,
+                                 dense_unfusable,
+                                 dense_fused_loss};
+  return kFamily;
 }
 
 }  // namespace models

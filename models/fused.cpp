@@ -5,27 +5,10 @@
 #include <stdexcept>
 #include <variant>
 
-#include "models/conv.h"
-#include "models/dense.h"
-#include "models/losses.h"
-#include "models/vae.h"
+#include "models/family.h"
 
 namespace models {
 namespace {
-
-using sweeps::ModelKind;
-
-// (batch, K * channels, h, w) <-> (K, batch, channels * h * w): the layout of a grouped
-// convolution against that of the members' flattened images.
-torch::Tensor to_members(const torch::Tensor& x, std::int64_t k) {
-  return x.reshape({x.size(0), k, -1}).transpose(0, 1);
-}
-torch::Tensor to_groups(const torch::Tensor& x, std::int64_t channels, std::int64_t side) {
-  const std::int64_t k = x.size(0), batch = x.size(1);
-  return x.reshape({k, batch, channels, side, side})
-      .transpose(0, 1)
-      .reshape({batch, k * channels, side, side});
-}
 
 // LibTorch 1.13 keeps a convolution's padding in a c10::variant, 2.x in a std::variant: an
 // unqualified get finds either by argument-dependent lookup.
@@ -33,14 +16,6 @@ template <typename Padding>
 torch::ExpandingArray<2> padding_of(const Padding& padding) {
   using std::get;
   return get<torch::ExpandingArray<2>>(padding);
-}
-
-// Mean squared error per member over its batch and pixels: (K). Summed, then divided as a (K)
-// tensor, so that the backward pass is one element-wise kernel (mse_loss's), and its gradient the
-// one torch::mse_loss gives each member alone, bit for bit.
-torch::Tensor mse_per_member(const torch::Tensor& out, const torch::Tensor& target) {
-  return torch::mse_loss(out, target, torch::Reduction::None).sum({1, 2}) /
-         static_cast<double>(out.size(1) * out.size(2));
 }
 
 // y = x W^T + b for each member, (K, batch, in) -> (K, batch, out), with its own backward pass:
@@ -63,29 +38,35 @@ struct StackedLinear : torch::autograd::Function<StackedLinear> {
   }
 };
 
+}  // namespace
+
+// (batch, K * channels, h, w) <-> (K, batch, channels * h * w): the layout of a grouped
+// convolution against that of the members' flattened images.
+torch::Tensor to_members(const torch::Tensor& x, std::int64_t k) {
+  return x.reshape({x.size(0), k, -1}).transpose(0, 1);
+}
+torch::Tensor to_groups(const torch::Tensor& x, std::int64_t channels, std::int64_t side) {
+  const std::int64_t k = x.size(0), batch = x.size(1);
+  return x.reshape({k, batch, channels, side, side})
+      .transpose(0, 1)
+      .reshape({batch, k * channels, side, side});
+}
+
+// Mean squared error per member over its batch and pixels: (K). Summed, then divided as a (K)
+// tensor, so that the backward pass is one element-wise kernel (mse_loss's), and its gradient the
+// one torch::mse_loss gives each member alone, bit for bit.
+torch::Tensor mse_per_member(const torch::Tensor& out, const torch::Tensor& target) {
+  return torch::mse_loss(out, target, torch::Reduction::None).sum({1, 2}) /
+         static_cast<double>(out.size(1) * out.size(2));
+}
+
 // A member's loss weight as a member alone uses it: a double rounded once to the model's type.
 torch::Tensor in_model_precision(const torch::Tensor& weights, const torch::Tensor& like) {
   return weights.to(like.scalar_type());
 }
 
-}  // namespace
-
 std::string unfusable_reason(const sweeps::ModelConfig& c) {
-  switch (c.kind) {
-    case ModelKind::kRandomized:
-      return "the randomized AE trains layer by layer in stages, with fresh optimizer state and "
-             "frozen layers per stage";
-    case ModelKind::kContractive:
-      return "the contractive AE's exact Jacobian penalty is written for one model (not fused "
-             "yet)";
-    case ModelKind::kConv:
-      if (c.channels.empty()) return "a conv model without channels has no convolution to group";
-      return "";
-    default:
-      if (c.encoder == sweeps::EncoderKind::kShift)
-        return "the shift encoder's layers are not fused yet";
-      return "";
-  }
+  return family_of(c.kind).unfusable_reason(c);
 }
 
 FusedAutoencoder::FusedAutoencoder(const sweeps::ModelConfig& c, const AutoencoderImpl& first,
@@ -148,73 +129,7 @@ torch::Tensor FusedAutoencoder::run(const torch::nn::Sequential& seq, torch::Ten
 }
 
 FusedLosses FusedAutoencoder::loss(const FusedBatch& b, const FusedWeights& w) const {
-  switch (config_.kind) {
-    case ModelKind::kVae:
-    case ModelKind::kIcvae:
-      return vae_loss(b, w);
-    case ModelKind::kConv:
-      return conv_loss(b);
-    default:
-      return dense_loss(b, w);
-  }
-}
-
-// DenseAEImpl::loss and SparseBinaryAEImpl::loss, per member.
-FusedLosses FusedAutoencoder::dense_loss(const FusedBatch& b, const FusedWeights& w) const {
-  const auto& ae = dynamic_cast<const DenseAEImpl&>(first_);
-  const auto lambda = in_model_precision(w.lambda, b.target);
-  auto z = run(ae.encoder, b.input);
-  if (config_.kind == ModelKind::kSparseL1) z = z.relu();
-  if (config_.kind == ModelKind::kSparseBinary) z = straight_through_step(torch::sigmoid(z), 0.5);
-  auto recon = mse_per_member(torch::sigmoid(run(ae.decoder, z)), b.target);
-  if (config_.kind == ModelKind::kSparseL1)
-    return {recon + lambda * z.abs().sum(-1).mean(-1), recon};
-  if (config_.kind == ModelKind::kSparseBinary)  // active bits; abs() would stop their gradient
-    return {recon + lambda * z.sum(-1).mean(-1), recon};
-  return {recon, recon};
-}
-
-// VaeImpl::loss, per member.
-FusedLosses FusedAutoencoder::vae_loss(const FusedBatch& b, const FusedWeights& w) const {
-  const auto& vae = dynamic_cast<const VaeImpl&>(first_);
-  auto h = vae.body->is_empty() ? b.input : run(vae.body, b.input);
-  auto mu = linear(*vae.mean, h);
-  const bool conditional = config_.kind == ModelKind::kIcvae;
-  if (conditional) mu = mu.tanh();
-  auto lv = linear(*vae.logvar, h);
-  auto z = mu + (0.5 * lv).exp() * b.noise;
-  if (conditional) z = torch::cat({z, torch::one_hot(b.labels, classes_).to(z.scalar_type())}, -1);
-  auto recon_sum = (torch::sigmoid(run(vae.decoder, z)) - b.target).pow(2).sum(-1);  // (K, B)
-  auto kl = kl_to_prior(mu, lv);
-  auto recon = recon_sum.mean(-1) / static_cast<double>(b.target.size(-1));
-  auto beta = in_model_precision(w.beta, kl).unsqueeze(1);
-  if (!conditional) return {(recon_sum + beta * kl).mean(-1), recon};
-  auto total =
-      (in_model_precision(1 + w.lambda, kl).unsqueeze(1) * recon_sum + beta * kl).mean(-1) +
-      in_model_precision(w.lambda, kl) * pairwise_gaussian_kl(mu, lv);
-  return {total, recon};
-}
-
-torch::Tensor FusedAutoencoder::conv_encode(const torch::Tensor& x) const {
-  const auto& ae = dynamic_cast<const ConvAEImpl&>(first_);
-  const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(output_dim_)));
-  auto f = run(ae.features, to_groups(x, input_dim_ / output_dim_, side));
-  return linear(*ae.to_code, to_members(f, members_));
-}
-
-torch::Tensor FusedAutoencoder::conv_decode(const torch::Tensor& z) const {
-  const auto& ae = dynamic_cast<const ConvAEImpl&>(first_);
-  const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(output_dim_)));
-  const std::int64_t small = side >> config_.channels.size();
-  auto f = torch::relu(linear(*ae.from_code, z));
-  auto img = run(ae.upsample, to_groups(f, config_.channels.back(), small));
-  return torch::sigmoid(to_members(img, members_));
-}
-
-// ConvAEImpl through AutoencoderImpl::loss, per member.
-FusedLosses FusedAutoencoder::conv_loss(const FusedBatch& b) const {
-  auto recon = mse_per_member(conv_decode(conv_encode(b.input)), b.target);
-  return {recon, recon};
+  return family_of(config_.kind).fused_loss(*this, b, w);
 }
 
 }  // namespace models

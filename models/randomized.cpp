@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "models/activations.h"
+#include "models/family.h"
 
 namespace models {
 
@@ -78,6 +79,32 @@ void RandomizedAEImpl::end_stage(std::int64_t stage) {
   encoders_[stage]->bias.zero_();
   for (auto& p : decoders_[stage]->parameters()) p.set_requires_grad(false);  // this layer is done
   built_ = stage + 1;
+}
+
+namespace {
+
+std::shared_ptr<AutoencoderImpl> make_randomized(const sweeps::ModelConfig& c,
+                                                 std::int64_t input_dim, std::int64_t output_dim,
+                                                 std::int64_t) {
+  return std::make_shared<RandomizedAEImpl>(c, input_dim, output_dim);
+}
+
+// One stage per layer: model.hidden, then the code.
+std::int64_t randomized_stages(const sweeps::ModelConfig& c) {
+  return static_cast<std::int64_t>(c.hidden.size()) + 1;
+}
+
+std::string randomized_unfusable(const sweeps::ModelConfig&) {
+  return "the randomized AE trains layer by layer in stages, with fresh optimizer state and "
+         "frozen layers per stage";
+}
+
+}  // namespace
+
+const Family& randomized_family() {
+  static const Family kFamily = {{sweeps::ModelKind::kRandomized}, make_randomized,
+                                 randomized_stages, randomized_unfusable, nullptr};
+  return kFamily;
 }
 
 }  // namespace models

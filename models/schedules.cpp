@@ -24,4 +24,8 @@ double kl_factor(const sweeps::KlConfig& s, std::int64_t epoch, std::int64_t epo
   throw std::invalid_argument("unknown kl.shape");
 }
 
+LossWeights epoch_weights(const sweeps::TrialConfig& c, std::int64_t epoch) {
+  return {c.loss.beta * kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
+}
+
 }  // namespace models

@@ -1,5 +1,6 @@
 #pragma once
-// KL annealing: the factor that multiplies loss.beta at each epoch.
+// KL annealing: the factor that multiplies loss.beta at each epoch, and the loss weights of an
+// epoch that follow from it.
 #include <cstdint>
 
 #include "sweeps/config.h"
@@ -10,5 +11,14 @@ namespace models {
 // cycles; with tau the position within the cycle in [0, 1), the factor rises over tau < R from 0
 // following the shape, then stays 1. Monotone is one cycle over the whole run. Constant is 1.
 double kl_factor(const sweeps::KlConfig& s, std::int64_t epoch, std::int64_t epochs);
+
+struct LossWeights {
+  double beta = 1;    // loss.beta times the KL annealing factor of the epoch
+  double lambda = 0;  // loss.lambda
+};
+
+// The weights of epoch `epoch` (1-based, train.epochs in all) of a trial: what training uses in
+// that epoch, and its evaluation after the last.
+LossWeights epoch_weights(const sweeps::TrialConfig& c, std::int64_t epoch);
 
 }  // namespace models

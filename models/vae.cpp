@@ -2,6 +2,7 @@
 
 #include "models/activations.h"
 #include "models/dense.h"
+#include "models/family.h"
 #include "models/losses.h"
 
 namespace models {
@@ -77,6 +78,43 @@ void VaeImpl::add_metrics(const torch::Tensor& input, const torch::Tensor& label
   out.emplace_back("compression_kl", pairwise / static_cast<double>(chunks));
   // Moyer et al.'s bound on I(z; c): reconstruction plus compression terms (constants dropped).
   out.emplace_back("mi_bound", recon / n + pairwise / static_cast<double>(chunks));
+}
+
+namespace {
+
+// VaeImpl::loss, per member.
+FusedLosses vae_fused_loss(const FusedAutoencoder& f, const FusedBatch& b, const FusedWeights& w) {
+  const auto& vae = f.first<VaeImpl>();
+  auto h = vae.body->is_empty() ? b.input : f.run(vae.body, b.input);
+  auto mu = f.linear(*vae.mean, h);
+  const bool conditional = f.config().kind == sweeps::ModelKind::kIcvae;
+  if (conditional) mu = mu.tanh();
+  auto lv = f.linear(*vae.logvar, h);
+  auto z = mu + (0.5 * lv).exp() * b.noise;
+  if (conditional) z = torch::cat({z, torch::one_hot(b.labels, f.classes()).to(z.scalar_type())}, -1);
+  auto recon_sum = (torch::sigmoid(f.run(vae.decoder, z)) - b.target).pow(2).sum(-1);  // (K, B)
+  auto kl = kl_to_prior(mu, lv);
+  auto recon = recon_sum.mean(-1) / static_cast<double>(b.target.size(-1));
+  auto beta = in_model_precision(w.beta, kl).unsqueeze(1);
+  if (!conditional) return {(recon_sum + beta * kl).mean(-1), recon};
+  auto total =
+      (in_model_precision(1 + w.lambda, kl).unsqueeze(1) * recon_sum + beta * kl).mean(-1) +
+      in_model_precision(w.lambda, kl) * pairwise_gaussian_kl(mu, lv);
+  return {total, recon};
+}
+
+
+std::shared_ptr<AutoencoderImpl> make_vae(const sweeps::ModelConfig& c, std::int64_t input_dim,
+                                          std::int64_t output_dim, std::int64_t classes) {
+  return std::make_shared<VaeImpl>(c, input_dim, output_dim, classes);
+}
+
+}  // namespace
+
+const Family& vae_family() {
+  static const Family kFamily = {{sweeps::ModelKind::kVae, sweeps::ModelKind::kIcvae}, make_vae,
+                                 one_stage, unless_shift_encoder, vae_fused_loss};
+  return kFamily;
 }
 
 }  // namespace models

@@ -63,4 +63,21 @@ std::string beside_database(const std::string& db_path, const std::string& suffi
   return dir + stem + suffix;
 }
 
+std::string artifacts_folder(const std::string& db_path, const std::string& trial_id) {
+  return beside_database(db_path, ".artifacts/" + trial_id + "/");
+}
+
+std::string checkpoints_folder(const std::string& db_path, const std::string& sweep) {
+  return beside_database(db_path, ".checkpoints/" + sweep + "/");
+}
+
+std::string batch_script_path(const std::string& db_path) {
+  return beside_database(db_path, ".sbatch");
+}
+
+std::string job_log_path(const std::string& db_path, bool job_array) {
+  // %A the array's job id, %a the element; %j a plain job's id.
+  return beside_database(db_path, job_array ? "-%A_%a.out" : "-%j.out");
+}
+
 }  // namespace results

@@ -13,7 +13,8 @@ namespace results {
 namespace {
 
 // 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, statuses 'stale' and 'pruned',
-// decisions; 5: runs, trials.run_id and lease_expires
+// decisions; 5: runs, trials.run_id and lease_expires; 6: array_id. Columns that older runners
+// may ignore (series_epochs) are added without a new version: those runners go on using the file.
 constexpr int kSchemaVersion = 6;
 
 constexpr const char* kSchema = R"sql(
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS trials (
   run_id      INTEGER,   -- the run (runs.id) that claimed it last
   lease_expires REAL,    -- while running: unix seconds until which that run holds it
   array_id    TEXT,      -- the fused array of its latest attempt (its first member's id), or NULL
+  series_epochs INTEGER, -- epochs its series holds when it ends (train.epochs times its stages)
   UNIQUE (sweep, config_hash, repeat)
 );
 CREATE INDEX IF NOT EXISTS trials_by_sweep ON trials (sweep, status);
@@ -85,6 +87,13 @@ CREATE TABLE IF NOT EXISTS artifacts (
   PRIMARY KEY (trial_id, kind)
 ) WITHOUT ROWID;
 )sql";
+
+bool has_column(Database& db, const std::string& table, const std::string& column) {
+  auto q = db.prepare("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?");
+  q.bind(1, table).bind(2, column);
+  q.step();
+  return q.integer(0) > 0;
+}
 
 // The first column of every row, skipping NULLs.
 std::vector<double> column_of(Statement& q) {
@@ -202,6 +211,9 @@ Store::Store(const std::string& path, std::ostream* warnings)
         "started_at, ended_at, error, resumed_from FROM trials_v3");
     db_.exec("DROP TABLE trials_v3");
   }
+  // Filled in by the next `prepare` of each sweep (the runner knows its models, SQL does not).
+  if (!has_column(db_, "trials", "series_epochs"))
+    db_.exec("ALTER TABLE trials ADD COLUMN series_epochs INTEGER");
   db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
   tx.commit();
   db_.exec("PRAGMA foreign_keys=ON");
@@ -211,14 +223,15 @@ std::vector<std::string> Store::prepare(const std::string& sweep,
                                         const std::vector<TrialRow>& trials, bool retry_failed) {
   Transaction tx(db_);
   auto insert = db_.prepare(
-      "INSERT INTO trials (id, sweep, config, config_hash, repeat, seed, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+      "INSERT INTO trials (id, sweep, config, config_hash, repeat, seed, created_at, series_epochs) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT DO UPDATE SET series_epochs = excluded.series_epochs WHERE series_epochs IS NULL");
   auto status = db_.prepare("SELECT status FROM trials WHERE id = ?");
   const std::string now = now_utc();
   std::vector<std::string> todo;
   for (const auto& t : trials) {
     insert.bind(1, t.id).bind(2, sweep).bind(3, t.config_json).bind(4, t.config_hash);
-    insert.bind(5, t.repeat).bind(6, t.seed).bind(7, now);
+    insert.bind(5, t.repeat).bind(6, t.seed).bind(7, now).bind(8, t.series_epochs);
     insert.run();
     status.bind(1, t.id);
     std::string s = status.step() ? status.text(0) : "";
@@ -396,13 +409,10 @@ void print_status(const std::string& db_path, std::ostream& out) {
   auto sweeps = db.prepare("SELECT DISTINCT sweep FROM trials ORDER BY sweep");
   auto count = db.prepare("SELECT count(*) FROM trials WHERE sweep = ? AND status = ?");
   // Trials in flight (or stopped in flight), with the last epoch of their series and the epochs
-  // they train in all (the randomized AE trains train.epochs per layer).
+  // it will hold.
   auto live = db.prepare(
       "SELECT t.id, t.status, t.host, t.ranks, t.started_at, t.ended_at, "
-      " (SELECT max(epoch) FROM metrics WHERE trial_id = t.id), "
-      " json_extract(t.config, '$.train.epochs') * "
-      "   CASE WHEN json_extract(t.config, '$.model.kind') = 'randomized' "
-      "        THEN json_array_length(t.config, '$.model.hidden') + 1 ELSE 1 END "
+      " (SELECT max(epoch) FROM metrics WHERE trial_id = t.id), t.series_epochs "
       "FROM trials t WHERE t.sweep = ? AND t.status IN ('running', 'interrupted', 'stale') "
       "ORDER BY t.status, t.started_at");
   bool any = false;
@@ -426,7 +436,8 @@ void print_status(const std::string& db_path, std::ostream& out) {
       const std::string epoch =
           live.column_type(6) == SQLITE_NULL ? "0" : std::to_string(live.integer(6));
       out << "  " << status << (status == "running" ? "      " : "  ") << live.text(0) << "  epoch "
-          << epoch << "/" << live.integer(7);
+          << epoch << "/"
+          << (live.column_type(7) == SQLITE_NULL ? "?" : std::to_string(live.integer(7)));
       if (status == "running")
         out << "  ranks " << live.text(3) << " on " << live.text(2) << " since " << live.text(4);
       else
@@ -540,6 +551,36 @@ std::vector<std::string> varied_keys(Database& db, const std::string& sweep) {
   std::vector<std::string> keys;
   while (q.step()) keys.push_back(q.text(0));
   return keys;
+}
+
+std::vector<TrialFinals> trial_finals(Database& db, const std::vector<std::string>& ids,
+                                      const std::vector<std::string>& metrics) {
+  auto status = db.prepare("SELECT status FROM trials WHERE id = ?");
+  auto value = db.prepare("SELECT value FROM final_metrics WHERE trial_id = ? AND name = ?");
+  std::vector<TrialFinals> out;
+  for (const auto& id : ids) {
+    TrialFinals f;
+    status.bind(1, id);
+    if (status.step()) f.status = status.text(0);
+    status.reset();
+    for (const auto& m : metrics) {
+      value.bind(1, id).bind(2, m);
+      std::optional<double> v;
+      if (value.step() && value.column_type(0) != SQLITE_NULL) v = value.real(0);
+      f.values.push_back(f.status.empty() ? std::nullopt : v);
+      value.reset();
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::int64_t unfinished_trials(Database& db, const std::string& sweep) {
+  auto q = db.prepare(
+      "SELECT count(*) FROM trials WHERE sweep = ? AND status NOT IN ('completed', 'pruned')");
+  q.bind(1, sweep);
+  q.step();
+  return q.integer(0);
 }
 
 }  // namespace results

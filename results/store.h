@@ -23,6 +23,7 @@ using ArtifactPaths = std::vector<std::pair<std::string, std::string>>;
 struct TrialRow {
   std::string id, config_json, config_hash;
   std::int64_t repeat = 0, seed = 0;
+  std::int64_t series_epochs = 0;  // models::series_epochs of its config
 };
 
 class Store {
@@ -136,6 +137,17 @@ std::string missing_sweep(Database& db, const std::string& sweep);
 // The config keys (dotted; lists whole) whose values differ between the trials of `sweep`, or
 // that only some of them have: what a sweep varies.
 std::vector<std::string> varied_keys(Database& db, const std::string& sweep);
+
+// Each trial's status ("" when the database lacks it) and the final metrics named (none where it
+// has no such metric), in the order given.
+struct TrialFinals {
+  std::string status;
+  std::vector<std::optional<double>> values;
+};
+std::vector<TrialFinals> trial_finals(Database& db, const std::vector<std::string>& ids,
+                                      const std::vector<std::string>& metrics);
+// How many trials of `sweep` have not ended completed or pruned.
+std::int64_t unfinished_trials(Database& db, const std::string& sweep);
 
 // Runs one SQL statement on a read-only connection and prints the rows as CSV with a header.
 void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out);

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "data/datasets.h"
-#include "models/fused.h"
+#include "models/family.h"
 #include "runner/schedule/arrays.h"
 #include "sweeps/schema.h"
 
@@ -37,8 +37,11 @@ Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& ov
 
 std::vector<results::TrialRow> trial_rows(const Plan& plan) {
   std::vector<results::TrialRow> rows;
-  for (const auto& t : plan.trials)
-    rows.push_back({t.id, t.config_json, t.config_hash, t.repeat, t.seed});
+  for (std::size_t i = 0; i < plan.trials.size(); ++i) {
+    const auto& t = plan.trials[i];
+    rows.push_back(
+        {t.id, t.config_json, t.config_hash, t.repeat, t.seed, models::series_epochs(plan.configs[i])});
+  }
   return rows;
 }
 

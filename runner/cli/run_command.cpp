@@ -128,13 +128,11 @@ int lead_run(cluster::MpiContext& mpi, const cluster::Layout& layout, PreparedSw
               << " trial(s) checkpointed; run the same command again to go on" << std::endl;
     return util::kExitInterrupted;
   }
-  auto q = p.store->db().prepare(
-      "SELECT count(*) FROM trials WHERE sweep = ? AND status NOT IN ('completed', 'pruned')");
-  q.bind(1, p.plan.spec.name);
-  q.step();
   // Trials other runs train are theirs to finish; this run did its share.
-  return q.integer(0) == static_cast<std::int64_t>(elsewhere.size()) ? util::kExitOk
-                                                                     : util::kExitFailure;
+  return results::unfinished_trials(p.store->db(), p.plan.spec.name) ==
+                 static_cast<std::int64_t>(elsewhere.size())
+             ? util::kExitOk
+             : util::kExitFailure;
 }
 
 }  // namespace

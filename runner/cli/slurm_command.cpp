@@ -94,11 +94,10 @@ int cmd_slurm(Args& a) {
   const std::string db = absolute(db_path(a, plan));
   const std::string given = option(a, "--script");
   const std::string script =
-      absolute(given.empty() ? results::beside_database(db, ".sbatch") : given);
+      absolute(given.empty() ? results::batch_script_path(db) : given);
   job.name = "runner-" + plan.spec.name;
   job.workdir = absolute(".");
-  // An array's elements log apart: %A the array's job id, %a the element.
-  job.output = results::beside_database(db, job.array > 0 ? "-%A_%a.out" : "-%j.out");
+  job.output = results::job_log_path(db, job.array > 0);  // an array's elements log apart
   job.command = {this_executable(), "run", absolute(a.positional[0]), "--db", db};
   for (const auto& set : a.sets) job.command.insert(job.command.end(), {"--set", set});
   if (a.keep_checkpoints) job.command.push_back("--keep-checkpoints");

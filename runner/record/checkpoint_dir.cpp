@@ -9,7 +9,7 @@
 namespace runner {
 
 CheckpointDir::CheckpointDir(const std::string& db_path, const std::string& sweep)
-    : dir_(results::beside_database(db_path, ".checkpoints/" + sweep + "/")) {}
+    : dir_(results::checkpoints_folder(db_path, sweep)) {}
 
 std::string CheckpointDir::path(const std::string& trial_id) const {
   return dir_ + trial_id + ".ckpt";

@@ -2,17 +2,13 @@
 
 #include <algorithm>
 
+#include "models/family.h"
 #include "results/artifacts.h"
+#include "runner/record/headline.h"
 #include "util/files.h"
 
 namespace runner {
 namespace {
-
-// Epochs a trial trains over all its stages (the randomized AE trains one stage per layer).
-std::int64_t series_epochs(const sweeps::TrialConfig& c) {
-  const bool staged = c.model.kind == sweeps::ModelKind::kRandomized;
-  return c.train.epochs * (staged ? static_cast<std::int64_t>(c.model.hidden.size()) + 1 : 1);
-}
 
 std::string metric_text(const Metrics& m, const std::string& name, int digits) {
   const auto v = util::find_metric(m, name);
@@ -144,9 +140,9 @@ bool StoreSink::epoch(const EpochReport& r) {
   // In the same transaction as the epoch that led to it; none at the trial's last epoch.
   const auto& config = plan_.configs[index_.at(r.trial_id)];
   const bool goes_on =
-      r.epoch >= series_epochs(config) || early_stop_.goes_on(r.trial_id, r.epoch, r.values);
+      r.epoch >= models::series_epochs(config) || early_stop_.goes_on(r.trial_id, r.epoch, r.values);
   if (!r.checkpoint.empty()) after_commit(r.trial_id, r.checkpoint);
-  out_ << "epoch    " << r.trial_id << " " << r.epoch << "/" << series_epochs(config);
+  out_ << "epoch    " << r.trial_id << " " << r.epoch << "/" << models::series_epochs(config);
   for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << util::format_fixed(v, 5);
   if (!goes_on) out_ << "  -> stopped early";
   out_ << std::endl;
@@ -187,7 +183,7 @@ void StoreSink::record_finished(const TrialResult& r, const std::string& progres
   // never a row without its file.
   const std::string& db = store_.db().path();
   const std::string dir = results::database_folder(db);
-  const std::string folder = results::beside_database(db, ".artifacts/" + r.trial_id + "/");
+  const std::string folder = results::artifacts_folder(db, r.trial_id);
   results::ArtifactPaths paths;
   for (const auto& [kind, bytes] : r.artifacts) {
     const std::string file = folder + kind + ".png";
@@ -201,10 +197,10 @@ void StoreSink::record_finished(const TrialResult& r, const std::string& progres
   } else {
     store_.complete(r.trial_id, r.final_metrics, paths);
   }
-  out_ << (pruned ? "pruned   " : "done     ") << r.trial_id << " " << progress
-       << "  recon_mse=" << metric_text(r.final_metrics, "recon_mse", 5)
-       << "  probe_accuracy=" << metric_text(r.final_metrics, "probe_accuracy", 4)
-       << "  seconds=" << metric_text(r.final_metrics, "seconds", 1) << std::endl;
+  out_ << (pruned ? "pruned   " : "done     ") << r.trial_id << " " << progress;
+  for (const auto& h : kHeadline)
+    out_ << "  " << h.name << "=" << metric_text(r.final_metrics, h.name, h.digits);
+  out_ << std::endl;
 }
 
 }  // namespace runner

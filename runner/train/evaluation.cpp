@@ -136,8 +136,7 @@ FinalEvaluation evaluate_trial(models::AutoencoderImpl& model, const TrialData& 
     out.metrics.emplace_back(
         "adversary_accuracy",
         adversary_accuracy(train_codes, d.train.y, test_codes, d.test.y, d.classes, seed));
-  const models::LossWeights final_weights{
-      c.loss.beta * models::kl_factor(c.kl, c.train.epochs - 1, c.train.epochs), c.loss.lambda};
+  const models::LossWeights final_weights = models::epoch_weights(c, c.train.epochs);
   model.eval();
   model.add_metrics(d.test_input, d.test.y, final_weights, out.metrics);
   PictureInputs pictures{d.test.x, d.test.y, d.test_input, {},     {},

@@ -173,7 +173,7 @@ void Trainer::draw_orders(std::int64_t epoch) {
   for (auto& m : members_) {
     const auto& c = m.a->config;
     m.order_before = m.batch_order;
-    m.weights = {c.loss.beta * models::kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
+    m.weights = models::epoch_weights(c, epoch);
     carry([&] {
       fault("epoch");
       m.perm = torch::tensor(util::permutation(n_, m.batch_order), torch::kInt64).to(device_);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Whether two runs of one sweep gave the same results: trial rows, series, final metrics (every
+# value to 17 digits) and the pictures' bytes. Timings (created/started/ended, seconds,
+# samples_per_s), leases and placement (ranks, hosts) are left out: they differ between any two
+# runs. For a change that must not change behaviour: run a sweep before and after, then
+#   scripts/same-results.sh before.db after.db
+# Prints what differs; exit 0 when nothing does.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 A.db B.db" >&2; exit 2; }
+
+dump() {
+  local db=$1 dir
+  dir=$(dirname "$db")
+  sqlite3 "$db" "
+    SELECT 'trial', id, sweep, config, config_hash, repeat, seed, status, attempts, error,
+           resumed_from, array_id FROM trials ORDER BY id;
+    SELECT 'series', trial_id, epoch, name, printf('%!.17g', value), attempt FROM metrics
+      ORDER BY trial_id, epoch, name;
+    SELECT 'final', trial_id, name, printf('%!.17g', value) FROM final_metrics
+      WHERE name NOT IN ('seconds', 'samples_per_s') ORDER BY trial_id, name;
+    SELECT 'decision', trial_id, epoch, rule, printf('%!.17g', value), decision FROM decisions
+      ORDER BY trial_id, epoch;"
+  sqlite3 -separator ' ' "$db" "SELECT trial_id, kind, path FROM artifacts ORDER BY trial_id, kind" |
+    while read -r trial kind path; do
+      echo "picture|$trial|$kind|$(sha256sum "$dir/$path" | cut -d' ' -f1)"
+    done
+}
+
+a=$(mktemp) b=$(mktemp)
+trap 'rm -f "$a" "$b"' EXIT
+dump "$1" >"$a"
+dump "$2" >"$b"
+if diff "$a" "$b" >/dev/null; then
+  echo "same: $(grep -c '^trial' "$a") trials, $(grep -c '^series' "$a") series values, $(grep -c '^final' "$a") final metrics, $(grep -c '^picture' "$a") pictures"
+else
+  diff "$a" "$b" | head -40
+  echo "they differ" >&2
+  exit 1
+fi
