@@ -180,6 +180,12 @@ void check_input(Database& db, const OptunaExport& e) {
   }
 }
 
+void write_study(const OptunaExport& e, std::ostream& out) {
+  out << "{\"op_code\": " << kCreateStudy << ", \"worker_id\": \"" << kWorker
+      << "\", \"study_name\": " << json_string(e.sweep) << ", \"directions\": ["
+      << (e.maximize ? kMaximize : kMinimize) << "]}\n";
+}
+
 }  // namespace
 
 OptunaExportSummary write_optuna_journal(Database& db, const OptunaExport& e, std::ostream& out) {
@@ -189,9 +195,7 @@ OptunaExportSummary write_optuna_journal(Database& db, const OptunaExport& e, st
   summary.series = series_name(db, e.sweep, e.objective);
   std::vector<Param> params;
   for (const auto& key : summary.params) params.push_back(param_of(db, e.sweep, key));
-  out << "{\"op_code\": " << kCreateStudy << ", \"worker_id\": \"" << kWorker
-      << "\", \"study_name\": " << json_string(e.sweep) << ", \"directions\": ["
-      << (e.maximize ? kMaximize : kMinimize) << "]}\n";
+  write_study(e, out);
 
   auto trials = db.prepare(
       "SELECT id, repeat, seed, status, started_at, ended_at, error, config FROM trials "

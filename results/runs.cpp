@@ -139,22 +139,4 @@ std::vector<RunRow> open_runs(Database& db, const std::string& sweep) {
   return out;
 }
 
-void print_runs(Database& db, const std::string& sweep, std::ostream& out) {
-  // A database of an older runner, opened read-only, has no runs table.
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").step())
-    return;
-  for (const auto& r : open_runs(db, sweep)) {
-    // A lost run that holds nothing any more (its trials were taken over) is history.
-    if (!r.live && r.trials.empty()) continue;
-    out << "  run " << r.id << (r.live ? "  live" : "  LOST") << "  " << r.host << " pid " << r.pid
-        << (r.slurm_job.empty() ? "" : " (SLURM job " + r.slurm_job + ")") << ", " << r.ranks
-        << " rank(s), since " << r.started_at << ", renewed " << static_cast<long>(r.quiet_s)
-        << " s ago (lease " << static_cast<long>(r.lease_s) << " s): ";
-    out << r.trials.size() << " trial(s)";
-    for (std::size_t i = 0; i < r.trials.size(); ++i) out << (i ? ", " : " ") << r.trials[i];
-    if (!r.live) out << "; the next run to look takes them over";
-    out << "\n";
-  }
-}
-
 }  // namespace results

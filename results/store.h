@@ -114,8 +114,6 @@ struct RunRow {
   std::vector<std::string> trials;  // the trials it holds
 };
 std::vector<RunRow> open_runs(Database& db, const std::string& sweep);
-// Those runs, a line each: live ones, and lost ones that still hold trials.
-void print_runs(Database& db, const std::string& sweep, std::ostream& out);
 
 // The network file system a statfs f_type denotes ("NFS", "Lustre", "GPFS", ...), or "" for a
 // local one; and that of the folder holding `path`.
@@ -125,9 +123,6 @@ std::string network_filesystem_of(const std::string& path);
 // UTC time as 2026-11-23T08:15:02Z.
 std::string now_utc();
 
-// Per sweep: how many trials are pending, running, interrupted, completed and failed, and each
-// running or interrupted trial with the epoch its series has reached. Read-only.
-void print_status(const std::string& db_path, std::ostream& out);
 
 // The sweeps the database holds, by name; and "" if it holds `sweep`, else a message naming the
 // sweeps it does hold (what `report` and `export` say about a --sweep it lacks).
@@ -149,7 +144,5 @@ std::vector<TrialFinals> trial_finals(Database& db, const std::vector<std::strin
 // How many trials of `sweep` have not ended completed or pruned.
 std::int64_t unfinished_trials(Database& db, const std::string& sweep);
 
-// Runs one SQL statement on a read-only connection and prints the rows as CSV with a header.
-void query_csv(const std::string& db_path, const std::string& sql, std::ostream& out);
 
 }  // namespace results

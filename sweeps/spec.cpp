@@ -312,42 +312,7 @@ class Parser {
                        "no keys to draw: add e.g. \"train.lr\" = { log_uniform = [1e-4, 1e-2] }");
   }
 
-  Distribution read_distribution(const KeySpec& k, const toml::table& t, const std::string& where) {
-    const std::string kind(t.begin()->first.str());
-    const toml::node& arg = t.begin()->second;
-    Distribution d;
-    d.path = k.path;
-    if (!arg.is_array()) throw InputError(src(arg), where, kind + " expects an array");
-    const auto& arr = *arg.as_array();
-    if (kind == "choice") {
-      d.kind = Distribution::Kind::Choice;
-      for (const auto& el : arr) d.choices.push_back(convert(k, el, src(el)));
-      if (d.choices.empty()) throw InputError(src(arg), where, "choice needs at least one value");
-      return d;
-    }
-    d.kind = kind == "uniform"       ? Distribution::Kind::Uniform
-             : kind == "log_uniform" ? Distribution::Kind::LogUniform
-                                     : Distribution::Kind::IntUniform;
-    bool int_dist = d.kind == Distribution::Kind::IntUniform;
-    if (int_dist != (k.type == Type::Int))
-      throw InputError(
-          src(arg), where,
-          kind + " does not fit " + type_name(k.type) +
-              (int_dist ? ": use uniform or log_uniform" : ": use int_uniform or choice"));
-    if (arr.size() != 2 || !arr[0].is_number() || !arr[1].is_number() ||
-        (int_dist && !(arr[0].is_integer() && arr[1].is_integer())))
-      throw InputError(src(arg), where, kind + " expects [low, high]");
-    d.low = arr[0].value<double>().value();
-    d.high = arr[1].value<double>().value();
-    if (!(d.low <= d.high)) throw InputError(src(arg), where, "low must not exceed high");
-    if (d.kind == Distribution::Kind::LogUniform && d.low <= 0)
-      throw InputError(src(arg), where, "log_uniform needs low > 0");
-    // Both ends must themselves be valid values of the key.
-    check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.low)} : Value{d.low}, src(arr[0]));
-    check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.high)} : Value{d.high},
-                 src(arr[1]));
-    return d;
-  }
+  Distribution read_distribution(const KeySpec& k, const toml::table& t, const std::string& where);
 
   // A --set of a swept key pins it: the override wins over the axis.
   void drop_overridden(SweepSpec& spec, const std::vector<std::string>& set_paths) {
@@ -376,6 +341,43 @@ class Parser {
 
   std::string file_;
 };
+
+Distribution Parser::read_distribution(const KeySpec& k, const toml::table& t, const std::string& where) {
+  const std::string kind(t.begin()->first.str());
+  const toml::node& arg = t.begin()->second;
+  Distribution d;
+  d.path = k.path;
+  if (!arg.is_array()) throw InputError(src(arg), where, kind + " expects an array");
+  const auto& arr = *arg.as_array();
+  if (kind == "choice") {
+    d.kind = Distribution::Kind::Choice;
+    for (const auto& el : arr) d.choices.push_back(convert(k, el, src(el)));
+    if (d.choices.empty()) throw InputError(src(arg), where, "choice needs at least one value");
+    return d;
+  }
+  d.kind = kind == "uniform"       ? Distribution::Kind::Uniform
+           : kind == "log_uniform" ? Distribution::Kind::LogUniform
+                                   : Distribution::Kind::IntUniform;
+  bool int_dist = d.kind == Distribution::Kind::IntUniform;
+  if (int_dist != (k.type == Type::Int))
+    throw InputError(
+        src(arg), where,
+        kind + " does not fit " + type_name(k.type) +
+            (int_dist ? ": use uniform or log_uniform" : ": use int_uniform or choice"));
+  if (arr.size() != 2 || !arr[0].is_number() || !arr[1].is_number() ||
+      (int_dist && !(arr[0].is_integer() && arr[1].is_integer())))
+    throw InputError(src(arg), where, kind + " expects [low, high]");
+  d.low = arr[0].value<double>().value();
+  d.high = arr[1].value<double>().value();
+  if (!(d.low <= d.high)) throw InputError(src(arg), where, "low must not exceed high");
+  if (d.kind == Distribution::Kind::LogUniform && d.low <= 0)
+    throw InputError(src(arg), where, "log_uniform needs low > 0");
+  // Both ends must themselves be valid values of the key.
+  check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.low)} : Value{d.low}, src(arr[0]));
+  check_bounds(k, int_dist ? Value{static_cast<std::int64_t>(d.high)} : Value{d.high},
+               src(arr[1]));
+  return d;
+}
 
 // std::mt19937_64's output is fixed by the C++ standard, unlike the standard distributions, so
 // draws are mapped to values here: the same sweep expands the same way everywhere.

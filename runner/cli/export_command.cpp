@@ -8,36 +8,23 @@
 #include "util/files.h"
 
 namespace runner {
-namespace {
-
-std::string required(const Args& a, const std::string& name, const std::string& what) {
-  auto it = a.values.find(name);
-  if (it == a.values.end() || it->second.empty())
-    throw util::usage_error(name + " " + what + " is required");
-  return it->second;
-}
-
-}  // namespace
 
 int cmd_export(Args& a) {
-  need_positional(a, 0, "no positional arguments");
-  if (a.db.empty()) throw util::usage_error("--db PATH is required");
   results::OptunaExport e;
-  e.sweep = required(a, "--sweep", "NAME");
-  const std::string file = required(a, "--optuna-journal", "FILE");
-  if (auto it = a.values.find("--objective"); it != a.values.end()) e.objective = it->second;
-  if (auto it = a.values.find("--direction"); it != a.values.end()) {
-    if (it->second != "minimize" && it->second != "maximize")
-      throw util::usage_error("--direction must be minimize or maximize, got '" + it->second + "'");
-    e.maximize = it->second == "maximize";
+  e.sweep = a.required("--sweep", "NAME");
+  const std::string file = a.required("--optuna-journal", "FILE");
+  if (a.values.count("--objective")) e.objective = a.value("--objective");
+  if (a.values.count("--direction")) {
+    const std::string d = a.value("--direction");
+    if (d != "minimize" && d != "maximize")
+      throw util::usage_error("--direction must be minimize or maximize, got '" + d + "'");
+    e.maximize = d == "maximize";
   }
   std::ostringstream journal;
   results::OptunaExportSummary s;
   try {
     results::Database db(a.db, results::Database::Mode::ReadOnly);
     s = results::write_optuna_journal(db, e, journal);
-  } catch (const results::SqliteError& err) {
-    throw util::InputError({a.db, 0}, "", err.what());
   } catch (const results::ExportInputError& err) {
     throw util::InputError({a.db, 0}, "--" + err.field, err.what());
   }

@@ -28,11 +28,8 @@ std::string page(const std::string& data_json) {
 }  // namespace
 
 int cmd_report(Args& a) {
-  need_positional(a, 0, "no positional arguments");
-  if (a.db.empty()) throw util::usage_error("--db PATH is required");
   if (a.out.empty()) throw util::usage_error("--out DIR is required");
-  const auto sweep_option = a.values.find("--sweep");
-  const std::string sweep = sweep_option == a.values.end() ? "" : sweep_option->second;
+  const std::string sweep = a.value("--sweep");
   const std::string vega = data::data_root() + kVega;
   if (!util::file_exists(vega))
     throw std::runtime_error(vega + " is missing: run scripts/setup.sh, which fetches Vega");
@@ -40,8 +37,6 @@ int cmd_report(Args& a) {
   try {
     results::Database db(a.db, results::Database::Mode::ReadOnly);
     r = results::report_data(db, sweep);
-  } catch (const results::SqliteError& e) {
-    throw util::InputError({a.db, 0}, "", e.what());
   } catch (const std::invalid_argument& e) {
     throw util::InputError({a.db, 0}, "--sweep", e.what());
   }

@@ -30,7 +30,7 @@ struct PreparedSweep {
 // Validates everything before anything is written, then opens the store and lists what to run.
 std::unique_ptr<PreparedSweep> prepare_sweep(const Args& a, const cluster::MpiContext& mpi,
                                              int& ranks_per_trial, int& rank0_trains) {
-  need_positional(a, 1, "one sweep file");
+  if (a.positional.size() != 1) throw util::usage_error("expected one sweep file");
   auto p = std::make_unique<PreparedSweep>();
   p->plan = make_plan(a.positional[0], a.sets);
   rank0_trains = p->plan.spec.cluster.rank0_trains && mpi.threads_concurrent();

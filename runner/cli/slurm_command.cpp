@@ -17,24 +17,19 @@ namespace {
 
 // A whole number from an option, within [min, max]; an input error naming the option otherwise.
 int int_option(const Args& a, const std::string& name, int fallback, int min, int max) {
-  auto it = a.values.find(name);
-  if (it == a.values.end()) return fallback;
+  if (!a.values.count(name)) return fallback;
+  const std::string given = a.value(name);
   std::size_t used = 0;
   long v = 0;
   try {
-    v = std::stol(it->second, &used);
+    v = std::stol(given, &used);
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != it->second.size() || used == 0 || v < min || v > max)
+  if (used != given.size() || used == 0 || v < min || v > max)
     throw util::usage_error(name + " must be a whole number from " + std::to_string(min) + " to " +
-                            std::to_string(max) + ", got '" + it->second + "'");
+                            std::to_string(max) + ", got '" + given + "'");
   return static_cast<int>(v);
-}
-
-std::string option(const Args& a, const std::string& name) {
-  auto it = a.values.find(name);
-  return it == a.values.end() ? std::string() : it->second;
 }
 
 std::string absolute(const std::string& path) {
@@ -68,7 +63,7 @@ cluster::SlurmJob job_from_options(const Args& a, const Plan& plan) {
     hosts.insert(hosts.end(), job.ntasks_per_node, "node" + std::to_string(n));
   layout_for(plan, hosts, true);
   if (a.values.count("--time")) {
-    const std::string t = option(a, "--time");
+    const std::string t = a.value("--time");
     long limit = 0;
     try {
       limit = cluster::time_limit_seconds(t);
@@ -80,19 +75,18 @@ cluster::SlurmJob job_from_options(const Args& a, const Plan& plan) {
                               std::to_string(job.warn_s) + " s ahead of it; lower --warn-seconds");
     job.time = t;
   }
-  job.partition = option(a, "--partition");
-  job.account = option(a, "--account");
+  job.partition = a.value("--partition");
+  job.account = a.value("--account");
   return job;
 }
 
 }  // namespace
 
 int cmd_slurm(Args& a) {
-  need_positional(a, 1, "one sweep file");
-  const Plan plan = make_plan(a.positional[0], a.sets);  // validates before anything is written
+  const Plan& plan = *a.plan;  // validated before anything is written
   cluster::SlurmJob job = job_from_options(a, plan);
   const std::string db = absolute(db_path(a, plan));
-  const std::string given = option(a, "--script");
+  const std::string given = a.value("--script");
   const std::string script =
       absolute(given.empty() ? results::batch_script_path(db) : given);
   job.name = "runner-" + plan.spec.name;

@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "results/console.h"
 #include "results/store.h"
 
 namespace {

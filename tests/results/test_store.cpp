@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "results/console.h"
 #include "results/store.h"
 
 namespace {
