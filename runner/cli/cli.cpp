@@ -6,8 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "results/console.h"
-#include "results/store.h"
+#include "results/sqlite.h"
 #include "runner/cli/commands.h"
 #include "util/errors.h"
 

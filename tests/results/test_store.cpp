@@ -194,6 +194,41 @@ TEST(Store, StatusCountsTrialsPerSweepAndShowsTheEpochOfRunningOnes) {
   EXPECT_THROW(results::print_status(path + ".missing", out), results::SqliteError);
 }
 
+// A trial's series length comes from the runner (models::series_epochs) and is what `status`
+// shows; a database written before the column existed gets it at its next prepare.
+TEST(Store, StatusShowsTheSeriesLengthTheRunnerStored) {
+  auto path = temp_db();
+  {
+    results::Store s(path);
+    auto r = rows(2);
+    r[0].series_epochs = 9;
+    s.prepare("sw", r, false);
+    s.mark_running("id0", {1}, {"n1"});
+    s.add_epoch("id0", 1, {{"train_loss", 1}});
+    EXPECT_EQ(count(s, "SELECT series_epochs FROM trials WHERE id = 'id0'"), 9);
+    // An older runner's row: no length yet.
+    s.db().exec("UPDATE trials SET series_epochs = NULL");
+  }
+  std::ostringstream before;
+  results::print_status(path, before);
+  EXPECT_NE(before.str().find("running      id0  epoch 1/?"), std::string::npos) << before.str();
+  results::Store s(path);
+  auto r = rows(2);
+  r[0].series_epochs = 9;
+  r[1].series_epochs = 3;
+  s.prepare("sw", r, false);
+  EXPECT_EQ(count(s, "SELECT series_epochs FROM trials WHERE id = 'id0'"), 9);
+  EXPECT_EQ(count(s, "SELECT status = 'running' FROM trials WHERE id = 'id0'"), 1)
+      << "filling the length changes nothing else";
+  r[0].series_epochs = 4;
+  s.prepare("sw", r, false);
+  EXPECT_EQ(count(s, "SELECT series_epochs FROM trials WHERE id = 'id0'"), 9)
+      << "a stored length stays";
+  std::ostringstream after;
+  results::print_status(path, after);
+  EXPECT_NE(after.str().find("running      id0  epoch 1/9"), std::string::npos) << after.str();
+}
+
 TEST(Store, OpensADatabaseOfSchemaTwoAndUpgradesIt) {
   auto path = temp_db();
   {
