@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <optional>
 
+#include "results/proposals.h"
+#include "util/metrics.h"
+
 namespace results {
 
 void print_status(const std::string& db_path, std::ostream& out) {
@@ -33,6 +36,7 @@ void print_status(const std::string& db_path, std::ostream& out) {
     }
     out << "  (" << total << " trials)\n";
     print_runs(db, sweep, out);
+    print_search(db, sweep, out);
     live.bind(1, sweep);
     while (live.step()) {
       const std::string status = live.text(1);
@@ -51,6 +55,40 @@ void print_status(const std::string& db_path, std::ostream& out) {
   }
   if (!any) out << "no trials in " << db_path << "\n";
   out.flush();
+}
+
+void print_search(Database& db, const std::string& sweep, std::ostream& out) {
+  // A database of an older runner, opened read-only, has no searches table.
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'searches'").step())
+    return;
+  const auto s = search_of(db, sweep);
+  if (!s) return;
+  auto proposed = db.prepare("SELECT count(*) FROM proposals WHERE sweep = ?");
+  proposed.bind(1, sweep);
+  proposed.step();
+  out << "  search " << s->sampler << ": " << proposed.integer(0) << "/" << s->trials * s->parts
+      << " proposed (" << s->parts << " part(s) of " << s->trials << "); objectives";
+  std::vector<std::string> metrics;
+  for (const auto& o : s->objectives) {
+    out << " " << o.metric << " (" << (o.maximize ? "max" : "min") << ")";
+    metrics.push_back(o.metric);
+  }
+  for (std::size_t i = 0; i < s->constraints.size(); ++i)
+    out << (i ? ", " : "; constraints ") << s->constraints[i];
+  const auto front = pareto_front(db, sweep);
+  const auto values = trial_finals(db, front, metrics);
+  out << "\n  " << (metrics.size() > 1 ? "Pareto front" : "best") << " (" << front.size()
+      << " trial(s), feasible and finished):\n";
+  constexpr std::size_t kShown = 12;
+  for (std::size_t i = 0; i < front.size() && i < kShown; ++i) {
+    out << "    " << front[i];
+    for (std::size_t k = 0; k < metrics.size(); ++k)
+      out << "  " << metrics[k] << "="
+          << (values[i].values[k] ? util::format_fixed(*values[i].values[k], 5) : "-");
+    out << "\n";
+  }
+  if (front.size() > kShown)
+    out << "    ... " << front.size() - kShown << " more: SELECT * FROM pareto_front\n";
 }
 
 void print_runs(Database& db, const std::string& sweep, std::ostream& out) {

@@ -120,17 +120,20 @@ std::string optuna_time(Statement& q, int column) {
   return json_string(t);
 }
 
-// {"name": value, ...} of the trial's final metrics, and the objective's value if it has one.
-std::string final_metrics(Database& db, const std::string& id, const std::string& objective,
-                          std::string& value) {
+// {"name": value, ...} of the trial's final metrics, and each objective's value ("null" where it
+// has none).
+std::string final_metrics(Database& db, const std::string& id,
+                          const std::vector<SearchObjective>& objectives,
+                          std::vector<std::string>& values) {
   auto q = db.prepare("SELECT name, value FROM final_metrics WHERE trial_id = ? ORDER BY name");
   q.bind(1, id);
   std::string out;
-  value = "null";
+  values.assign(objectives.size(), "null");
   while (q.step()) {
     const std::string v = q.column_type(1) == SQLITE_NULL ? "null" : format_double(q.real(1));
     out += (out.empty() ? "" : ", ") + json_string(q.text(0)) + ": " + v;
-    if (q.text(0) == objective) value = v;
+    for (std::size_t k = 0; k < objectives.size(); ++k)
+      if (q.text(0) == objectives[k].metric) values[k] = v;
   }
   return "{" + out + "}";
 }
@@ -167,23 +170,37 @@ void check_input(Database& db, const OptunaExport& e) {
   auto has = db.prepare(
       "SELECT count(*) FROM final_metrics f JOIN trials t ON t.id = f.trial_id "
       "WHERE t.sweep = ? AND f.name = ?");
-  has.bind(1, e.sweep).bind(2, e.objective);
-  has.step();
-  if (has.integer(0) == 0) {
+  for (const auto& o : e.objectives) {
+    has.bind(1, e.sweep).bind(2, o.metric);
+    has.step();
+    const bool found = has.integer(0) > 0;
+    has.reset();
+    if (found) continue;
     auto names = db.prepare(
         "SELECT DISTINCT f.name FROM final_metrics f JOIN trials t ON t.id = f.trial_id "
         "WHERE t.sweep = ? ORDER BY f.name");
     names.bind(1, e.sweep);
     throw ExportInputError(
-        "objective", "no trial of sweep '" + e.sweep + "' has the final metric '" + e.objective +
+        "objective", "no trial of sweep '" + e.sweep + "' has the final metric '" + o.metric +
                          "'; its final metrics: " + joined(strings(std::move(names))));
   }
 }
 
 void write_study(const OptunaExport& e, std::ostream& out) {
   out << "{\"op_code\": " << kCreateStudy << ", \"worker_id\": \"" << kWorker
-      << "\", \"study_name\": " << json_string(e.sweep) << ", \"directions\": ["
-      << (e.maximize ? kMaximize : kMinimize) << "]}\n";
+      << "\", \"study_name\": " << json_string(e.sweep) << ", \"directions\": [";
+  for (std::size_t k = 0; k < e.objectives.size(); ++k)
+    out << (k ? ", " : "") << (e.objectives[k].maximize ? kMaximize : kMinimize);
+  out << "]}\n";
+}
+
+// The trial's "value" and "values" as the journal writes them.
+std::string values_json(bool complete, const std::vector<std::string>& values) {
+  if (!complete) return "\"value\": null, \"values\": null";
+  if (values.size() == 1) return "\"value\": " + values[0] + ", \"values\": null";
+  std::string list;
+  for (const auto& v : values) list += (list.empty() ? "" : ", ") + v;
+  return "\"value\": null, \"values\": [" + list + "]";
 }
 
 }  // namespace
@@ -192,7 +209,7 @@ OptunaExportSummary write_optuna_journal(Database& db, const OptunaExport& e, st
   check_input(db, e);
   OptunaExportSummary summary;
   summary.params = varied_keys(db, e.sweep);
-  summary.series = series_name(db, e.sweep, e.objective);
+  if (e.objectives.size() == 1) summary.series = series_name(db, e.sweep, e.objectives[0].metric);
   std::vector<Param> params;
   for (const auto& key : summary.params) params.push_back(param_of(db, e.sweep, key));
   write_study(e, out);
@@ -214,9 +231,10 @@ OptunaExportSummary write_optuna_journal(Database& db, const OptunaExport& e, st
       ++summary.left_out;
       continue;
     }
-    std::string objective;
-    const std::string finals = final_metrics(db, id, e.objective, objective);
-    if (state == kComplete && objective == "null") state = kFail;  // as Optuna takes a NaN
+    std::vector<std::string> objective;
+    const std::string finals = final_metrics(db, id, e.objectives, objective);
+    for (const auto& v : objective)
+      if (state == kComplete && v == "null") state = kFail;  // as Optuna takes a NaN
     ++(state == kComplete ? summary.complete : state == kPruned ? summary.pruned : summary.failed);
     // The parameters the trial has, each with its distribution.
     std::string values, distributions;
@@ -237,9 +255,8 @@ OptunaExportSummary write_optuna_journal(Database& db, const OptunaExport& e, st
     if (trials.column_type(6) != SQLITE_NULL)
       attrs += ", \"error\": " + json_string(trials.text(6));
     out << "{\"op_code\": " << kCreateTrial << ", \"worker_id\": \"" << kWorker
-        << "\", \"study_id\": 0, \"state\": " << state
-        << ", \"value\": " << (state == kComplete ? objective : "null")
-        << ", \"values\": null, \"datetime_start\": " << optuna_time(trials, 4)
+        << "\", \"study_id\": 0, \"state\": " << state << ", "
+        << values_json(state == kComplete, objective) << ", \"datetime_start\": " << optuna_time(trials, 4)
         << ", \"datetime_complete\": " << optuna_time(trials, 5) << ", \"distributions\": {"
         << distributions << "}, \"params\": {" << values << "}, \"user_attrs\": {" << attrs
         << "}, \"system_attrs\": {}"

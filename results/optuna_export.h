@@ -10,8 +10,10 @@
 // Parameters are the config keys whose values differ between the sweep's trials: whole numbers
 // as IntDistribution, other numbers as FloatDistribution (on a log scale when they span two
 // decades or more), anything else as CategoricalDistribution (lists as their JSON text), each
-// from the lowest to the highest value the sweep tried. The objective is a final metric; the
-// intermediate values are its per-epoch series (the metric itself, or "test_" + it). The trial's
+// from the lowest to the highest value the sweep tried. The objectives are final metrics (a
+// search's own, or one chosen); with one, the intermediate values are its per-epoch series (the
+// metric itself, or "test_" + it); with several, the study is multi-objective (Optuna keeps no
+// intermediate values there). The trial's
 // id, repeat, seed, config, final metrics and error are user attributes.
 #include <cstddef>
 #include <ostream>
@@ -19,14 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "results/proposals.h"
 #include "results/sqlite.h"
 
 namespace results {
 
 struct OptunaExport {
   std::string sweep;
-  std::string objective = "recon_mse";  // a final metric
-  bool maximize = false;
+  std::vector<SearchObjective> objectives = {{"recon_mse", false}};  // final metrics
 };
 
 struct OptunaExportSummary {

@@ -14,7 +14,8 @@ namespace {
 
 // 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, statuses 'stale' and 'pruned',
 // decisions; 5: runs, trials.run_id and lease_expires; 6: array_id. Columns that older runners
-// may ignore (series_epochs) are added without a new version: those runners go on using the file.
+// may ignore (series_epochs) and new tables (searches, proposals, pareto_front) are added without a new
+// version: those runners go on using the file.
 constexpr int kSchemaVersion = 6;
 
 constexpr const char* kSchema = R"sql(
@@ -79,6 +80,30 @@ CREATE TABLE IF NOT EXISTS decisions (  -- early stopping: one per trial and epo
   value    REAL,           -- the metric judged (NULL: the series lacked it; the trial went on)
   decision TEXT NOT NULL CHECK (decision IN ('continue', 'stop')),
   PRIMARY KEY (trial_id, epoch)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS searches (  -- [sweep.search] as its latest run read it (proposals.h)
+  sweep       TEXT PRIMARY KEY,
+  sampler     TEXT NOT NULL,
+  trials      INTEGER NOT NULL,  -- the budget of each part
+  parts       INTEGER NOT NULL,
+  objectives  TEXT NOT NULL CHECK (json_valid(objectives)),   -- [{"metric": .., "mode": ..}]
+  constraints TEXT NOT NULL CHECK (json_valid(constraints))  -- ["active_bits <= 50", ..]
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS proposals (  -- [sweep.search]: what its sampler proposed (proposals.h)
+  sweep      TEXT NOT NULL,
+  part       TEXT NOT NULL,     -- the fixed part searched: the config hash of its fixed keys
+  number     INTEGER NOT NULL,  -- 0, 1, ...: its place in the part's budget
+  trial_id   TEXT NOT NULL UNIQUE REFERENCES trials (id),
+  point      TEXT NOT NULL,     -- the value of each searched key, in the space's order
+  sampler    TEXT NOT NULL,     -- random or tpe
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (sweep, part, number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pareto_front (  -- [sweep.search]: the non-dominated finished trials
+  sweep    TEXT NOT NULL,                  -- of each part, by its objectives and constraints
+  part     TEXT NOT NULL,
+  trial_id TEXT NOT NULL REFERENCES trials (id),
+  PRIMARY KEY (sweep, part, trial_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS artifacts (
   trial_id TEXT NOT NULL REFERENCES trials (id),

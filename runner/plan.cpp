@@ -1,5 +1,6 @@
 #include "runner/plan.h"
 
+#include <algorithm>
 #include <map>
 
 #include "data/datasets.h"
@@ -9,29 +10,40 @@
 
 namespace runner {
 
+std::size_t add_trial(Plan& plan, sweeps::Trial trial) {
+  auto c = sweeps::trial_config_from(trial.params);
+  auto it = plan.datasets.find(c.data.dataset);
+  if (it == plan.datasets.end()) {
+    try {
+      it = plan.datasets
+               .emplace(c.data.dataset, data::resolve_dataset(c.data.dataset, plan.spec.dataset_dir))
+               .first;
+    } catch (const data::DataError& e) {
+      throw sweeps::InputError(plan.spec.source_of("data.dataset"), "data.dataset", e.what());
+    }
+  }
+  c.data.path = it->second;
+  plan.shapes.push_back(models::unfusable_reason(c.model).empty() ? sweeps::array_shape(c) : "");
+  plan.configs.push_back(std::move(c));
+  plan.trials.push_back(std::move(trial));
+  return plan.trials.size() - 1;
+}
+
 Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& overrides) {
   Plan plan;
   plan.spec = sweeps::load_sweep(sweep_path, overrides);
-  plan.trials = sweeps::expand(plan.spec);
-  plan.varying = sweeps::varying_keys(plan.trials);
-  std::map<std::string, std::string> resolved;  // dataset as written -> directory
-  for (const auto& t : plan.trials) {
-    auto c = sweeps::trial_config_from(t.params);
-    auto it = resolved.find(c.data.dataset);
-    if (it == resolved.end()) {
-      try {
-        it = resolved
-                 .emplace(c.data.dataset,
-                          data::resolve_dataset(c.data.dataset, plan.spec.dataset_dir))
-                 .first;
-      } catch (const data::DataError& e) {
-        throw sweeps::InputError(plan.spec.source_of("data.dataset"), "data.dataset", e.what());
-      }
-    }
-    c.data.path = it->second;
-    plan.shapes.push_back(models::unfusable_reason(c.model).empty() ? sweeps::array_shape(c) : "");
-    plan.configs.push_back(std::move(c));
+  auto trials = sweeps::expand(plan.spec);
+  plan.varying = sweeps::varying_keys(trials);
+  if (plan.spec.searching()) {
+    for (const auto& d : plan.spec.space) plan.varying.push_back(d.path);
+    std::sort(plan.varying.begin(), plan.varying.end());
+    plan.parts = std::move(trials);
+    // Every part's dataset is found now, before anything is written.
+    for (const auto& part : plan.parts) add_trial(plan, part);
+    plan.trials.clear(), plan.configs.clear(), plan.shapes.clear();
+    return plan;
   }
+  for (auto& t : trials) add_trial(plan, std::move(t));
   return plan;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A validated sweep and its trials, ready to run: everything `runner plan` and `runner run` check
 // before anything is written.
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -18,7 +19,15 @@ struct Plan {
   std::vector<std::string> varying;          // keys that differ between trials
   // One per trial: what it may fuse with (Assignment::shape), "" when its model does not fuse.
   std::vector<std::string> shapes;
+  // With [sweep.search]: the fixed parts searched (sweeps::expand), and the trials proposed so
+  // far are the plan's trials (rank 0 adds them as they are proposed: add_trial).
+  std::vector<sweeps::Trial> parts;
+  std::map<std::string, std::string> datasets;  // as written -> the directory it resolved to
 };
+
+// Adds a trial to the plan, its dataset resolved; returns its index. Throws sweeps::InputError
+// when the dataset cannot be found.
+std::size_t add_trial(Plan& plan, sweeps::Trial trial);
 
 // Throws sweeps::InputError for anything wrong in the file, the overrides or the datasets named.
 Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& overrides);

@@ -77,8 +77,17 @@ struct EnumNames<Goal> {
   static constexpr std::array<const char*, 2> names = {"min", "max"};
 };
 
+// [sweep.search]: which sampler proposes the trials (search/sampler.h).
+enum class SamplerKind { kRandom, kTpe };
+template <>
+struct EnumNames<SamplerKind> {
+  static constexpr std::array<const char*, 2> names = {"random", "tpe"};
+};
+
 // The struct a key's member lives in (see the key table).
-enum class Section { kSweep, kData, kModel, kTrain, kLoss, kKl, kCorruption, kCluster, kEarlyStop };
+enum class Section {
+  kSweep, kData, kModel, kTrain, kLoss, kKl, kCorruption, kCluster, kEarlyStop, kSearch
+};
 // Sets every member of the section struct at `object` that has a default to it.
 void apply_defaults(Section section, void* object);
 
@@ -187,6 +196,15 @@ struct EarlyStopConfig {
   std::int64_t grace_epochs = 0;  // no trial stops before this epoch (ASHA's first rung)
   double reduction = 0;           // eta: ASHA keeps the best 1/eta at each rung, rungs eta apart
   std::int64_t min_trials = 0;    // median rule: other trials needed at an epoch to judge there
+};
+
+// [sweep.search]'s settings (its space, objectives and constraints: sweeps/spec.h).
+struct SearchConfig {
+  static constexpr Section kSection = Section::kSearch;
+  SearchConfig() { apply_defaults(kSection, this); }
+  SamplerKind sampler = SamplerKind::kTpe;
+  std::int64_t trials = 0;   // the budget of each fixed part, over every run of the sweep
+  std::int64_t startup = 0;  // finished trials drawn at random before the sampler learns
 };
 
 // The config of a resolved trial (every trial key, validated); keys it lacks keep their defaults.

@@ -65,6 +65,7 @@ KeySpec key(std::string path, std::optional<Value> def, std::string help) {
   k.scope = k.field.section == Section::kSweep       ? Scope::Sweep
             : k.field.section == Section::kCluster   ? Scope::Cluster
             : k.field.section == Section::kEarlyStop ? Scope::EarlyStop
+            : k.field.section == Section::kSearch    ? Scope::Search
                                                      : Scope::Trial;
   if constexpr (std::is_enum_v<M>)
     for (const char* name : EnumNames<M>::names) k.choices.emplace_back(name);
@@ -218,6 +219,14 @@ std::vector<KeySpec> make_keys() {
       positive(key<&EarlyStopConfig::min_trials>(
           "sweep.early_stop.min_trials", V{I{3}},
           "median: other trials needed at an epoch before it judges there")),
+      key<&SearchConfig::sampler>("sweep.search.sampler", choice(SamplerKind::kTpe),
+                                  "tpe (learns from the trials so far) or random"),
+      required(positive(key<&SearchConfig::trials>(
+          "sweep.search.trials", std::nullopt,
+          "trials to propose for each fixed part, counted over every run of the sweep"))),
+      positive(key<&SearchConfig::startup>(
+          "sweep.search.startup", V{I{10}},
+          "finished trials drawn at random before the sampler learns from them")),
       positive(key<&ClusterConfig::heartbeat_s>(
           "cluster.heartbeat_s", V{600.0},
           "seconds a training rank may go without a step before its trial goes elsewhere")),

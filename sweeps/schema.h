@@ -30,6 +30,7 @@ enum class Scope {
   Trial,      // data.*, model.*, train.*, loss.*, kl.*, corruption.*: a trial's identity, sweepable
   Cluster,    // cluster.*: execution settings
   EarlyStop,  // sweep.early_stop.*: when rank 0 stops a trial early; not part of its identity
+  Search,     // sweep.search.*: the sampler's settings; not part of a trial's identity
 };
 
 // Where a key's value lives: a member of one section struct, read and written as a Value (enums

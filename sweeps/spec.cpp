@@ -11,31 +11,13 @@
 #include <sstream>
 
 #include "sweeps/schema.h"
+#include "sweeps/search.h"
+#include "sweeps/toml_input.h"
 #include "util/files.h"
 #include "util/hash.h"
 
 namespace sweeps {
 namespace {
-
-constexpr const char* kSetPrefix = "--set ";  // Source::file of values that came from --set
-
-Source source_of(const toml::node& node, const std::string& file) {
-  const auto& src = node.source();
-  if (src.path && src.path->rfind(kSetPrefix, 0) == 0) return {*src.path, 0};
-  return {file, static_cast<int>(src.begin.line)};
-}
-
-std::vector<std::string> paths_in(Scope scope) {
-  std::vector<std::string> out;
-  for (const auto& k : all_keys())
-    if (k.scope == scope) out.push_back(k.path);
-  return out;
-}
-
-std::string suggestion(const std::string& path, const std::vector<std::string>& candidates) {
-  std::string best = closest_key(path, candidates);
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
-}
 
 // Deep-merges `from` into `into`; leaves of `from` replace those of `into`. Nodes are moved, not
 // copied: toml++ drops source positions on copy, and errors must still say "--set ...".
@@ -100,6 +82,25 @@ void flatten(const toml::table& t, const std::string& prefix, IsLeaf is_leaf,
     else
       out.emplace_back(p, &v);
   }
+}
+
+bool is_series(const std::string& name) {
+  return name == "train_loss" || name == "test_recon_mse" || name == "beta";
+}
+
+// A --set of a swept key pins it: the override wins over the axis.
+void drop_overridden(SweepSpec& spec, const std::vector<std::string>& set_paths) {
+  for (const auto& p : set_paths) {
+    spec.grid.erase(std::remove_if(spec.grid.begin(), spec.grid.end(),
+                                   [&](const Axis& a) { return a.path == p; }),
+                    spec.grid.end());
+    for (auto* table : {&spec.random, &spec.space})
+      table->erase(std::remove_if(table->begin(), table->end(),
+                                  [&](const Distribution& d) { return d.path == p; }),
+                   table->end());
+    for (auto& c : spec.cases) c.erase(p);
+  }
+  if (spec.random.empty()) spec.samples = 0;
 }
 
 class Parser {
@@ -203,11 +204,15 @@ class Parser {
         read_random(v, spec);
       else if (key == "early_stop")
         read_early_stop(v, spec);
+      else if (key == "search")
+        read_search(v, spec, file_, [&](const toml::node& space) {
+          return read_distributions(space, "sweep.search.space", spec);
+        });
       else
         throw InputError(
             src(v), "sweep." + key,
             "unknown key" + suggestion("sweep." + key, {"sweep.grid", "sweep.cases", "sweep.random",
-                                                        "sweep.early_stop"}));
+                                                        "sweep.early_stop", "sweep.search"}));
     }
     std::set<std::string> seen;
     auto claim = [&](const std::string& path, const char* where) {
@@ -217,10 +222,14 @@ class Parser {
     };
     for (const auto& a : spec.grid) claim(a.path, "sweep.grid");
     for (const auto& d : spec.random) claim(d.path, "sweep.random");
+    for (const auto& d : spec.space) claim(d.path, "sweep.search.space");
     std::set<std::string> case_keys;
     for (const auto& c : spec.cases)
       for (const auto& [p, _] : c) case_keys.insert(p);
     for (const auto& p : case_keys) claim(p, "sweep.cases");
+    if (!spec.space.empty() && !spec.random.empty())
+      throw InputError(spec.source_of(spec.random.front().path), "sweep.random",
+                       "cannot sit beside [sweep.search]: search those keys in its space");
   }
 
   void read_early_stop(const toml::node& node, SweepSpec& spec) {
@@ -237,10 +246,6 @@ class Parser {
                          "\"" + spec.early_stop.metric +
                              "\" is not a series: train_loss, test_recon_mse or beta");
     }
-  }
-
-  static bool is_series(const std::string& name) {
-    return name == "train_loss" || name == "test_recon_mse" || name == "beta";
   }
 
   void read_grid(const toml::node& node, SweepSpec& spec) {
@@ -280,6 +285,19 @@ class Parser {
 
   void read_random(const toml::node& node, SweepSpec& spec) {
     if (!node.is_table()) throw InputError(src(node), "sweep.random", "expected a table");
+    const toml::node* samples = node.as_table()->get("samples");
+    spec.random = read_distributions(node, "sweep.random", spec, "samples");
+    if (!samples) throw InputError(src(node), "sweep.random.samples", "required key is missing");
+    if (!samples->is_integer() || samples->as_integer()->get() < 1)
+      throw InputError(src(*samples), "sweep.random.samples", "expected an integer >= 1");
+    spec.samples = samples->as_integer()->get();
+  }
+
+  // A table of distributions ([sweep.random], [sweep.search.space]), but its key `skip`; at
+  // least one.
+  std::vector<Distribution> read_distributions(const toml::node& node, const std::string& table,
+                                               SweepSpec& spec, const std::string& skip = "") {
+    if (!node.is_table()) throw InputError(src(node), table, "expected a table");
     static const std::vector<std::string> kinds = {"uniform", "log_uniform", "int_uniform",
                                                    "choice"};
     auto is_dist = [](const toml::table& t) {
@@ -288,45 +306,25 @@ class Parser {
     };
     std::vector<std::pair<std::string, const toml::node*>> entries;
     flatten(*node.as_table(), "", is_dist, entries);
-    const toml::node* samples = nullptr;
+    std::vector<Distribution> out;
     for (const auto& [path, n] : entries) {
-      if (path == "samples") {
-        samples = n;
-        continue;
-      }
-      std::string where = "sweep.random." + path;
+      if (path == skip) continue;
+      std::string where = table + "." + path;
       const KeySpec& k = sweepable(path, *n, where);
       if (!n->is_table() || !is_dist(*n->as_table()))
         throw InputError(src(*n), where,
                          "expected { uniform = [lo, hi] }, { log_uniform = [lo, hi] }, "
                          "{ int_uniform = [lo, hi] } or { choice = [...] }");
-      spec.random.push_back(read_distribution(k, *n->as_table(), where));
+      out.push_back(read_distribution(k, *n->as_table(), where));
       spec.sources[path] = src(*n);
     }
-    if (!samples) throw InputError(src(node), "sweep.random.samples", "required key is missing");
-    if (!samples->is_integer() || samples->as_integer()->get() < 1)
-      throw InputError(src(*samples), "sweep.random.samples", "expected an integer >= 1");
-    spec.samples = samples->as_integer()->get();
-    if (spec.random.empty())
-      throw InputError(src(node), "sweep.random",
+    if (out.empty())
+      throw InputError(src(node), table,
                        "no keys to draw: add e.g. \"train.lr\" = { log_uniform = [1e-4, 1e-2] }");
+    return out;
   }
 
   Distribution read_distribution(const KeySpec& k, const toml::table& t, const std::string& where);
-
-  // A --set of a swept key pins it: the override wins over the axis.
-  void drop_overridden(SweepSpec& spec, const std::vector<std::string>& set_paths) {
-    for (const auto& p : set_paths) {
-      spec.grid.erase(std::remove_if(spec.grid.begin(), spec.grid.end(),
-                                     [&](const Axis& a) { return a.path == p; }),
-                      spec.grid.end());
-      spec.random.erase(std::remove_if(spec.random.begin(), spec.random.end(),
-                                       [&](const Distribution& d) { return d.path == p; }),
-                        spec.random.end());
-      for (auto& c : spec.cases) c.erase(p);
-    }
-    if (spec.random.empty()) spec.samples = 0;
-  }
 
   void check_count(const toml::table& doc, const SweepSpec& spec) {
     std::int64_t n = count_trials(spec);
@@ -401,6 +399,12 @@ Value draw(const Distribution& d, std::mt19937_64& rng) {
   return {};
 }
 
+Value end_of(const Distribution& d, bool high) {
+  const double v = high ? d.high : d.low;
+  if (d.kind == Distribution::Kind::IntUniform) return Value{static_cast<std::int64_t>(v)};
+  return Value{v};
+}
+
 // Checks between keys of one resolved trial, each error at the line of the key that is off.
 void check_trial(const TrialConfig& c, const SweepSpec& spec) {
   auto fail = [&](const char* k, const std::string& msg) {
@@ -430,6 +434,33 @@ void check_trial(const TrialConfig& c, const SweepSpec& spec) {
     fail("corruption.level", "must be > 0 for corruption.kind = \"" + kind + "\"");
   if (share && k.level > 1)
     fail("corruption.level", "is a share of pixels for \"" + kind + "\": must be <= 1");
+}
+
+// Checks the trial of `params`; with a search, the trials at the ends of its space instead: every
+// range at its low end, then at its high end (with each choice at its first value), and each
+// choice's every value (with the ranges at their low ends).
+void check_space(const SweepSpec& spec, const Params& params) {
+  auto check = [&](Params p) {
+    fill_defaults(p);
+    check_trial(trial_config_from(p), spec);
+  };
+  // A part's searched keys sit at their defaults, which need not be valid values: only the
+  // trials the search may propose are checked.
+  if (!spec.searching()) return check(params);
+  auto corner = [&](bool high) {
+    Params p = params;
+    for (const auto& d : spec.space)
+      p[d.path] = d.kind == Distribution::Kind::Choice ? d.choices.front() : end_of(d, high);
+    return p;
+  };
+  check(corner(false));
+  check(corner(true));
+  for (const auto& d : spec.space)
+    for (const auto& choice : d.choices) {
+      Params p = corner(false);
+      p[d.path] = choice;
+      check(p);
+    }
 }
 
 }  // namespace
@@ -469,7 +500,23 @@ std::int64_t count_trials(const SweepSpec& spec) {
   for (const auto& a : spec.grid) mul(static_cast<std::int64_t>(a.values.size()));
   mul(std::max<std::int64_t>(1, spec.samples));
   mul(spec.repeats);
+  if (spec.searching()) mul(spec.search.trials);
   return n >= cap ? -1 : n;
+}
+
+Trial trial_of(const SweepSpec& spec, const Params& params, std::int64_t repeat) {
+  Trial t;
+  t.repeat = repeat;
+  t.params = params;
+  fill_defaults(t.params);
+  t.config_json = params_to_json(t.params, {{"seed", Value{spec.seed}}});
+  t.config_hash = util::hex64(util::stable_hash64(t.config_json));
+  t.id = util::hex64(util::stable_hash64(spec.name + '\0' + t.config_hash + '\0' +
+                                         std::to_string(repeat)))
+             .substr(0, 12);
+  t.seed = static_cast<std::int64_t>(
+      util::stable_hash64(t.config_json + "/repeat/" + std::to_string(repeat)) >> 1);
+  return t;
 }
 
 std::vector<Trial> expand(const SweepSpec& spec) {
@@ -481,7 +528,6 @@ std::vector<Trial> expand(const SweepSpec& spec) {
 
   std::vector<Params> cases = spec.cases.empty() ? std::vector<Params>{{}} : spec.cases;
   std::vector<Trial> trials;
-  const std::map<std::string, Value> top = {{"seed", Value{spec.seed}}};
   for (const auto& c : cases) {
     std::vector<size_t> at(spec.grid.size(), 0);
     while (true) {
@@ -491,23 +537,8 @@ std::vector<Trial> expand(const SweepSpec& spec) {
         for (size_t i = 0; i < spec.grid.size(); ++i)
           params[spec.grid[i].path] = spec.grid[i].values[at[i]];
         for (const auto& [k, v] : point) params[k] = v;
-        fill_defaults(params);
-        check_trial(trial_config_from(params), spec);
-        std::string json = params_to_json(params, top);
-        std::string hash = util::hex64(util::stable_hash64(json));
-        for (std::int64_t r = 0; r < spec.repeats; ++r) {
-          Trial t;
-          t.repeat = r;
-          t.params = params;
-          t.config_json = json;
-          t.config_hash = hash;
-          t.id =
-              util::hex64(util::stable_hash64(spec.name + '\0' + hash + '\0' + std::to_string(r)))
-                  .substr(0, 12);
-          t.seed = static_cast<std::int64_t>(
-              util::stable_hash64(json + "/repeat/" + std::to_string(r)) >> 1);
-          trials.push_back(std::move(t));
-        }
+        check_space(spec, params);
+        for (std::int64_t r = 0; r < spec.repeats; ++r) trials.push_back(trial_of(spec, params, r));
       }
       // Odometer over the grid, last axis fastest.
       size_t i = spec.grid.size();

@@ -27,6 +27,26 @@ struct Distribution {  // one [sweep.random] entry
   std::vector<Value> choices;
 };
 
+// [sweep.search]: a final metric to optimise, and which way.
+struct Objective {
+  std::string metric;
+  Goal mode = Goal::kMin;
+};
+
+// [sweep.search] constraints: "active_bits <= 50" on a final metric.
+struct Constraint {
+  enum class Op { kLe, kLt, kGe, kGt };
+  std::string metric;
+  Op op = Op::kLe;
+  double bound = 0;
+  std::string text;  // as written
+  // How far `value` lies outside (0: it holds). A strict bound met with equality is off by
+  // the smallest amount.
+  double violation(double value) const;
+};
+// Reads "metric op number"; throws InputError at `where` naming `key`.
+Constraint parse_constraint(const std::string& text, const Source& where, const std::string& key);
+
 struct SweepSpec {
   static constexpr Section kSection = Section::kSweep;
   SweepSpec() { apply_defaults(kSection, this); }  // the top-level keys' defaults
@@ -42,11 +62,19 @@ struct SweepSpec {
   std::vector<Distribution> random;  // sorted by path
   ClusterConfig cluster;
   EarlyStopConfig early_stop;             // [sweep.early_stop]
+  // [sweep.search]: trials proposed while the sweep runs, `search.trials` for each fixed part
+  // (each case and grid point: expand() gives them, as trials that are not run themselves).
+  SearchConfig search;
+  std::vector<Distribution> space;  // [sweep.search.space], sorted by path; empty: no search
+  std::vector<Objective> objectives;
+  std::vector<Constraint> constraints;
+  std::vector<std::string> warm_start;  // sweeps whose finished trials seed the sampler
   std::string dataset_dir;                // resolved base dir for relative dataset paths
   std::map<std::string, Source> sources;  // where each trial key was set (file and line)
 
   // Where `path` was set: its line in the file, or the file alone for defaults.
   Source source_of(const std::string& path) const;
+  bool searching() const { return !space.empty(); }
 };
 
 struct Trial {
@@ -63,8 +91,12 @@ SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& ov
 SweepSpec parse_sweep(const std::string& text, const std::string& file,
                       const std::vector<std::string>& overrides = {});
 
+// The trials the sweep trains (with a search, at most: its budget over every fixed part).
 std::int64_t count_trials(const SweepSpec& spec);
+// The trials the file lists; with a search, its fixed parts (each searched key at its default).
 std::vector<Trial> expand(const SweepSpec& spec);
+// The trial of `params` (every trial key) at `repeat`: its id, seed and canonical config.
+Trial trial_of(const SweepSpec& spec, const Params& params, std::int64_t repeat);
 // Keys whose value differs between trials (what a plan line or a results table shows).
 std::vector<std::string> varying_keys(const std::vector<Trial>& trials);
 

@@ -119,7 +119,8 @@ replacing FILE: its completed, pruned and failed trials, with the config keys th
 parameters. Optuna's tools then read it:
   optuna.load_study(study_name=NAME, storage=optuna.storages.JournalStorage(
       optuna.storages.JournalFileStorage(FILE)))
-  --objective METRIC   the final metric (default recon_mse); its per-epoch series (METRIC, or
+  --objective METRIC   the final metric (default: a search's objectives, several making a
+                       multi-objective study; else recon_mse); its per-epoch series (METRIC, or
                        test_METRIC) become the intermediate values
   --direction D        minimize (default) or maximize
 )";

@@ -13,17 +13,23 @@ int cmd_export(Args& a) {
   results::OptunaExport e;
   e.sweep = a.required("--sweep", "NAME");
   const std::string file = a.required("--optuna-journal", "FILE");
-  if (a.values.count("--objective")) e.objective = a.value("--objective");
+  bool chosen = false;
+  if (a.values.count("--objective")) e.objectives = {{a.value("--objective"), false}}, chosen = true;
   if (a.values.count("--direction")) {
     const std::string d = a.value("--direction");
     if (d != "minimize" && d != "maximize")
       throw util::usage_error("--direction must be minimize or maximize, got '" + d + "'");
-    e.maximize = d == "maximize";
+    e.objectives.resize(1);
+    e.objectives[0].maximize = d == "maximize";
+    chosen = true;
   }
   std::ostringstream journal;
   results::OptunaExportSummary s;
   try {
     results::Database db(a.db, results::Database::Mode::ReadOnly);
+    // A search's own objectives unless others are asked for.
+    if (!chosen && db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'searches'").step())
+      if (const auto search = results::search_of(db, e.sweep)) e.objectives = search->objectives;
     s = results::write_optuna_journal(db, e, journal);
   } catch (const results::ExportInputError& err) {
     throw util::InputError({a.db, 0}, "--" + err.field, err.what());
@@ -32,8 +38,10 @@ int cmd_export(Args& a) {
   std::cout << "wrote " << file << ": study '" << e.sweep << "', " << s.complete << " complete, "
             << s.pruned << " pruned, " << s.failed << " failed";
   if (s.left_out > 0) std::cout << " (" << s.left_out << " not finished, left out)";
-  std::cout << "; objective " << e.objective << " (" << (e.maximize ? "maximize" : "minimize")
-            << "), intermediate values " << (s.series.empty() ? "none" : s.series)
+  std::cout << "; objective";
+  for (const auto& o : e.objectives)
+    std::cout << " " << o.metric << " (" << (o.maximize ? "maximize" : "minimize") << ")";
+  std::cout << ", intermediate values " << (s.series.empty() ? "none" : s.series)
             << "; parameters:";
   for (const auto& p : s.params) std::cout << " " << p;
   if (s.params.empty()) std::cout << " none (no key varies)";

@@ -24,6 +24,7 @@ namespace {
 struct PreparedSweep {
   Plan plan;
   std::unique_ptr<results::Store> store;
+  std::unique_ptr<Proposer> search;  // with [sweep.search]
   std::vector<Assignment> todo;
 };
 
@@ -42,6 +43,10 @@ std::unique_ptr<PreparedSweep> prepare_sweep(const Args& a, const cluster::MpiCo
   const std::string db = db_path(a, p->plan);
   util::make_parent_dirs(db);
   p->store = std::make_unique<results::Store>(db, &std::cerr);
+  if (p->plan.spec.searching()) {
+    p->search = std::make_unique<Proposer>(*p->store, p->plan);
+    p->search->add_recorded();  // what earlier runs proposed: trained first if unfinished
+  }
   const auto rows = trial_rows(p->plan);
   auto ids = p->store->prepare(p->plan.spec.name, rows, a.retry_failed);
   const CheckpointDir checkpoints(db, p->plan.spec.name);
@@ -56,7 +61,12 @@ std::unique_ptr<PreparedSweep> prepare_sweep(const Args& a, const cluster::MpiCo
   }
   std::cout << "sweep " << p->plan.spec.name << ": " << p->plan.trials.size() << " trials, "
             << p->plan.trials.size() - p->todo.size() << " already done, " << p->todo.size()
-            << " to run  (database " << db << ")" << std::endl;
+            << " to run";
+  if (p->search)
+    std::cout << ", " << p->search->left() << " more to propose ("
+              << sweeps::name_of(p->plan.spec.search.sampler) << " over " << p->plan.parts.size()
+              << " part(s) of " << p->plan.spec.search.trials << ")";
+  std::cout << "  (database " << db << ")" << std::endl;
   return p;
 }
 
@@ -100,7 +110,8 @@ int lead_run(cluster::MpiContext& mpi, const cluster::Layout& layout, PreparedSw
   std::size_t interrupted = 0;
   {
     results::LeaseKeeper keeper(p.store->db().path(), p.store->run_id(), lease_s);
-    StoreSink sink(*p.store, p.plan, p.todo.size(), std::cout, {keep_checkpoints, true});
+    StoreSink sink(*p.store, p.plan, p.todo.size(), std::cout, {keep_checkpoints, true},
+                   p.search.get());
     SchedulerOptions options;
     options.heartbeat_s = p.plan.spec.cluster.heartbeat_s;
     options.fuse = p.plan.spec.cluster.fuse;

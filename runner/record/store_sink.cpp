@@ -18,7 +18,7 @@ std::string metric_text(const Metrics& m, const std::string& name, int digits) {
 }  // namespace
 
 StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out,
-                     SinkOptions options)
+                     SinkOptions options, Proposer* search)
     : store_(store),
       plan_(plan),
       out_(out),
@@ -26,7 +26,8 @@ StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, 
       options_(options),
       writer_(checkpoints_, options.grouped),
       early_stop_(store, plan.spec.name, plan.spec.early_stop),
-      todo_(todo) {
+      search_(search),
+      todo_(todo + (search ? static_cast<std::size_t>(search->left()) : 0)) {
   for (std::size_t i = 0; i < plan.trials.size(); ++i) index_[plan.trials[i].id] = i;
 }
 
@@ -90,6 +91,20 @@ void StoreSink::formed_array(const std::vector<Assignment>& members) {
   out_ << "array    " << ids.front() << "  " << ids.size() << " trials fused:";
   for (const auto& id : ids) out_ << " " << id;
   out_ << std::endl;
+}
+
+bool StoreSink::may_propose() {
+  return search_ && search_->may_propose();
+}
+
+bool StoreSink::propose(Assignment& out) {
+  if (!search_) return false;
+  begin();  // the proposal is recorded in the transaction that claims it
+  const auto i = search_->next();
+  if (!i) return false;
+  index_[plan_.trials[*i].id] = *i;
+  out = assignment_of(plan_, *i);
+  return true;
 }
 
 bool StoreSink::started(Assignment& a, const std::vector<int>& ranks,
@@ -174,6 +189,7 @@ void StoreSink::finished(const TrialResult& r) {
     store_.fail(r.trial_id, r.error);
     out_ << "FAILED   " << r.trial_id << " " << progress << "  " << r.error << std::endl;
   }
+  if (search_) search_->finished(r.trial_id);  // its part's front, in the same transaction
   // After the row: a crash in between leaves a stray checkpoint, never a trial that lost its own.
   if (!options_.keep_checkpoints) after_commit(r.trial_id, std::nullopt);
 }

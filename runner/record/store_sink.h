@@ -11,6 +11,7 @@
 #include "runner/record/checkpoint_dir.h"
 #include "runner/record/checkpoint_writer.h"
 #include "runner/record/early_stop.h"
+#include "runner/record/proposer.h"
 #include "runner/plan.h"
 #include "runner/schedule/scheduler.h"
 
@@ -30,14 +31,17 @@ struct SinkOptions {
 // it commits (see CheckpointWriter).
 class StoreSink : public Sink {
  public:
+  // `search`: the sweep's [sweep.search], if it has one (it adds its proposals to `plan`).
   StoreSink(results::Store& store, const Plan& plan, std::size_t todo, std::ostream& out,
-            SinkOptions options = {});
+            SinkOptions options = {}, Proposer* search = nullptr);
   bool started(Assignment& a, const std::vector<int>& ranks,
                const std::vector<std::string>& hosts) override;
   results::Holder holder(const std::string& trial_id) override;
   bool holds(const std::string& trial_id) override;
   void lost(const std::string& trial_id) override;
   void set_aside(const std::string& trial_id) override;
+  bool may_propose() override;
+  bool propose(Assignment& out) override;
   void formed_array(const std::vector<Assignment>& members) override;
   bool epoch(const EpochReport& report) override;
   void finished(const TrialResult& result) override;
@@ -62,6 +66,7 @@ class StoreSink : public Sink {
   SinkOptions options_;
   CheckpointWriter writer_;
   EarlyStopper early_stop_;
+  Proposer* search_;
   std::optional<results::Transaction> batch_;
   std::vector<std::pair<std::string, std::optional<std::string>>> after_commit_;
   std::size_t interrupted_ = 0;

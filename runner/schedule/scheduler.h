@@ -48,6 +48,11 @@ class Sink {
   // stops, and nothing more of it is recorded here.
   virtual bool holds(const std::string& trial_id) = 0;
   virtual void lost(const std::string& trial_id) = 0;
+  // A search ([sweep.search]) proposes trials while the run goes. Whether it may propose more;
+  // and a new trial, recorded in the transaction the next flush commits, to be claimed like any
+  // other (false when it has no more).
+  virtual bool may_propose() { return false; }
+  virtual bool propose(Assignment& /*out*/) { return false; }
   // A trial claimed for an array it cannot join (it resumes from another point than the array's
   // first member) is set aside: still this run's, it goes to a later group.
   virtual void set_aside(const std::string& trial_id) = 0;

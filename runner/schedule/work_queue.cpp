@@ -20,6 +20,8 @@ bool WorkQueue::next(const std::vector<int>& ranks, const std::vector<std::strin
     queue_.pop_front();
     if (claim(out, ranks, hosts)) return true;
   }
+  while (sink_.propose(out))
+    if (claim(out, ranks, hosts)) return true;
   return false;
 }
 
@@ -47,6 +49,16 @@ std::vector<Assignment> WorkQueue::next_array(const std::vector<int>& ranks,
     }
   }
   queue_.insert(queue_.begin(), later.begin(), later.end());
+  // The rest of the array from the search: each proposal sees the ones before it as running.
+  Assignment a;
+  const bool fresh = !array[0].stopped_early && array[0].resume == ResumePoint{};
+  while (fresh && queue_.empty() && may_join(shape, shape, array.size(), fuse) && sink_.propose(a)) {
+    if (a.shape != shape) {  // for a later group
+      queue_.push_back(std::move(a));
+      break;
+    }
+    if (claim(a, ranks, hosts)) array.push_back(std::move(a));
+  }
   if (array.size() > 1) sink_.formed_array(array);
   return array;
 }

@@ -17,14 +17,16 @@ class WorkQueue {
       : queue_(todo.begin(), todo.end()), sink_(sink), clock_(clock), last_look_(clock.now_s()) {}
 
   // The next trials this run claims for `ranks`: the next one, and when `fuse` > 1 and its model
-  // fuses, the next ones that may join it (runner/schedule/arrays.h). A claimed trial that
+  // fuses, the next ones that may join it (runner/schedule/arrays.h). With the queue empty, a
+  // search proposes them. A claimed trial that
   // resumes from another point than the first is set aside for a later array. None when every
   // trial left is held elsewhere.
   std::vector<Assignment> next_array(const std::vector<int>& ranks,
                                      const std::vector<std::string>& hosts, std::int64_t fuse);
   // A trial whose group went silent: first in line again.
   void put_back(Assignment a) { queue_.push_front(std::move(a)); }
-  bool has_work() const { return !queue_.empty(); }
+  // Trials left, or a search that may propose more.
+  bool has_work() const { return !queue_.empty() || sink_.may_propose(); }
   // Whether some trial left is held by a run that has missed renewals: it may be dead, and its
   // trials come free when its leases lapse, so this run waits for them.
   bool worth_waiting() const { return quiet_; }

@@ -41,6 +41,27 @@ printf 'name = "x"\n[sweep.early_stop]\nkind = "hyperband"\n' > stopkind.toml
 printf 'name = "x"\n[sweep.early_stop]\nkind = "asha"\nreduction = 1\n' > stopeta.toml
 printf 'name = "x"\n[sweep.early_stop]\nmetric = "recon_mse"\n' > stopmetric.toml
 printf 'name = "x"\n[sweep.early_stop]\ngrace_epoch = 2\n' > stopkey.toml
+search() {  # FILE LINES...: a search sweep whose [sweep.search] table holds LINES
+  local f=$1
+  shift
+  printf 'name = "x"\n[sweep.search]\n' > "$f"
+  printf '%s\n' "$@" >> "$f"
+}
+space='[sweep.search.space]
+"train.lr" = { log_uniform = [1e-4, 1e-2] }'
+objective='objectives = [{ metric = "recon_mse", mode = "min" }]'
+search s_metric.toml 'trials = 4' 'objectives = [{ metric = "recon_mes" }]' "$space"
+search s_space.toml 'trials = 4' "$objective" '[sweep.search.space]'
+search s_nospace.toml 'trials = 4' "$objective"
+search s_budget.toml 'trials = 0' "$objective" "$space"
+search s_nobudget.toml "$objective" "$space"
+search s_constraint.toml 'trials = 4' "$objective" 'constraints = ["active_bitz <= 50"]' "$space"
+search s_constraint_form.toml 'trials = 4' "$objective" 'constraints = ["active_bits = 50"]' "$space"
+search s_sampler.toml 'trials = 4' 'sampler = "bayes"' "$objective" "$space"
+search s_mode.toml 'trials = 4' 'objectives = [{ metric = "recon_mse", mode = "down" }]' "$space"
+search s_key.toml 'trials = 4' 'startups = 3' "$objective" "$space"
+search s_twice.toml 'trials = 4' "$objective" "$space" '[sweep.grid]' '"train.lr" = [0.1]'
+printf 'name = "x"\n[corruption]\nkind = "masking"\n[sweep.search]\ntrials = 2\n%s\n[sweep.search.space]\n"corruption.level" = { uniform = [0.1, 2.0] }\n' "$objective" > s_corner.toml
 sqlite3 "$WORK/exists.db" "CREATE TABLE t (x)"
 
 # One row per invalid input: what it is | what stderr must say | the command. Each must exit with
@@ -89,8 +110,21 @@ early stop key | stopkey.toml:3: key 'sweep.early_stop.grace_epoch': unknown key
 early stop by --set | key 'sweep.early_stop.mode' | "$RUNNER" run good.toml --set sweep.early_stop.mode=up
 fuse | fuse.toml:3: key 'cluster.fuse': must be > 0 | "$RUNNER" run fuse.toml
 fuse in a plan | --set cluster.fuse=-2: key 'cluster.fuse': must be > 0 | "$RUNNER" plan good.toml --set cluster.fuse=-2
+search: unknown metric | s_metric.toml:4: key 'sweep.search.objectives': unknown final metric "recon_mes" | "$RUNNER" run s_metric.toml
+search: empty space | s_space.toml:5: key 'sweep.search.space': no keys to draw | "$RUNNER" run s_space.toml
+search: no space | s_nospace.toml:2: key 'sweep.search.space': required | "$RUNNER" run s_nospace.toml
+search: budget 0 | s_budget.toml:3: key 'sweep.search.trials': must be > 0 | "$RUNNER" run s_budget.toml
+search: no budget | s_nobudget.toml:2: key 'sweep.search.trials': required key is missing | "$RUNNER" run s_nobudget.toml
+search: constraint metric | s_constraint.toml:5: key 'sweep.search.constraints': unknown final metric "active_bitz" | "$RUNNER" run s_constraint.toml
+search: constraint form | s_constraint_form.toml:5: key 'sweep.search.constraints': "active_bits = 50" is not | "$RUNNER" run s_constraint_form.toml
+search: no such sampler | s_sampler.toml:4: key 'sweep.search.sampler' | "$RUNNER" run s_sampler.toml
+search: mode | s_mode.toml:4: key 'sweep.search.objectives': mode is "min" or "max" | "$RUNNER" run s_mode.toml
+search: unknown key | s_key.toml:4: key 'sweep.search.startups': unknown key (did you mean 'sweep.search.startup'?) | "$RUNNER" run s_key.toml
+search: key swept twice | swept twice | "$RUNNER" run s_twice.toml
+search: space leaves the key's range | s_corner.toml:8: key 'corruption.level': is a share of pixels | "$RUNNER" run s_corner.toml
+search: in a plan | s_metric.toml:4: key 'sweep.search.objectives' | "$RUNNER" plan s_metric.toml
 ROWS
-check "invalid inputs tried" "$rows" 36
+check "invalid inputs tried" "$rows" 49
 [ ! -e "$WORK/copy.db" ] && [ ! -e "$WORK/other.db" ] || fail "runner query wrote a file"
 
 # The valid file plans without writing anything.

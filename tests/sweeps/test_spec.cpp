@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 
 #include "sweeps/spec.h"
@@ -303,4 +304,89 @@ TEST(Expand, IdsOfNeighbouringTrialsShareNoPrefix) {
   int same = 0;
   for (int i = 0; i < 12; ++i) same += trials[0].id[i] == trials[1].id[i];
   EXPECT_LT(same, 6) << trials[0].id << " " << trials[1].id;
+}
+
+namespace {
+
+const char* kSearch = R"(name = "s"
+[model]
+kind = "vae"
+[sweep.grid]
+"model.latent" = [4, 8]
+[sweep.search]
+trials = 5
+startup = 2
+objectives = [{ metric = "recon_mse" }, { metric = "adversary_accuracy", mode = "max" }]
+constraints = ["kl_prior <= 40", "probe_accuracy>0.5"]
+[sweep.search.space]
+"train.lr" = { log_uniform = [1e-4, 1e-2] }
+"loss.beta" = { uniform = [0.1, 4.0] }
+"train.batch_size" = { choice = [64, 128] }
+)";
+
+}  // namespace
+
+TEST(Search, ReadsTheTableAndExpandsToItsParts) {
+  const auto spec = parse_sweep(kSearch, "s.toml");
+  ASSERT_TRUE(spec.searching());
+  EXPECT_EQ(spec.search.sampler, sweeps::SamplerKind::kTpe);
+  EXPECT_EQ(spec.search.trials, 5);
+  EXPECT_EQ(spec.search.startup, 2);
+  ASSERT_EQ(spec.objectives.size(), 2u);
+  EXPECT_EQ(spec.objectives[1].metric, "adversary_accuracy");
+  EXPECT_EQ(spec.objectives[1].mode, sweeps::Goal::kMax);
+  ASSERT_EQ(spec.constraints.size(), 2u);
+  EXPECT_EQ(spec.constraints[1].metric, "probe_accuracy");
+  ASSERT_EQ(spec.space.size(), 3u);
+  EXPECT_EQ(spec.space[0].path, "loss.beta");  // sorted by path
+  // Two grid points, each a part searched with its own budget.
+  EXPECT_EQ(sweeps::count_trials(spec), 10);
+  const auto parts = sweeps::expand(spec);
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_NE(parts[0].config_hash, parts[1].config_hash);
+}
+
+TEST(Search, ConstraintViolationAsATable) {
+  struct Row {
+    const char* text;
+    double value, violation;  // -1: more than 0, by the smallest amount (a strict bound met)
+  };
+  const Row rows[] = {{"active_bits <= 50", 40, 0},      {"active_bits <= 50", 53, 3},
+                      {"active_bits < 50", 50, -1},      {"probe_accuracy >= 0.9", 0.8, 0.1},
+                      {"probe_accuracy > 0.9", 0.95, 0}, {"elbo>=-100", -120, 20}};
+  for (const auto& r : rows) {
+    const auto c = sweeps::parse_constraint(r.text, {"s.toml", 1}, "k");
+    if (r.violation < 0)
+      EXPECT_EQ(c.violation(r.value), std::numeric_limits<double>::min()) << r.text;
+    else
+      EXPECT_NEAR(c.violation(r.value), r.violation, 1e-12) << r.text;
+  }
+}
+
+TEST(Search, BadTablesNameFileLineAndKey) {
+  const std::string head = "name = \"s\"\n[sweep.search]\n";
+  const std::string space = "[sweep.search.space]\n\"train.lr\" = { uniform = [0.001, 0.01] }\n";
+  const std::string objective = "objectives = [{ metric = \"recon_mse\" }]\n";
+  struct Row {
+    std::string text, key, says;
+  };
+  const Row rows[] = {
+      {head + "trials = 3\n" + objective + "warm_start = [1]\n" + space,
+       "sweep.search.warm_start", "expected a string"},
+      {head + "trials = 3\nobjectives = []\n" + space, "sweep.search.objectives", "expected"},
+      {head + "trials = 3\nobjectives = [{ metric = \"elbo\" }, { metric = \"elbo\" }]\n" + space,
+       "sweep.search.objectives", "an objective twice"},
+      {"name = \"s\"\nrepeats = 2\n[sweep.search]\ntrials = 3\n" + objective + space, "repeats",
+       "must be 1"},
+      {head + "trials = 3\n" + objective + space + "[sweep.random]\nsamples = 2\n\"train.epochs\" = { int_uniform = [1, 3] }\n",
+       "sweep.random", "beside [sweep.search]"},
+      {head + "trials = 3\n" + objective + "constraints = [\"elbo <= x\"]\n" + space,
+       "sweep.search.constraints", "is not a number"},
+  };
+  for (const auto& r : rows) {
+    const auto e = error_of(r.text);
+    EXPECT_EQ(e.key(), r.key) << r.text;
+    EXPECT_NE(std::string(e.what()).find(r.says), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("s.toml"), std::string::npos) << e.what();
+  }
 }

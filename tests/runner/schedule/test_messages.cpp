@@ -77,12 +77,14 @@ TEST(Messages, StructDefaultsAreTheKeyTablesDefaults) {
   EXPECT_EQ(sweeps::params_of(sweeps::TrialConfig{}), defaults);
   const sweeps::ClusterConfig cluster;
   const sweeps::EarlyStopConfig early_stop;
+  const sweeps::SearchConfig search;
   const sweeps::SweepSpec spec;
   int checked = 0;
   for (const auto& k : sweeps::all_keys()) {
     if (!k.default_value || k.scope == sweeps::Scope::Trial) continue;
     const auto v = k.scope == sweeps::Scope::Cluster     ? k.get(cluster)
                    : k.scope == sweeps::Scope::EarlyStop ? k.get(early_stop)
+                   : k.scope == sweeps::Scope::Search    ? k.get(search)
                                                          : k.get(spec);
     EXPECT_EQ(v, *k.default_value) << k.path;
     ++checked;

@@ -6,6 +6,7 @@
 #include "cluster/group.h"
 #include "runner/train/pictures.h"
 #include "runner/train/training.h"
+#include "sweeps/metrics.h"
 #include "tests/mpi_test_main.h"
 #include "tests/testutil.h"
 
@@ -110,6 +111,9 @@ TEST(Training, EveryKindLearnsAndReportsItsOwnMetrics) {
       double v = metric(r.final_metrics, name);
       EXPECT_TRUE(std::isfinite(v)) << kind << " " << name;
     }
+    // What [sweep.search] may optimise: the catalogue knows every metric a trial records.
+    for (const auto& [name, v] : r.final_metrics)
+      EXPECT_TRUE(sweeps::is_final_metric(name)) << kind << ": " << name;
     if (kind == "vae" || kind == "icvae") {
       EXPECT_EQ(metric(r.epochs[0], "beta"), a.config.loss.beta) << kind;
     }
@@ -157,6 +161,7 @@ TEST(Training, CorruptedInputsReportHowInvariantTheCodeIs) {
         << "blotted inputs are harder to reconstruct";
     double gap = metric(r.final_metrics, "invariance_gap");
     EXPECT_GT(gap, 0);
+    for (const auto& [name, v] : r.final_metrics) EXPECT_TRUE(sweeps::is_final_metric(name)) << name;
     EXPECT_TRUE(std::isfinite(gap));
   }
 }
