@@ -126,6 +126,41 @@ std::vector<SearchRecord> search_records(Database& db, const std::string& sweep,
   return out;
 }
 
+std::vector<WarmRecord> warm_records(Database& db, const std::string& sweep,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& metrics) {
+  std::string sql = "SELECT t.status, (SELECT max(epoch) FROM metrics m WHERE m.trial_id = t.id)";
+  for (std::size_t k = 0; k < keys.size(); ++k)
+    sql += ", json_quote(json_extract(t.config, ?" + std::to_string(k + 2) + "))";
+  for (std::size_t k = 0; k < metrics.size(); ++k)
+    sql += ", (SELECT value FROM final_metrics f WHERE f.trial_id = t.id AND f.name = ?" +
+           std::to_string(keys.size() + k + 2) + ")";
+  sql += " FROM trials t WHERE t.sweep = ?1 AND t.status IN ('completed', 'pruned') ORDER BY "
+         "coalesce(t.ended_at, t.created_at), t.id";
+  auto q = db.prepare(sql);
+  q.bind(1, sweep);
+  for (std::size_t k = 0; k < keys.size(); ++k) q.bind(static_cast<int>(k + 2), "$." + keys[k]);
+  for (std::size_t k = 0; k < metrics.size(); ++k)
+    q.bind(static_cast<int>(keys.size() + k + 2), metrics[k]);
+  std::vector<WarmRecord> out;
+  while (q.step()) {
+    WarmRecord r;
+    r.status = q.text(0);
+    r.epochs = q.column_type(1) == SQLITE_NULL ? 0 : q.integer(1);
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      const int col = static_cast<int>(2 + k);
+      r.keys.push_back(q.column_type(col) == SQLITE_NULL ? "" : q.text(col));
+    }
+    for (std::size_t k = 0; k < metrics.size(); ++k) {
+      const int col = static_cast<int>(2 + keys.size() + k);
+      r.values.push_back(q.column_type(col) == SQLITE_NULL ? std::nullopt
+                                                            : std::optional<double>(q.real(col)));
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 void set_pareto_front(Database& db, const std::string& sweep, const std::string& part,
                       const std::vector<std::string>& trial_ids) {
   Transaction tx(db);

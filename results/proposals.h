@@ -57,6 +57,18 @@ std::vector<SearchRecord> search_records(Database& db, const std::string& sweep,
 
 // The trials on the recorded fronts of `sweep` (every part's), by part and id.
 std::vector<std::string> pareto_front(Database& db, const std::string& sweep);
+// A finished trial of another sweep, to start a search warm: its status, its series' length, the
+// JSON text of each key asked for ("" where its config lacks the key) and the final metrics named.
+struct WarmRecord {
+  std::string status;
+  std::int64_t epochs = 0;
+  std::vector<std::string> keys;
+  std::vector<std::optional<double>> values;
+};
+std::vector<WarmRecord> warm_records(Database& db, const std::string& sweep,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& metrics);
+
 // Replaces the recorded front of `part` with `trial_ids`.
 void set_pareto_front(Database& db, const std::string& sweep, const std::string& part,
                       const std::vector<std::string>& trial_ids);

@@ -10,6 +10,7 @@
 #include "sweeps/metrics.h"
 #include "sweeps/schema.h"
 #include "sweeps/toml_input.h"
+#include "util/files.h"
 
 namespace sweeps {
 namespace {
@@ -68,6 +69,22 @@ std::vector<std::string> read_strings(const toml::node& node, const std::string&
   return out;
 }
 
+// "NAME" (a sweep of this database) or "FILE:NAME" (FILE relative to the sweep file's folder).
+void check_warm_source(const std::string& entry, const std::string& file, const Source& at,
+                       const std::string& key) {
+  static const std::regex safe("[A-Za-z0-9_.-]+");
+  const auto colon = entry.rfind(':');
+  const std::string name = colon == std::string::npos ? entry : entry.substr(colon + 1);
+  if (!std::regex_match(name, safe))
+    throw InputError(at, key, "\"" + entry + "\" is not a sweep name (or FILE:NAME)");
+  if (colon == std::string::npos) return;
+  std::string path = entry.substr(0, colon);
+  const auto slash = file.rfind('/');
+  if (!path.empty() && path[0] != '/' && slash != std::string::npos)
+    path = file.substr(0, slash) + "/" + path;
+  if (!util::file_exists(path)) throw InputError(at, key, "no database " + path);
+}
+
 void read_entry(const std::string& name, const toml::node& v, SweepSpec& spec,
                 const std::string& file, const SpaceReader& read_space) {
   const std::string path = "sweep.search." + name;
@@ -80,6 +97,7 @@ void read_entry(const std::string& name, const toml::node& v, SweepSpec& spec,
       spec.constraints.push_back(parse_constraint(text, source_of(v, file), path));
   } else if (name == "warm_start") {
     spec.warm_start = read_strings(v, file, path);
+    for (const auto& entry : spec.warm_start) check_warm_source(entry, file, source_of(v, file), path);
   } else {
     const KeySpec* key = find_key(path);
     if (!key || key->scope != Scope::Search) {

@@ -1,7 +1,10 @@
 #include "runner/record/proposer.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <iostream>
 #include <sstream>
 
 #include "models/family.h"
@@ -67,6 +70,54 @@ search::Point point_from_text(const std::string& text) {
   return point;
 }
 
+namespace {
+
+std::optional<double> json_number(const std::string& text) {
+  if (text.empty() || text == "null") return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0') return std::nullopt;
+  return v;
+}
+
+// Whether two JSON texts hold the same value (numbers compared as numbers).
+bool same_json(const std::string& a, const std::string& b) {
+  const auto x = json_number(a), y = json_number(b);
+  return x && y ? *x == *y : a == b;
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> warm_source(const sweeps::SweepSpec& spec,
+                                                const std::string& entry,
+                                                const std::string& this_db) {
+  const auto colon = entry.rfind(':');
+  if (colon == std::string::npos) return {this_db, entry};
+  std::string file = entry.substr(0, colon);
+  if (!file.empty() && file[0] != '/') file = spec.dataset_dir + "/" + file;
+  return {file, entry.substr(colon + 1)};
+}
+
+std::optional<search::Point> point_of(const sweeps::SweepSpec& spec,
+                                      const std::vector<std::string>& json_values) {
+  search::Point x;
+  for (std::size_t i = 0; i < spec.space.size(); ++i) {
+    const auto& d = spec.space[i];
+    if (d.kind == Kind::Choice) {
+      std::size_t k = 0;
+      while (k < d.choices.size() && !same_json(json_values[i], sweeps::to_json(d.choices[k]))) ++k;
+      if (k == d.choices.size()) return std::nullopt;
+      x.push_back(static_cast<double>(k));
+      continue;
+    }
+    const auto v = json_number(json_values[i]);
+    if (!v || *v < d.low || *v > d.high) return std::nullopt;
+    if (d.kind == Kind::IntUniform && *v != std::round(*v)) return std::nullopt;
+    x.push_back(*v);
+  }
+  return x;
+}
+
 std::vector<std::string> search_metrics(const sweeps::SweepSpec& spec) {
   std::vector<std::string> names;
   for (const auto& o : spec.objectives) names.push_back(o.metric);
@@ -102,7 +153,11 @@ std::optional<Observation> observation_of(const sweeps::SweepSpec& spec,
 }
 
 Proposer::Proposer(results::Store& store, Plan& plan)
-    : store_(store), plan_(plan), space_(space_of(plan.spec)), metrics_(search_metrics(plan.spec)) {
+    : store_(store),
+      plan_(plan),
+      space_(space_of(plan.spec)),
+      metrics_(search_metrics(plan.spec)),
+      warm_(plan.parts.size()) {
   options_.kind = plan.spec.search.sampler == sweeps::SamplerKind::kTpe
                       ? search::SamplerOptions::Kind::kTpe
                       : search::SamplerOptions::Kind::kRandom;
@@ -117,6 +172,7 @@ void Proposer::add_recorded() {
     row.objectives.push_back({o.metric, o.mode == sweeps::Goal::kMax});
   for (const auto& c : plan_.spec.constraints) row.constraints.push_back(c.text);
   results::record_search(store_.db(), row);
+  load_warm();
   std::map<std::string, std::size_t> part_index;
   for (std::size_t p = 0; p < plan_.parts.size(); ++p) part_index[plan_.parts[p].config_hash] = p;
   for (const auto& rec : results::proposals_of(store_.db(), plan_.spec.name)) {
@@ -150,11 +206,47 @@ std::int64_t Proposer::left() {
   return n;
 }
 
-std::vector<Observation> Proposer::history(const std::string& part) {
-  std::vector<Observation> out;
-  for (const auto& r : results::search_records(store_.db(), plan_.spec.name, part, metrics_))
+std::vector<Observation> Proposer::history(std::size_t part) {
+  std::vector<Observation> out = warm_[part];  // first: recorded before any proposal
+  for (const auto& r : results::search_records(store_.db(), plan_.spec.name,
+                                               plan_.parts[part].config_hash, metrics_))
     if (auto o = observation_of(plan_.spec, r)) out.push_back(std::move(*o));
   return out;
+}
+
+void Proposer::load_warm() {
+  const auto& spec = plan_.spec;
+  warm_.assign(plan_.parts.size(), {});
+  // The keys that tell parts apart: those of grid axes and cases.
+  std::vector<std::string> keys, fixed;
+  for (const auto& d : spec.space) keys.push_back(d.path);
+  for (const auto& a : spec.grid) fixed.push_back(a.path);
+  for (const auto& c : spec.cases)
+    for (const auto& [k, v] : c)
+      if (std::find(fixed.begin(), fixed.end(), k) == fixed.end()) fixed.push_back(k);
+  keys.insert(keys.end(), fixed.begin(), fixed.end());
+  for (const auto& entry : spec.warm_start) {
+    const auto [file, sweep] = warm_source(spec, entry, store_.db().path());
+    results::Database other(file, results::Database::Mode::ReadOnly);
+    const auto records = results::warm_records(other, sweep, keys, metrics_);
+    std::size_t inside = 0;
+    for (const auto& w : records) {
+      const auto x = point_of(spec, w.keys);
+      if (!x) continue;  // outside the space
+      ++inside;
+      for (std::size_t p = 0; p < plan_.parts.size(); ++p) {
+        bool same = true;
+        for (std::size_t k = 0; k < fixed.size() && same; ++k)
+          same = same_json(w.keys[spec.space.size() + k],
+                           sweeps::to_json(plan_.parts[p].params.at(fixed[k])));
+        if (!same) continue;
+        results::SearchRecord r{{"", "", 0, point_text(*x), ""}, w.status, w.epochs, w.values};
+        if (auto o = observation_of(spec, r)) warm_[p].push_back(std::move(*o));
+      }
+    }
+    std::cout << "warm start from " << entry << ": " << inside << " of its " << records.size()
+              << " finished trial(s) lie in the space" << std::endl;
+  }
 }
 
 std::optional<std::size_t> Proposer::next() {
@@ -179,7 +271,7 @@ bool Proposer::try_point(std::size_t p, std::int64_t number, int attempt, std::s
   const std::uint64_t seed = util::fnv1a64("search/" + std::to_string(plan_.spec.seed) + "/" +
                                            part.config_hash + "/" + std::to_string(number) + "/" +
                                            std::to_string(attempt));
-  const auto observed = history(part.config_hash);
+  const auto observed = history(p);
   const search::Point point = search::propose(space_, observed, options_, seed);
   auto trial = sweeps::trial_of(plan_.spec, params_at(plan_.spec, part.params, point), 0);
   std::size_t finished = 0;

@@ -39,7 +39,10 @@ class Proposer {
   std::int64_t left();
 
  private:
-  std::vector<search::Observation> history(const std::string& part);
+  std::vector<search::Observation> history(std::size_t part);
+  // [sweep.search] warm_start: the finished trials of the sweeps named that lie in the space,
+  // each with the part it belongs to (the one whose grid and case keys it shares).
+  void load_warm();
   // Proposal `number` of part `p`, recorded; false when its point is a trial the sweep has.
   bool try_point(std::size_t p, std::int64_t number, int attempt, std::size_t& index);
 
@@ -50,6 +53,7 @@ class Proposer {
   std::vector<std::string> metrics_;                  // the objectives', then the constraints'
   std::set<std::size_t> exhausted_;                   // parts where no new point was found
   std::map<std::string, std::size_t> part_of_trial_;  // proposals this run knows
+  std::vector<std::vector<search::Observation>> warm_;  // per part
 };
 
 // The sampler's view of a sweep, shared with the reports: the space of its search, a point as the
@@ -61,6 +65,14 @@ std::string point_text(const search::Point& point);
 search::Point point_from_text(const std::string& text);
 std::optional<search::Observation> observation_of(const sweeps::SweepSpec& spec,
                                                   const results::SearchRecord& record);
+// A warm_start entry's database and sweep: "NAME" (this database) or "FILE.db:NAME" (FILE
+// relative to the sweep file's folder).
+std::pair<std::string, std::string> warm_source(const sweeps::SweepSpec& spec,
+                                                const std::string& entry,
+                                                const std::string& this_db);
+// The point of a trial whose searched keys have these JSON texts; none when one lies outside.
+std::optional<search::Point> point_of(const sweeps::SweepSpec& spec,
+                                      const std::vector<std::string>& json_values);
 // The metrics a search reads: its objectives', then its constraints'.
 std::vector<std::string> search_metrics(const sweeps::SweepSpec& spec);
 

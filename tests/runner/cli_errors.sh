@@ -60,6 +60,7 @@ search s_constraint_form.toml 'trials = 4' "$objective" 'constraints = ["active_
 search s_sampler.toml 'trials = 4' 'sampler = "bayes"' "$objective" "$space"
 search s_mode.toml 'trials = 4' 'objectives = [{ metric = "recon_mse", mode = "down" }]' "$space"
 search s_key.toml 'trials = 4' 'startups = 3' "$objective" "$space"
+search s_warm.toml 'trials = 4' "$objective" 'warm_start = ["nowhere.db:old"]' "$space"
 search s_twice.toml 'trials = 4' "$objective" "$space" '[sweep.grid]' '"train.lr" = [0.1]'
 printf 'name = "x"\n[corruption]\nkind = "masking"\n[sweep.search]\ntrials = 2\n%s\n[sweep.search.space]\n"corruption.level" = { uniform = [0.1, 2.0] }\n' "$objective" > s_corner.toml
 sqlite3 "$WORK/exists.db" "CREATE TABLE t (x)"
@@ -122,9 +123,10 @@ search: mode | s_mode.toml:4: key 'sweep.search.objectives': mode is "min" or "m
 search: unknown key | s_key.toml:4: key 'sweep.search.startups': unknown key (did you mean 'sweep.search.startup'?) | "$RUNNER" run s_key.toml
 search: key swept twice | swept twice | "$RUNNER" run s_twice.toml
 search: space leaves the key's range | s_corner.toml:8: key 'corruption.level': is a share of pixels | "$RUNNER" run s_corner.toml
+search: warm start from a missing file | s_warm.toml:5: key 'sweep.search.warm_start': no database | "$RUNNER" run s_warm.toml
 search: in a plan | s_metric.toml:4: key 'sweep.search.objectives' | "$RUNNER" plan s_metric.toml
 ROWS
-check "invalid inputs tried" "$rows" 49
+check "invalid inputs tried" "$rows" 50
 [ ! -e "$WORK/copy.db" ] && [ ! -e "$WORK/other.db" ] || fail "runner query wrote a file"
 
 # The valid file plans without writing anything.

@@ -3,6 +3,7 @@
 #    budget of trials, each trained once, none proposed twice;
 # 2. two runs started together on one database share one search: the budget in all, no
 #    configuration twice;
+#    a third search starts warm from both;
 # 3. two objectives and a constraint: pareto_front holds exactly the feasible non-dominated
 #    trials, `runner status` shows them, and Optuna reads the export as a two-objective study.
 source "$(dirname "$0")/lib.sh"
@@ -86,6 +87,16 @@ wait $b
 check "run b exit code" "$?" 0
 expect_budget s.db 8
 check "both runs proposed" "$(sql s.db "SELECT count(DISTINCT run_id) FROM trials")" 2
+
+# Warm start: the shared search's trials (this database) and the killed one's (another file) seed
+# a new search, whose very first proposal is TPE's.
+write_search warm 3 1 'objectives = [{ metric = "recon_mse" }]' 'warm_start = ["shared", "k.db:killed"]'
+"$RUNNER" run warm.toml --db s.db > warm.txt 2>&1
+check "warm run exit code" "$?" 0
+grep -q "warm start from shared: 8 of its 8 finished trial(s) lie in the space" warm.txt || fail "warm: $(cat warm.txt)"
+grep -q "warm start from k.db:killed: 10 of its 10 finished" warm.txt || fail "warm from a file: $(cat warm.txt)"
+check "warm: TPE from the first proposal" "$(sql s.db "SELECT group_concat(sampler) FROM proposals WHERE sweep = 'warm'")" "tpe,tpe,tpe"
+check "warm: its own budget" "$(sql s.db "SELECT count(*) FROM trials WHERE sweep = 'warm'")" 3
 
 # 3. Two objectives and a constraint.
 write_search front 8 2 'objectives = [{ metric = "recon_mse" }, { metric = "probe_accuracy", mode = "max" }]' \
