@@ -5,21 +5,23 @@
 namespace results {
 
 void record_search(Database& db, const SearchRow& row) {
-  std::string objectives = "[", constraints = "[";
+  std::string objectives = "[", constraints = "[", space = "[";
+  for (const auto& k : row.space) space += std::string(space.size() > 1 ? "," : "") + util::json_string(k);
   for (const auto& o : row.objectives)
     objectives += std::string(objectives.size() > 1 ? "," : "") + "{\"metric\":" +
                   util::json_string(o.metric) + ",\"mode\":\"" + (o.maximize ? "max" : "min") + "\"}";
   for (const auto& c : row.constraints)
     constraints += std::string(constraints.size() > 1 ? "," : "") + util::json_string(c);
   db.prepare(
-        "INSERT OR REPLACE INTO searches (sweep, sampler, trials, parts, objectives, constraints) "
-        "VALUES (?, ?, ?, ?, ?, ?)")
+        "INSERT OR REPLACE INTO searches (sweep, sampler, trials, parts, objectives, constraints, "
+        "space) VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind(1, row.sweep)
       .bind(2, row.sampler)
       .bind(3, row.trials)
       .bind(4, row.parts)
       .bind(5, objectives + "]")
       .bind(6, constraints + "]")
+      .bind(7, space + "]")
       .run();
 }
 
@@ -27,7 +29,7 @@ std::optional<SearchRow> search_of(Database& db, const std::string& sweep) {
   auto q = db.prepare("SELECT sampler, trials, parts FROM searches WHERE sweep = ?");
   q.bind(1, sweep);
   if (!q.step()) return std::nullopt;
-  SearchRow row{sweep, q.text(0), q.integer(1), q.integer(2), {}, {}};
+  SearchRow row{sweep, q.text(0), q.integer(1), q.integer(2), {}, {}, {}};
   auto o = db.prepare(
       "SELECT json_extract(j.value, '$.metric'), json_extract(j.value, '$.mode') "
       "FROM searches, json_each(searches.objectives) j WHERE sweep = ? ORDER BY j.key");
@@ -38,6 +40,10 @@ std::optional<SearchRow> search_of(Database& db, const std::string& sweep) {
       "ORDER BY j.key");
   c.bind(1, sweep);
   while (c.step()) row.constraints.push_back(c.text(0));
+  auto k = db.prepare(
+      "SELECT j.value FROM searches, json_each(searches.space) j WHERE sweep = ? ORDER BY j.key");
+  k.bind(1, sweep);
+  while (k.step()) row.space.push_back(k.text(0));
   return row;
 }
 

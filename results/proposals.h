@@ -23,6 +23,7 @@ struct SearchRow {
   std::int64_t trials = 0, parts = 0;
   std::vector<SearchObjective> objectives;
   std::vector<std::string> constraints;
+  std::vector<std::string> space;  // the keys searched, in the order of a proposal's point
 };
 void record_search(Database& db, const SearchRow& row);
 std::optional<SearchRow> search_of(Database& db, const std::string& sweep);

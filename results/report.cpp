@@ -30,6 +30,25 @@ constexpr const char* kDecisionsJson =
     "SELECT json_group_array(json_array(d.trial_id, d.epoch, d.rule, d.value, d.decision)) "
     "FROM decisions d JOIN trials t ON t.id = d.trial_id WHERE t.sweep = ?";
 
+// A search's settings, proposals ([number, trial id, sampler, part, epochs reached], by number)
+// and Pareto front (trial ids):
+constexpr const char* kSearchJson =
+    "SELECT json_object('sampler', s.sampler, 'trials', s.trials, 'parts', s.parts, "
+    "'objectives', json(s.objectives), 'constraints', json(s.constraints), 'space', json(s.space), "
+    "'proposals', (SELECT json_group_array(json(x)) FROM (SELECT json_array(p.number, p.trial_id, "
+    "  p.sampler, p.part, (SELECT max(epoch) FROM metrics m WHERE m.trial_id = p.trial_id)) AS x "
+    "  FROM proposals p WHERE p.sweep = s.sweep ORDER BY p.part, p.number)), "
+    "'front', (SELECT json_group_array(trial_id) FROM pareto_front f WHERE f.sweep = s.sweep)) "
+    "FROM searches s WHERE s.sweep = ?";
+
+// A sweep's search as JSON, or null (none, or a database older than searches).
+std::string search_json(Database& db, const std::string& sweep) {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'searches'").step()) return "null";
+  auto q = db.prepare(kSearchJson);
+  q.bind(1, sweep);
+  return q.step() && q.column_type(0) != SQLITE_NULL ? q.text(0) : "null";
+}
+
 // The JSON one of those queries gives for `sweep`; "[]" for none.
 std::string json_for(Database& db, const char* sql, const std::string& sweep) {
   auto q = db.prepare(sql);
@@ -78,7 +97,8 @@ ReportData report_data(Database& db, const std::string& sweep) {
               ",\"varied\":" + string_list(varied_keys(db, name)) +
               ",\"trials\":" + json_for(db, kTrialsJson, name) +
               ",\"series\":" + json_for(db, kSeriesJson, name) +
-              ",\"decisions\":" + json_for(db, kDecisionsJson, name) + "}";
+              ",\"decisions\":" + json_for(db, kDecisionsJson, name) +
+              ",\"search\":" + search_json(db, name) + "}";
     auto pics = db.prepare(
         "SELECT a.path, 'pictures/' || a.trial_id || '/' || a.kind || '.png' FROM artifacts a "
         "JOIN trials t ON t.id = a.trial_id WHERE t.sweep = ?");

@@ -87,7 +87,8 @@ CREATE TABLE IF NOT EXISTS searches (  -- [sweep.search] as its latest run read 
   trials      INTEGER NOT NULL,  -- the budget of each part
   parts       INTEGER NOT NULL,
   objectives  TEXT NOT NULL CHECK (json_valid(objectives)),   -- [{"metric": .., "mode": ..}]
-  constraints TEXT NOT NULL CHECK (json_valid(constraints))  -- ["active_bits <= 50", ..]
+  constraints TEXT NOT NULL CHECK (json_valid(constraints)),  -- ["active_bits <= 50", ..]
+  space       TEXT NOT NULL CHECK (json_valid(space))         -- the keys searched, in order
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS proposals (  -- [sweep.search]: what its sampler proposed (proposals.h)
   sweep      TEXT NOT NULL,

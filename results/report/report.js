@@ -100,6 +100,7 @@
     const params = sweep.varied.map((k) => describeParam(trials, k));
 
     summary(section, sweep, trials);
+    if (sweep.search) searchCharts(section, sweep);
     const state = {
       metric: finals.includes('recon_mse') ? 'recon_mse' : finals[0],
       series: seriesNames.includes('test_recon_mse') ? 'test_recon_mse' : seriesNames[0],
@@ -437,6 +438,120 @@
         size: {value: 50}, opacity: {value: 0.8},
         tooltip: {signal: "datum.trial + ' at epoch ' + datum.epoch + ': ' + datum.decision"}}}}],
     }, 'early stopping: decisions at each rung (' + pruned + ' trials pruned)');
+  }
+
+  // [sweep.search]: best so far against trials, the Pareto front, each key's proposals over time
+  // and, with early stopping, the epoch each trial reached.
+  function searchCharts(section, sweep) {
+    const s = sweep.search, byId = new Map(sweep.trials.map((t) => [t.id, t]));
+    const front = new Set(s.front);
+    const rows = s.proposals.map(([n, id, sampler, part, epochs]) => {
+      const t = byId.get(id) || {final: {}, config: {}};
+      return {n, id, sampler, part, epochs: epochs || 0, status: t.status, t};
+    });
+    const box = el('div', {class: 'charts'});
+    section.appendChild(el('h3', {}, `search (${s.sampler}, ${s.trials} trials for each of ${s.parts} part(s)): ` +
+      s.objectives.map((o) => o.metric + ' (' + o.mode + ')').join(', ') +
+      (s.constraints.length ? '; constraints ' + s.constraints.join(', ') : '')));
+    section.appendChild(box);
+    bestSoFar(box, rows, s.objectives[0], front);
+    if (s.objectives.length >= 2) paretoFront(box, rows, s.objectives, front);
+    for (const key of s.space) proposalsOf(box, rows, key);
+    if (rows.some((r) => r.status === 'pruned')) rungReached(box, rows);
+  }
+
+  function bestSoFar(box, rows, objective, front) {
+    const sign = objective.mode === 'max' ? -1 : 1, best = new Map(), points = [];
+    for (const r of rows) {
+      const v = r.t.final[objective.metric];
+      if (!isNum(v) || !['completed', 'pruned'].includes(r.status)) continue;
+      const b = best.has(r.part) && sign * best.get(r.part) <= sign * v ? best.get(r.part) : v;
+      best.set(r.part, b);
+      points.push({n: r.n, value: v, best: b, sampler: r.sampler, part: r.part.slice(0, 8),
+                   trial: r.id, front: front.has(r.id) ? 'front' : 'other'});
+    }
+    if (!points.length) return;
+    chart(box, {
+      width: 360, height: 220,
+      data: [{name: 'rows', values: points}],
+      scales: [
+        {name: 'x', type: 'linear', domain: {data: 'rows', field: 'n'}, range: 'width'},
+        {name: 'y', type: 'linear', domain: {data: 'rows', fields: ['value', 'best']}, range: 'height', zero: false, nice: true},
+        {name: 'color', type: 'ordinal', domain: ['random', 'tpe'], range: ['#aaa', '#1f77b4']},
+      ],
+      axes: [{orient: 'bottom', scale: 'x', title: 'proposal', tickMinStep: 1}, {orient: 'left', scale: 'y', title: objective.metric}],
+      legends: [{fill: 'color', title: 'proposed by'}],
+      marks: [
+        {type: 'group', from: {facet: {name: 'one', data: 'rows', groupby: 'part'}}, marks: [
+          {type: 'line', from: {data: 'one'}, sort: {field: 'datum.n'}, encode: {enter: {
+            x: {scale: 'x', field: 'n'}, y: {scale: 'y', field: 'best'}, stroke: {value: '#d62728'}, interpolate: {value: 'step-after'}}}}]},
+        {type: 'symbol', from: {data: 'rows'}, encode: {enter: {
+          x: {scale: 'x', field: 'n'}, y: {scale: 'y', field: 'value'}, fill: {scale: 'color', field: 'sampler'}, size: {value: 40},
+          tooltip: {signal: "datum.trial + ': ' + format(datum.value, '.4g')"}}}},
+      ],
+    }, 'best ' + objective.metric + ' so far (red) against proposals');
+  }
+
+  function paretoFront(box, rows, objectives, front) {
+    const [a, b] = objectives;
+    const points = rows.filter((r) => r.status === 'completed' && isNum(r.t.final[a.metric]) && isNum(r.t.final[b.metric]))
+      .map((r) => ({x: r.t.final[a.metric], y: r.t.final[b.metric], trial: r.id, on: front.has(r.id) ? 'on the front' : 'dominated or infeasible'}));
+    if (!points.length) return;
+    chart(box, {
+      width: 360, height: 260,
+      data: [{name: 'rows', values: points},
+             {name: 'front', source: 'rows', transform: [{type: 'filter', expr: "datum.on === 'on the front'"}]}],
+      scales: [
+        {name: 'x', type: 'linear', domain: {data: 'rows', field: 'x'}, range: 'width', zero: false, nice: true},
+        {name: 'y', type: 'linear', domain: {data: 'rows', field: 'y'}, range: 'height', zero: false, nice: true},
+        {name: 'color', type: 'ordinal', domain: ['on the front', 'dominated or infeasible'], range: ['#d62728', '#ccc']},
+      ],
+      axes: [{orient: 'bottom', scale: 'x', title: a.metric + ' (' + a.mode + ')'}, {orient: 'left', scale: 'y', title: b.metric + ' (' + b.mode + ')'}],
+      legends: [{fill: 'color', title: 'trial'}],
+      marks: [
+        {type: 'line', from: {data: 'front'}, sort: {field: 'datum.x'}, encode: {enter: {
+          x: {scale: 'x', field: 'x'}, y: {scale: 'y', field: 'y'}, stroke: {value: '#d62728'}, interpolate: {value: a.mode === b.mode ? 'step-after' : 'step-before'}}}},
+        {type: 'symbol', from: {data: 'rows'}, encode: {enter: {
+          x: {scale: 'x', field: 'x'}, y: {scale: 'y', field: 'y'}, fill: {scale: 'color', field: 'on'}, size: {value: 50},
+          tooltip: {signal: "datum.trial + ': ' + format(datum.x, '.4g') + ', ' + format(datum.y, '.4g')"}}}},
+      ],
+    }, 'Pareto front: ' + a.metric + ' against ' + b.metric);
+  }
+
+  function proposalsOf(box, rows, key) {
+    const points = rows.map((r) => ({n: r.n, value: at(r.t.config, key), sampler: r.sampler, trial: r.id}))
+      .filter((p) => p.value !== undefined);
+    if (!points.length) return;
+    const p = describeParam(points.map((q) => ({config: {v: q.value}})), 'v');
+    const y = p.numeric ? {name: 'y', type: p.log ? 'log' : 'linear', domain: [p.lo, p.hi], range: 'height', zero: false, nice: !p.log}
+                        : {name: 'y', type: 'point', domain: p.labels, range: 'height', padding: 0.5};
+    for (const q of points) if (!p.numeric) q.value = fmt(q.value);
+    chart(box, {
+      width: 300, height: 160,
+      data: [{name: 'rows', values: points}],
+      scales: [{name: 'x', type: 'linear', domain: {data: 'rows', field: 'n'}, range: 'width'}, y,
+               {name: 'color', type: 'ordinal', domain: ['random', 'tpe'], range: ['#aaa', '#1f77b4']}],
+      axes: [{orient: 'bottom', scale: 'x', title: 'proposal', tickMinStep: 1}, {orient: 'left', scale: 'y', title: key}],
+      marks: [{type: 'symbol', from: {data: 'rows'}, encode: {enter: {
+        x: {scale: 'x', field: 'n'}, y: {scale: 'y', field: 'value'}, fill: {scale: 'color', field: 'sampler'}, size: {value: 30},
+        tooltip: {signal: "datum.trial + ': ' + datum.value"}}}}],
+    }, 'proposals of ' + key + ' over time');
+  }
+
+  function rungReached(box, rows) {
+    const points = rows.filter((r) => ['completed', 'pruned'].includes(r.status)).map((r) => ({n: r.n, epochs: r.epochs, status: r.status, trial: r.id}));
+    chart(box, {
+      width: 300, height: 160,
+      data: [{name: 'rows', values: points}],
+      scales: [{name: 'x', type: 'linear', domain: {data: 'rows', field: 'n'}, range: 'width'},
+               {name: 'y', type: 'linear', domain: {data: 'rows', field: 'epochs'}, range: 'height', nice: true},
+               {name: 'color', type: 'ordinal', domain: STATUSES, range: STATUS_COLORS}],
+      axes: [{orient: 'bottom', scale: 'x', title: 'proposal', tickMinStep: 1}, {orient: 'left', scale: 'y', title: 'epochs reached', tickMinStep: 1}],
+      legends: [{fill: 'color', title: 'status'}],
+      marks: [{type: 'symbol', from: {data: 'rows'}, encode: {enter: {
+        x: {scale: 'x', field: 'n'}, y: {scale: 'y', field: 'epochs'}, fill: {scale: 'color', field: 'status'}, size: {value: 40},
+        tooltip: {signal: "datum.trial + ': epoch ' + datum.epochs"}}}}],
+    }, 'the rung each proposal reached');
   }
 
   function gallery(parent, trials, best, varied, state) {

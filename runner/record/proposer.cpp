@@ -167,7 +167,8 @@ Proposer::Proposer(results::Store& store, Plan& plan)
 void Proposer::add_recorded() {
   results::SearchRow row{plan_.spec.name, sweeps::name_of(plan_.spec.search.sampler),
                          plan_.spec.search.trials, static_cast<std::int64_t>(plan_.parts.size()),
-                         {}, {}};
+                         {}, {}, {}};
+  for (const auto& d : plan_.spec.space) row.space.push_back(d.path);
   for (const auto& o : plan_.spec.objectives)
     row.objectives.push_back({o.metric, o.mode == sweeps::Goal::kMax});
   for (const auto& c : plan_.spec.constraints) row.constraints.push_back(c.text);

@@ -1,6 +1,6 @@
 # `runner report`: headless Chromium opens the page from file:// with no network; every chart
 # renders (an SVG with marks), no script error, the β series of a cyclical KL schedule and the
-# early-stopping rungs are there, every string from the database shows as text (an error message
+# early-stopping rungs and a search's charts are there, every string from the database shows as text (an error message
 # holding <script> stays text), and a report made while a sweep runs works. The screenshot is
 # kept at $REPORT_SHOT. Bad input: exit 2, nothing written.
 source "$(dirname "$0")/../runner/lib.sh"
@@ -22,6 +22,21 @@ printf '[kl]\nschedule = "cyclical"\n' >> kl.toml
 "$RUNNER" run opt.toml --db r.db > opt.txt 2>&1
 "$RUNNER" run kl.toml --db r.db > kl.txt 2>&1
 check "kl sweep" $? 0
+# A two-objective search with early stopping: the search's charts.
+write_sweep find 3 500
+sed -i '/^\[sweep.grid\]$/,$d' find.toml
+add_asha find
+cat >> find.toml <<'TOML'
+[sweep.search]
+trials = 8
+startup = 3
+objectives = [{ metric = "recon_mse" }, { metric = "probe_accuracy", mode = "max" }]
+[sweep.search.space]
+"train.lr" = { log_uniform = [1e-4, 3e-2] }
+"model.activation" = { choice = ["relu", "tanh"] }
+TOML
+"$RUNNER" run find.toml --db r.db > find.txt 2>&1
+check "search sweep" $? 0
 evil='<script>document.title="pwned"</script><img src=x onerror="document.body.dataset.pwned=1">'
 sql r.db "UPDATE trials SET error = '$evil' WHERE status = 'failed'"
 
@@ -50,15 +65,19 @@ check "no script error on the page" "$(sed -n 's/.*<div id="errors">\([^<]*\)<\/
 grep -q ':CONSOLE(.*\(Error\|Uncaught\)' chrome.txt && fail "console errors: $(grep ':CONSOLE' chrome.txt | head -5)"
 for title in "beta of the KL schedules" "early stopping: decisions at each rung" "parallel coordinates" \
              "learning curves" "timeline" "reconstruction error per digit" "trials by status" \
-             "each final metric against each varied parameter" "pictures of each trial"; do
+             "each final metric against each varied parameter" "pictures of each trial" \
+             "search (tpe, 8 trials for each of 1 part(s)): recon_mse (min), probe_accuracy (max)" \
+             "best recon_mse so far (red) against proposals" "Pareto front: recon_mse against probe_accuracy" \
+             "proposals of train.lr over time" "proposals of model.activation over time" \
+             "the rung each proposal reached"; do
   grep -q "<h3>$title" dom.html || fail "no chart '$title'"
 done
-grep -q "sweep kl" dom.html && grep -q "sweep opt" dom.html || fail "both sweeps on the page"
+grep -q "sweep kl" dom.html && grep -q "sweep opt" dom.html && grep -q "sweep find" dom.html || fail "every sweep on the page"
 # The error message is text: escaped in the DOM, never run.
 grep -q '&lt;script&gt;document.title="pwned"&lt;/script&gt;&lt;img src=x onerror=' dom.html ||
   fail "the error message is not shown as text"
 grep -q 'data-pwned' dom.html && fail "a string from the database ran as HTML"
-grep -q '<title>runner report: kl, opt</title>' dom.html || fail "title: $(grep -o '<title>[^<]*' dom.html)"
+grep -q '<title>runner report: find, kl, opt</title>' dom.html || fail "title: $(grep -o '<title>[^<]*' dom.html)"
 "${CHROME[@]}" --window-size=1400,2600 --screenshot="$SHOT" "file://$WORK/rep/index.html" 2>/dev/null
 [ -s "$SHOT" ] && echo "screenshot: $SHOT" || fail "no screenshot"
 
@@ -80,7 +99,7 @@ check "the run went on undisturbed" $? 0
 # Bad input: exit 2, the reason, nothing written.
 "$RUNNER" report --db r.db --sweep nope --out bad > bad.txt 2>&1
 check "unknown sweep: exit" $? 2
-grep -q "key '--sweep': no sweep 'nope' in this database; its sweeps: kl, live, opt" bad.txt || fail "unknown sweep: $(cat bad.txt)"
+grep -q "key '--sweep': no sweep 'nope' in this database; its sweeps: find, kl, live, opt" bad.txt || fail "unknown sweep: $(cat bad.txt)"
 "$RUNNER" report --db missing.db --out bad > bad.txt 2>&1
 check "missing database: exit" $? 2
 "$RUNNER" report --db r.db > bad.txt 2>&1
