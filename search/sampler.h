@@ -33,6 +33,8 @@ Point propose(const Space& space, const std::vector<Observation>& history,
               const SamplerOptions& options, std::uint64_t seed);
 
 Point random_point(const Space& space, std::mt19937_64& rng);
+// The generator propose() draws from for `seed`.
+std::mt19937_64 rng_for(std::uint64_t seed);
 
 // Indices of `history`, best first (see above). Only the first `exact` are in their exact order
 // (0: all); the rest follow in some order, after them.

@@ -203,9 +203,16 @@ Point random_point(const Space& space, std::mt19937_64& rng) {
   return x;
 }
 
+std::mt19937_64 rng_for(std::uint64_t seed) {
+  // Through seed_seq: seeds that differ in a few bits (proposal n and n + 1) give unrelated
+  // streams, which a 64-bit seed straight into the engine does not guarantee.
+  std::seed_seq mixed{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+  return std::mt19937_64(mixed);
+}
+
 Point propose(const Space& space, const std::vector<Observation>& history,
               const SamplerOptions& options, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
+  std::mt19937_64 rng = rng_for(seed);
   std::size_t finished = 0;
   for (const auto& o : history) finished += o.state != Observation::State::kRunning;
   if (options.kind == SamplerOptions::Kind::kRandom ||

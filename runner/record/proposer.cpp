@@ -269,7 +269,7 @@ std::optional<std::size_t> Proposer::next() {
 
 bool Proposer::try_point(std::size_t p, std::int64_t number, int attempt, std::size_t& index) {
   const auto& part = plan_.parts[p];
-  const std::uint64_t seed = util::fnv1a64("search/" + std::to_string(plan_.spec.seed) + "/" +
+  const std::uint64_t seed = util::stable_hash64("search/" + std::to_string(plan_.spec.seed) + "/" +
                                            part.config_hash + "/" + std::to_string(number) + "/" +
                                            std::to_string(attempt));
   const auto observed = history(p);

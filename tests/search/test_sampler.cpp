@@ -107,7 +107,7 @@ TEST(Sampler, SameHistoryAndSeedSamePoint) {
   // Before `startup` finished trials, a proposal is a random point (running ones do not count).
   std::vector<Observation> few(h.begin(), h.begin() + 3);
   few.push_back(with_state(done({0.5, 0.5}, {}), State::kRunning));
-  std::mt19937_64 same(7);
+  std::mt19937_64 same = rng_for(7);
   EXPECT_EQ(propose(kSquare, few, {}, 7), random_point(kSquare, same));
 }
 
