@@ -3,6 +3,7 @@
 #include <sys/vfs.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <ctime>
 #include <optional>
@@ -401,6 +402,27 @@ std::vector<double> Store::rung_values(const std::string& sweep, std::int64_t ep
                        .bind(1, sweep)
                        .bind(2, epoch)
                        .bind(3, except));
+}
+
+std::vector<std::vector<double>> Store::rung_points(const std::string& sweep, std::int64_t epoch,
+                                                    const std::vector<std::string>& metrics,
+                                                    const std::string& except) {
+  auto q = db_.prepare(
+      "SELECT d.trial_id, m.value FROM decisions d JOIN trials t ON t.id = d.trial_id "
+      "JOIN metrics m ON m.trial_id = d.trial_id AND m.epoch = d.epoch AND m.name = ? "
+      "WHERE t.sweep = ? AND d.epoch = ? AND d.trial_id != ? AND m.value IS NOT NULL "
+      "ORDER BY d.trial_id");
+  std::map<std::string, std::vector<double>> by_trial;
+  for (std::size_t k = 0; k < metrics.size(); ++k) {
+    q.bind(1, metrics[k]).bind(2, sweep).bind(3, epoch).bind(4, except);
+    while (q.step())
+      if (auto& v = by_trial[q.text(0)]; v.size() == k) v.push_back(q.real(1));
+    q.reset();
+  }
+  std::vector<std::vector<double>> out;
+  for (auto& [id, v] : by_trial)
+    if (v.size() == metrics.size()) out.push_back(std::move(v));
+  return out;
 }
 
 std::vector<double> Store::running_averages(const std::string& sweep, const std::string& metric,

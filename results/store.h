@@ -88,6 +88,11 @@ class Store {
                                        std::int64_t epoch, const std::string& except);
   double best_value(const std::string& id, const std::string& metric, std::int64_t epoch,
                     bool lowest);
+  // Several series at a rung: each other trial judged at `epoch`, with its values there of
+  // `metrics` (those lacking one left out).
+  std::vector<std::vector<double>> rung_points(const std::string& sweep, std::int64_t epoch,
+                                               const std::vector<std::string>& metrics,
+                                               const std::string& except);
   // Its group went silent; `why` says which rank, where and for how long. It runs again.
   void mark_stale(const std::string& id, const std::string& why);
 

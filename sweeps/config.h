@@ -187,6 +187,13 @@ struct ClusterConfig {
   double lease_s = 0;  // a run that has not renewed its claims this long loses them to other runs
 };
 
+// A metric to optimise, and which way: [sweep.search]'s objectives (final metrics) and
+// [sweep.early_stop]'s (series).
+struct Objective {
+  std::string metric;
+  Goal mode = Goal::kMin;
+};
+
 struct EarlyStopConfig {
   static constexpr Section kSection = Section::kEarlyStop;
   EarlyStopConfig() { apply_defaults(kSection, this); }
@@ -196,6 +203,9 @@ struct EarlyStopConfig {
   std::int64_t grace_epochs = 0;  // no trial stops before this epoch (ASHA's first rung)
   double reduction = 0;           // eta: ASHA keeps the best 1/eta at each rung, rungs eta apart
   std::int64_t min_trials = 0;    // median rule: other trials needed at an epoch to judge there
+  // asha with two or more series: a rung keeps the best by non-dominated front (not a key of
+  // the table: a list of tables, read on its own); empty: `metric` alone.
+  std::vector<Objective> objectives;
 };
 
 // [sweep.search]'s settings (its space, objectives and constraints: sweeps/spec.h).

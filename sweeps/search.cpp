@@ -28,35 +28,6 @@ void check_metric(const std::string& metric, const Source& at, const std::string
                      "unknown final metric \"" + metric + "\": one of " + final_metric_list());
 }
 
-// objectives = [{ metric = "recon_mse", mode = "min" }, ...]
-std::vector<Objective> read_objectives(const toml::node& node, const std::string& file) {
-  const std::string key = "sweep.search.objectives";
-  const Source at = source_of(node, file);
-  const auto* arr = node.as_array();
-  if (!arr || arr->empty())
-    throw InputError(at, key, "expected [{ metric = \"recon_mse\", mode = \"min\" }, ...]");
-  std::vector<Objective> out;
-  std::set<std::string> seen;
-  for (const auto& el : *arr) {
-    const auto* t = el.as_table();
-    const auto metric = t ? t->get_as<std::string>("metric") : nullptr;
-    if (!metric || t->size() > 2 || (t->size() == 2 && !t->get("mode")))
-      throw InputError(source_of(el, file), key,
-                       "each objective is { metric = \"...\", mode = \"min\" or \"max\" }");
-    Objective o{metric->get(), Goal::kMin};
-    check_metric(o.metric, source_of(el, file), key);
-    if (const auto* mode = t->get("mode")) {
-      const auto goal = mode->is_string() ? enum_from<Goal>(mode->as_string()->get()) : std::nullopt;
-      if (!goal) throw InputError(source_of(*mode, file), key, "mode is \"min\" or \"max\"");
-      o.mode = *goal;
-    }
-    if (!seen.insert(o.metric).second)
-      throw InputError(source_of(el, file), key, "\"" + o.metric + "\" is an objective twice");
-    out.push_back(o);
-  }
-  return out;
-}
-
 std::vector<std::string> read_strings(const toml::node& node, const std::string& file,
                                       const std::string& key) {
   const auto* arr = node.as_array();
@@ -91,7 +62,9 @@ void read_entry(const std::string& name, const toml::node& v, SweepSpec& spec,
   if (name == "space") {
     spec.space = read_space(v);
   } else if (name == "objectives") {
-    spec.objectives = read_objectives(v, file);
+    spec.objectives = read_objectives(v, file, path, [&](const std::string& m, const Source& at) {
+      check_metric(m, at, path);
+    });
   } else if (name == "constraints") {
     for (const auto& text : read_strings(v, file, path))
       spec.constraints.push_back(parse_constraint(text, source_of(v, file), path));
@@ -110,6 +83,34 @@ void read_entry(const std::string& name, const toml::node& v, SweepSpec& spec,
 }
 
 }  // namespace
+
+std::vector<Objective> read_objectives(const toml::node& node, const std::string& file,
+                                       const std::string& key, const MetricCheck& check) {
+  const Source at = source_of(node, file);
+  const auto* arr = node.as_array();
+  if (!arr || arr->empty())
+    throw InputError(at, key, "expected [{ metric = \"recon_mse\", mode = \"min\" }, ...]");
+  std::vector<Objective> out;
+  std::set<std::string> seen;
+  for (const auto& el : *arr) {
+    const auto* t = el.as_table();
+    const auto metric = t ? t->get_as<std::string>("metric") : nullptr;
+    if (!metric || t->size() > 2 || (t->size() == 2 && !t->get("mode")))
+      throw InputError(source_of(el, file), key,
+                       "each objective is { metric = \"...\", mode = \"min\" or \"max\" }");
+    Objective o{metric->get(), Goal::kMin};
+    check(o.metric, source_of(el, file));
+    if (const auto* mode = t->get("mode")) {
+      const auto goal = mode->is_string() ? enum_from<Goal>(mode->as_string()->get()) : std::nullopt;
+      if (!goal) throw InputError(source_of(*mode, file), key, "mode is \"min\" or \"max\"");
+      o.mode = *goal;
+    }
+    if (!seen.insert(o.metric).second)
+      throw InputError(source_of(el, file), key, "\"" + o.metric + "\" is an objective twice");
+    out.push_back(o);
+  }
+  return out;
+}
 
 double Constraint::violation(double value) const {
   if (!std::isfinite(value)) return std::numeric_limits<double>::max();

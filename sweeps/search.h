@@ -17,6 +17,11 @@ namespace sweeps {
 
 using SpaceReader = std::function<std::vector<Distribution>(const toml::node&)>;
 
+// [{ metric = "...", mode = "min" }, ...] at `key`; `check` throws for a metric not allowed there.
+using MetricCheck = std::function<void(const std::string& metric, const Source& at)>;
+std::vector<Objective> read_objectives(const toml::node& node, const std::string& file,
+                                       const std::string& key, const MetricCheck& check);
+
 // Fills spec.search, space, objectives, constraints and warm_start; throws InputError with the
 // file, line and key of anything wrong.
 void read_search(const toml::node& node, SweepSpec& spec, const std::string& file,

@@ -103,6 +103,36 @@ void drop_overridden(SweepSpec& spec, const std::vector<std::string>& set_paths)
   if (spec.random.empty()) spec.samples = 0;
 }
 
+void read_early_stop(const toml::node& node, EarlyStopConfig& c, const std::string& file) {
+  if (!node.is_table()) throw InputError(source_of(node, file), "sweep.early_stop", "expected a table");
+  auto series = [](const std::string& m, const Source& at, const std::string& key) {
+    if (!is_series(m))
+      throw InputError(at, key, "\"" + m + "\" is not a series: train_loss, test_recon_mse or beta");
+  };
+  for (const auto& [k, v] : *node.as_table()) {
+    const std::string path = "sweep.early_stop." + std::string(k.str());
+    if (path == "sweep.early_stop.objectives") {
+      c.objectives = read_objectives(v, file, path, [&](const std::string& m, const Source& at) {
+        series(m, at, path);
+      });
+      if (c.objectives.size() < 2)
+        throw InputError(source_of(v, file), path, "two or more series (one: use metric and mode)");
+      continue;
+    }
+    const KeySpec* key = find_key(path);
+    if (!key || key->scope != Scope::EarlyStop) {
+      auto known = paths_in(Scope::EarlyStop);
+      known.push_back("sweep.early_stop.objectives");
+      throw InputError(source_of(v, file), path, "unknown key" + suggestion(path, known));
+    }
+    key->set(c, convert(*key, v, source_of(v, file)));
+    if (path == "sweep.early_stop.metric") series(c.metric, source_of(v, file), path);
+  }
+  if (!c.objectives.empty() && c.kind != EarlyStopKind::kAsha)
+    throw InputError(source_of(node, file), "sweep.early_stop.objectives",
+                     "several series need kind = \"asha\" (the median rule judges one)");
+}
+
 class Parser {
  public:
   Parser(std::string file) : file_(std::move(file)) {}
@@ -203,7 +233,7 @@ class Parser {
       else if (key == "random")
         read_random(v, spec);
       else if (key == "early_stop")
-        read_early_stop(v, spec);
+        read_early_stop(v, spec.early_stop, file_);
       else if (key == "search")
         read_search(v, spec, file_, [&](const toml::node& space) {
           return read_distributions(space, "sweep.search.space", spec);
@@ -230,22 +260,6 @@ class Parser {
     if (!spec.space.empty() && !spec.random.empty())
       throw InputError(spec.source_of(spec.random.front().path), "sweep.random",
                        "cannot sit beside [sweep.search]: search those keys in its space");
-  }
-
-  void read_early_stop(const toml::node& node, SweepSpec& spec) {
-    if (!node.is_table()) throw InputError(src(node), "sweep.early_stop", "expected a table");
-    for (const auto& [k, v] : *node.as_table()) {
-      const std::string path = "sweep.early_stop." + std::string(k.str());
-      const KeySpec* key = find_key(path);
-      if (!key || key->scope != Scope::EarlyStop)
-        throw InputError(src(v), path,
-                         "unknown key" + suggestion(path, paths_in(Scope::EarlyStop)));
-      key->set(spec.early_stop, convert(*key, v, src(v)));
-      if (path == "sweep.early_stop.metric" && !is_series(spec.early_stop.metric))
-        throw InputError(src(v), path,
-                         "\"" + spec.early_stop.metric +
-                             "\" is not a series: train_loss, test_recon_mse or beta");
-    }
   }
 
   void read_grid(const toml::node& node, SweepSpec& spec) {

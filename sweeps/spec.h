@@ -27,12 +27,6 @@ struct Distribution {  // one [sweep.random] entry
   std::vector<Value> choices;
 };
 
-// [sweep.search]: a final metric to optimise, and which way.
-struct Objective {
-  std::string metric;
-  Goal mode = Goal::kMin;
-};
-
 // [sweep.search] constraints: "active_bits <= 50" on a final metric.
 struct Constraint {
   enum class Op { kLe, kLt, kGe, kGt };

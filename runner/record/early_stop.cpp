@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "search/sampler.h"
+
 namespace runner {
 namespace {
 
@@ -43,10 +45,29 @@ bool median_keeps(const sweeps::EarlyStopConfig& c, double best, std::vector<dou
   return c.mode == Goal::kMin ? best <= median : best >= median;
 }
 
+bool pareto_keeps(const sweeps::EarlyStopConfig& c, const std::vector<double>& own,
+                  const std::vector<std::vector<double>>& others) {
+  // As points to minimise, this trial first (the stable orders keep it ahead of its equals).
+  auto point = [&](const std::vector<double>& v) {
+    search::Observation o;
+    for (std::size_t k = 0; k < v.size(); ++k)
+      o.values.push_back(c.objectives[k].mode == Goal::kMax ? -v[k] : v[k]);
+    return o;
+  };
+  std::vector<search::Observation> all = {point(own)};
+  for (const auto& v : others) all.push_back(point(v));
+  const auto keep = static_cast<std::size_t>(
+      std::ceil(static_cast<double>(all.size()) / c.reduction));
+  const auto order = search::order_by_merit(all);
+  return std::find(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), 0) !=
+         order.begin() + static_cast<std::ptrdiff_t>(keep);
+}
+
 bool EarlyStopper::goes_on(const std::string& trial_id, std::int64_t epoch,
                            const util::Metrics& values) {
   if (!enabled() || !judges_at(c_, epoch)) return true;
   if (const auto before = store_.decision(trial_id, epoch)) return *before;
+  if (c_.objectives.size() >= 2) return goes_on_by_front(trial_id, epoch, values);
   const auto value = util::find_metric(values, c_.metric);
   const bool min = c_.mode == Goal::kMin;
   bool keep = true;
@@ -58,6 +79,23 @@ bool EarlyStopper::goes_on(const std::string& trial_id, std::int64_t epoch,
                           store_.running_averages(sweep_, c_.metric, epoch, trial_id));
   }
   store_.record_decision(trial_id, epoch, sweeps::name_of(c_.kind), value, keep);
+  return keep;
+}
+
+bool EarlyStopper::goes_on_by_front(const std::string& trial_id, std::int64_t epoch,
+                                    const util::Metrics& values) {
+  std::vector<std::string> names;
+  std::vector<double> own;
+  for (const auto& o : c_.objectives) {
+    names.push_back(o.metric);
+    const auto v = util::find_metric(values, o.metric);
+    if (v && std::isfinite(*v)) own.push_back(*v);
+  }
+  // A series missing or not finite: the trial goes on, as with one series.
+  const bool keep = own.size() < names.size() ||
+                    pareto_keeps(c_, own, store_.rung_points(sweep_, epoch, names, trial_id));
+  const auto first = util::find_metric(values, names.front());
+  store_.record_decision(trial_id, epoch, sweeps::name_of(c_.kind), first, keep);
   return keep;
 }
 

@@ -29,6 +29,14 @@ bool asha_keeps(const sweeps::EarlyStopConfig& c, double value, std::vector<doub
 // stopped, once at least min_trials others have reached s. `others`: those running averages.
 bool median_keeps(const sweeps::EarlyStopConfig& c, double best, std::vector<double> others);
 
+// ASHA with several series (EarlyStopConfig::objectives): the trials at a rung, this one
+// included, are ordered by non-dominated front and, within a front, by crowding distance (largest
+// first; the ends of a front first), as search::order_by_merit orders them; the trial goes on if
+// it is among the first ceil(n / reduction). On a tie it goes first. `own` and each of `others`
+// hold one value per objective.
+bool pareto_keeps(const sweeps::EarlyStopConfig& c, const std::vector<double>& own,
+                  const std::vector<std::vector<double>>& others);
+
 // Rank 0's judge: reads what the store holds of the sweep and records each decision in it.
 class EarlyStopper {
  public:
@@ -40,6 +48,8 @@ class EarlyStopper {
   bool goes_on(const std::string& trial_id, std::int64_t epoch, const util::Metrics& values);
 
  private:
+  bool goes_on_by_front(const std::string& trial_id, std::int64_t epoch,
+                        const util::Metrics& values);
   results::Store& store_;
   const std::string sweep_;
   const sweeps::EarlyStopConfig c_;

@@ -390,3 +390,26 @@ TEST(Search, BadTablesNameFileLineAndKey) {
     EXPECT_NE(std::string(e.what()).find("s.toml"), std::string::npos) << e.what();
   }
 }
+
+TEST(EarlyStop, SeveralSeriesOnlyForAsha) {
+  const std::string head = "name = \"s\"\n[sweep.early_stop]\n";
+  const std::string two =
+      "objectives = [{ metric = \"test_recon_mse\" }, { metric = \"train_loss\" }]\n";
+  const auto spec = parse_sweep(head + "kind = \"asha\"\n" + two, "s.toml");
+  ASSERT_EQ(spec.early_stop.objectives.size(), 2u);
+  EXPECT_EQ(spec.early_stop.objectives[1].metric, "train_loss");
+  struct Row {
+    std::string text, says;
+  };
+  const Row rows[] = {
+      {head + "kind = \"median\"\n" + two, "need kind = \"asha\""},
+      {head + "kind = \"asha\"\nobjectives = [{ metric = \"test_recon_mse\" }]\n", "two or more"},
+      {head + "kind = \"asha\"\nobjectives = [{ metric = \"recon_mse\" }, { metric = \"beta\" }]\n",
+       "is not a series"},
+  };
+  for (const auto& r : rows) {
+    const auto e = error_of(r.text);
+    EXPECT_EQ(e.key(), "sweep.early_stop.objectives") << r.text;
+    EXPECT_NE(std::string(e.what()).find(r.says), std::string::npos) << e.what();
+  }
+}

@@ -107,3 +107,62 @@ TEST(EarlyStop, TheJudgeRecordsEachDecisionAndKeepsIt) {
   const util::Metrics better = {{"test_recon_mse", 1.0}};
   EXPECT_FALSE(after_kill.goes_on("t1", 1, better)) << "a decision taken stands";
 }
+
+namespace {
+
+// ASHA with two series: a rung keeps the first ceil(n / eta) by front, then crowding (ends of a
+// front first), this trial first among equals.
+struct FrontCase {
+  std::vector<double> own;
+  std::vector<std::vector<double>> others;
+  double reduction;
+  bool keeps;
+  const char* why;
+};
+const FrontCase kFrontCases[] = {
+    {{1, 1}, {}, 3, true, "alone at the rung"},
+    {{1, 1}, {{2, 2}}, 3, true, "it dominates the other: first of 2, ceil(2/3) = 1 kept"},
+    {{2, 2}, {{1, 1}}, 3, false, "dominated: second front"},
+    {{1, 3}, {{3, 1}, {2, 2}}, 3, true, "one front of 3; an end, first among the ends"},
+    {{2, 2}, {{1, 3}, {3, 1}}, 3, false, "one front of 3; the middle comes after both ends"},
+    {{2, 2}, {{1, 3}, {3, 1}, {5, 5}, {6, 6}, {7, 7}}, 3, false, "6 at the rung, 2 kept: 3rd"},
+    {{2, 2}, {{1, 3}, {3, 1}, {5, 5}, {6, 6}, {7, 7}}, 2, true, "6 at the rung, 3 kept: 3rd"},
+    {{1, 0.9}, {{1, 0.8}}, 3, true, "the second series is maximised: 0.9 is better"},
+    {{1, 0.7}, {{1, 0.8}}, 3, false, "0.7 is worse, the first series equal"},
+};
+
+}  // namespace
+
+TEST(EarlyStop, AshaWithSeveralSeriesKeepsTheFirstFronts) {
+  for (const auto& f : kFrontCases) {
+    auto c = config(sweeps::EarlyStopKind::kAsha, sweeps::Goal::kMin);
+    c.reduction = f.reduction;
+    c.objectives = {{"test_recon_mse", sweeps::Goal::kMin}, {"train_loss", sweeps::Goal::kMin}};
+    if (f.own[1] < 1) c.objectives[1].mode = sweeps::Goal::kMax;
+    EXPECT_EQ(runner::pareto_keeps(c, f.own, f.others), f.keeps) << f.why;
+  }
+}
+
+TEST(EarlyStop, TheJudgeReadsEverySeriesAtTheRung) {
+  char tmpl[] = "/tmp/runner-early-XXXXXX";
+  const std::string path = std::string(mkdtemp(tmpl)) + "/r.db";
+  results::Store store(path);
+  std::vector<results::TrialRow> rows;
+  for (int i = 0; i < 3; ++i)
+    rows.push_back({"t" + std::to_string(i), "{}", "h" + std::to_string(i), 0, i});
+  store.prepare("sw", rows, false);
+  auto c = config(sweeps::EarlyStopKind::kAsha, sweeps::Goal::kMin);
+  c.objectives = {{"test_recon_mse", sweeps::Goal::kMin}, {"train_loss", sweeps::Goal::kMin}};
+  runner::EarlyStopper judge(store, "sw", c);
+  // t0 alone goes on; t1 is dominated by t0; t2 trades one series for the other and is an end
+  // of the front it shares with t0 (3 at the rung: one kept, t2 first among equals).
+  const double recon[] = {2, 3, 1}, loss[] = {2, 3, 4};
+  const bool expected[] = {true, false, true};
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "t" + std::to_string(i);
+    store.mark_running(id, {0}, {"n"});
+    const util::Metrics series = {{"train_loss", loss[i]}, {"test_recon_mse", recon[i]}};
+    store.add_epoch(id, 1, series);
+    EXPECT_EQ(judge.goes_on(id, 1, series), expected[i]) << id;
+  }
+}
