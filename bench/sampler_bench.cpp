@@ -22,12 +22,13 @@ using search::Observation;
 using search::SamplerOptions;
 
 // Quality after each checkpoint in `at`: best regret (one objective) or hypervolume (two).
-std::vector<double> run_one(const bench::TestFunction& f, const SamplerOptions& options,
-                            int seed, const std::vector<int>& at) {
+std::vector<double> run_one(const bench::TestFunction& f, const SamplerOptions& options, int seed,
+                            const std::vector<int>& at) {
   std::vector<Observation> history;
   std::vector<double> out;
   for (int t = 1; t <= at.back(); ++t) {
-    const auto seed_t = static_cast<std::uint64_t>(seed) * 1000003ULL + static_cast<std::uint64_t>(t);
+    const auto seed_t =
+        static_cast<std::uint64_t>(seed) * 1000003ULL + static_cast<std::uint64_t>(t);
     Observation o;
     o.x = search::propose(f.space, history, options, seed_t);
     o.values = f.evaluate(o.x);
@@ -79,9 +80,11 @@ void proposal_rows() {
     }
     const int reps = 20;
     const auto t0 = std::chrono::steady_clock::now();
-    for (int r = 0; r < reps; ++r) search::propose(f.space, history, {}, static_cast<std::uint64_t>(r));
+    for (int r = 0; r < reps; ++r)
+      search::propose(f.space, history, {}, static_cast<std::uint64_t>(r));
     const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+        reps;
     std::printf("proposal_ms\t%d\t%.3f\n", n, ms);
   }
 }

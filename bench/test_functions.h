@@ -15,7 +15,7 @@ struct TestFunction {
   std::string name;
   search::Space space;
   std::function<std::vector<double>(const search::Point&)> evaluate;
-  double minimum = 0;                 // one objective: the known optimum
+  double minimum = 0;                  // one objective: the known optimum
   std::vector<double> reference = {};  // two objectives: the hypervolume's reference point
 };
 
@@ -62,20 +62,27 @@ inline std::vector<double> zdt(const search::Point& x, bool concave) {
 
 inline search::Space unit_cube(int d) {
   search::Space s;
-  for (int i = 0; i < d; ++i) s.push_back({"x" + std::to_string(i), search::Param::Kind::kUniform, 0, 1});
+  for (int i = 0; i < d; ++i)
+    s.push_back({"x" + std::to_string(i), search::Param::Kind::kUniform, 0, 1});
   return s;
 }
 
 inline std::vector<TestFunction> test_functions() {
   using K = search::Param::Kind;
   return {
-      {"branin", {{"x0", K::kUniform, -5, 10}, {"x1", K::kUniform, 0, 15}},
-       [](const search::Point& x) { return std::vector<double>{branin(x)}; }, 0.397887},
-      {"hartmann6", unit_cube(6), [](const search::Point& x) { return std::vector<double>{hartmann6(x)}; },
-       -3.32237},
-      {"mixed", {{"lr", K::kLogUniform, 1e-5, 1}, {"width", K::kInt, 1, 32}, {"act", K::kChoice, 0, 0, 3},
-                 {"shift", K::kUniform, -2, 2}},
-       [](const search::Point& x) { return std::vector<double>{mixed(x)}; }, 0},
+      {"branin",
+       {{"x0", K::kUniform, -5, 10}, {"x1", K::kUniform, 0, 15}},
+       [](const search::Point& x) { return std::vector<double>{branin(x)}; },
+       0.397887},
+      {"hartmann6", unit_cube(6),
+       [](const search::Point& x) { return std::vector<double>{hartmann6(x)}; }, -3.32237},
+      {"mixed",
+       {{"lr", K::kLogUniform, 1e-5, 1},
+        {"width", K::kInt, 1, 32},
+        {"act", K::kChoice, 0, 0, 3},
+        {"shift", K::kUniform, -2, 2}},
+       [](const search::Point& x) { return std::vector<double>{mixed(x)}; },
+       0},
       {"zdt1", unit_cube(30), [](const search::Point& x) { return zdt(x, false); }, 0, {1.1, 11}},
       {"zdt2", unit_cube(30), [](const search::Point& x) { return zdt(x, true); }, 0, {1.1, 11}},
   };

@@ -180,9 +180,9 @@ void check_input(Database& db, const OptunaExport& e) {
         "SELECT DISTINCT f.name FROM final_metrics f JOIN trials t ON t.id = f.trial_id "
         "WHERE t.sweep = ? ORDER BY f.name");
     names.bind(1, e.sweep);
-    throw ExportInputError(
-        "objective", "no trial of sweep '" + e.sweep + "' has the final metric '" + o.metric +
-                         "'; its final metrics: " + joined(strings(std::move(names))));
+    throw ExportInputError("objective",
+                           "no trial of sweep '" + e.sweep + "' has the final metric '" + o.metric +
+                               "'; its final metrics: " + joined(strings(std::move(names))));
   }
 }
 
@@ -256,7 +256,8 @@ OptunaExportSummary write_optuna_journal(Database& db, const OptunaExport& e, st
       attrs += ", \"error\": " + json_string(trials.text(6));
     out << "{\"op_code\": " << kCreateTrial << ", \"worker_id\": \"" << kWorker
         << "\", \"study_id\": 0, \"state\": " << state << ", "
-        << values_json(state == kComplete, objective) << ", \"datetime_start\": " << optuna_time(trials, 4)
+        << values_json(state == kComplete, objective)
+        << ", \"datetime_start\": " << optuna_time(trials, 4)
         << ", \"datetime_complete\": " << optuna_time(trials, 5) << ", \"distributions\": {"
         << distributions << "}, \"params\": {" << values << "}, \"user_attrs\": {" << attrs
         << "}, \"system_attrs\": {}"

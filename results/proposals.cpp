@@ -6,10 +6,12 @@ namespace results {
 
 void record_search(Database& db, const SearchRow& row) {
   std::string objectives = "[", constraints = "[", space = "[";
-  for (const auto& k : row.space) space += std::string(space.size() > 1 ? "," : "") + util::json_string(k);
+  for (const auto& k : row.space)
+    space += std::string(space.size() > 1 ? "," : "") + util::json_string(k);
   for (const auto& o : row.objectives)
-    objectives += std::string(objectives.size() > 1 ? "," : "") + "{\"metric\":" +
-                  util::json_string(o.metric) + ",\"mode\":\"" + (o.maximize ? "max" : "min") + "\"}";
+    objectives += std::string(objectives.size() > 1 ? "," : "") +
+                  "{\"metric\":" + util::json_string(o.metric) + ",\"mode\":\"" +
+                  (o.maximize ? "max" : "min") + "\"}";
   for (const auto& c : row.constraints)
     constraints += std::string(constraints.size() > 1 ? "," : "") + util::json_string(c);
   db.prepare(
@@ -66,12 +68,14 @@ bool add_proposal(Database& db, const std::string& sweep, const Proposal& p, con
   Transaction tx(db);
   const std::string now = now_utc();
   auto insert = db.prepare(
-      "INSERT INTO trials (id, sweep, config, config_hash, repeat, seed, created_at, series_epochs) "
+      "INSERT INTO trials (id, sweep, config, config_hash, repeat, seed, created_at, "
+      "series_epochs) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
   insert.bind(1, row.id).bind(2, sweep).bind(3, row.config_json).bind(4, row.config_hash);
   insert.bind(5, row.repeat).bind(6, row.seed).bind(7, now).bind(8, row.series_epochs);
   insert.run();
-  if (sqlite3_changes(db.handle()) == 0) return false;  // the transaction rolls back: nothing written
+  if (sqlite3_changes(db.handle()) == 0)
+    return false;  // the transaction rolls back: nothing written
   db.prepare(
         "INSERT INTO proposals (sweep, part, number, trial_id, point, sampler, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -93,8 +97,7 @@ std::vector<Proposal> proposals_of(Database& db, const std::string& sweep) {
       "ORDER BY part, number");
   q.bind(1, sweep);
   std::vector<Proposal> out;
-  while (q.step())
-    out.push_back({q.text(0), q.text(1), q.integer(2), q.text(3), q.text(4)});
+  while (q.step()) out.push_back({q.text(0), q.text(1), q.integer(2), q.text(3), q.text(4)});
   return out;
 }
 
@@ -125,7 +128,7 @@ std::vector<SearchRecord> search_records(Database& db, const std::string& sweep,
     for (std::size_t k = 0; k < metrics.size(); ++k) {
       const int col = static_cast<int>(6 + k);
       r.values.push_back(q.column_type(col) == SQLITE_NULL ? std::nullopt
-                                                            : std::optional<double>(q.real(col)));
+                                                           : std::optional<double>(q.real(col)));
     }
     out.push_back(std::move(r));
   }
@@ -141,8 +144,9 @@ std::vector<WarmRecord> warm_records(Database& db, const std::string& sweep,
   for (std::size_t k = 0; k < metrics.size(); ++k)
     sql += ", (SELECT value FROM final_metrics f WHERE f.trial_id = t.id AND f.name = ?" +
            std::to_string(keys.size() + k + 2) + ")";
-  sql += " FROM trials t WHERE t.sweep = ?1 AND t.status IN ('completed', 'pruned') ORDER BY "
-         "coalesce(t.ended_at, t.created_at), t.id";
+  sql +=
+      " FROM trials t WHERE t.sweep = ?1 AND t.status IN ('completed', 'pruned') ORDER BY "
+      "coalesce(t.ended_at, t.created_at), t.id";
   auto q = db.prepare(sql);
   q.bind(1, sweep);
   for (std::size_t k = 0; k < keys.size(); ++k) q.bind(static_cast<int>(k + 2), "$." + keys[k]);
@@ -160,7 +164,7 @@ std::vector<WarmRecord> warm_records(Database& db, const std::string& sweep,
     for (std::size_t k = 0; k < metrics.size(); ++k) {
       const int col = static_cast<int>(2 + keys.size() + k);
       r.values.push_back(q.column_type(col) == SQLITE_NULL ? std::nullopt
-                                                            : std::optional<double>(q.real(col)));
+                                                           : std::optional<double>(q.real(col)));
     }
     out.push_back(std::move(r));
   }
@@ -170,7 +174,10 @@ std::vector<WarmRecord> warm_records(Database& db, const std::string& sweep,
 void set_pareto_front(Database& db, const std::string& sweep, const std::string& part,
                       const std::vector<std::string>& trial_ids) {
   Transaction tx(db);
-  db.prepare("DELETE FROM pareto_front WHERE sweep = ? AND part = ?").bind(1, sweep).bind(2, part).run();
+  db.prepare("DELETE FROM pareto_front WHERE sweep = ? AND part = ?")
+      .bind(1, sweep)
+      .bind(2, part)
+      .run();
   auto insert = db.prepare("INSERT INTO pareto_front (sweep, part, trial_id) VALUES (?, ?, ?)");
   for (const auto& id : trial_ids) insert.bind(1, sweep).bind(2, part).bind(3, id).run();
   tx.commit();

@@ -3,9 +3,9 @@
 #include <sys/vfs.h>
 
 #include <algorithm>
-#include <map>
 #include <cmath>
 #include <ctime>
+#include <map>
 #include <optional>
 
 #include "util/json.h"
@@ -15,8 +15,8 @@ namespace {
 
 // 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, statuses 'stale' and 'pruned',
 // decisions; 5: runs, trials.run_id and lease_expires; 6: array_id. Columns that older runners
-// may ignore (series_epochs) and new tables (searches, proposals, pareto_front) are added without a new
-// version: those runners go on using the file.
+// may ignore (series_epochs) and new tables (searches, proposals, pareto_front) are added without a
+// new version: those runners go on using the file.
 constexpr int kSchemaVersion = 6;
 
 constexpr const char* kSchema = R"sql(

@@ -15,9 +15,10 @@ std::size_t add_trial(Plan& plan, sweeps::Trial trial) {
   auto it = plan.datasets.find(c.data.dataset);
   if (it == plan.datasets.end()) {
     try {
-      it = plan.datasets
-               .emplace(c.data.dataset, data::resolve_dataset(c.data.dataset, plan.spec.dataset_dir))
-               .first;
+      it =
+          plan.datasets
+              .emplace(c.data.dataset, data::resolve_dataset(c.data.dataset, plan.spec.dataset_dir))
+              .first;
     } catch (const data::DataError& e) {
       throw sweeps::InputError(plan.spec.source_of("data.dataset"), "data.dataset", e.what());
     }

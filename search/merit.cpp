@@ -57,7 +57,8 @@ void order_finished(const std::vector<Observation>& h, std::vector<std::size_t>&
       return h[a].values[0] != h[b].values[0] ? h[a].values[0] < h[b].values[0] : a < b;
     };
     if (exact > 0 && exact < ids.size())
-      std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(exact), ids.end(), better);
+      std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(exact), ids.end(),
+                        better);
     else
       std::sort(ids.begin(), ids.end(), better);
     return;
@@ -106,9 +107,8 @@ std::vector<std::size_t> order_by_merit(const std::vector<Observation>& h, std::
     if (h[a].step != h[b].step) return h[a].step > h[b].step;
     return h[a].values.at(0) < h[b].values.at(0);
   });
-  std::stable_sort(infeasible.begin(), infeasible.end(), [&](std::size_t a, std::size_t b) {
-    return h[a].violation < h[b].violation;
-  });
+  std::stable_sort(infeasible.begin(), infeasible.end(),
+                   [&](std::size_t a, std::size_t b) { return h[a].violation < h[b].violation; });
   std::vector<std::size_t> out = feasible;
   for (const auto* group : {&pruned, &infeasible, &running})
     out.insert(out.end(), group->begin(), group->end());

@@ -10,7 +10,8 @@ namespace {
 // The non-dominated points among `left`, for two objectives: sorted by the first, a point is
 // dominated when an earlier one is strictly better in the second, or equal there and strictly
 // better in the first.
-std::vector<std::size_t> front_of_two(const std::vector<Objectives>& p, std::vector<std::size_t> left) {
+std::vector<std::size_t> front_of_two(const std::vector<Objectives>& p,
+                                      std::vector<std::size_t> left) {
   std::sort(left.begin(), left.end(), [&](std::size_t a, std::size_t b) {
     return p[a][0] != p[b][0] ? p[a][0] < p[b][0] : p[a][1] < p[b][1];
   });
@@ -82,8 +83,9 @@ std::vector<int> front_ranks(const std::vector<Objectives>& points, std::size_t 
     const auto front = two ? front_of_two(points, left) : front_of_many(points, left);
     for (std::size_t i : front) rank[i] = r;
     ranked += front.size();
-    left.erase(std::remove_if(left.begin(), left.end(), [&](std::size_t i) { return rank[i] >= 0; }),
-               left.end());
+    left.erase(
+        std::remove_if(left.begin(), left.end(), [&](std::size_t i) { return rank[i] >= 0; }),
+        left.end());
     if (ranked >= enough)
       for (std::size_t i : left) rank[i] = r + 1;
   }

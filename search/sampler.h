@@ -9,10 +9,10 @@
 // What "best" means (order_by_merit): finished feasible trials by their objective, or with
 // several objectives by non-dominated front and, within a front, by crowding distance (NSGA-II's
 // order), except that the front the `below` set cuts through is ordered so that its first
-// trials cover the most hypervolume (MOTPE's choice); then trials pruned early, those that went further first; then infeasible
-// ones, least violating first; last the trials still running. Running trials are thus always in
-// `above` (a constant liar): hundreds of ranks asking at once are steered away from the points
-// being trained, instead of all getting the same one.
+// trials cover the most hypervolume (MOTPE's choice); then trials pruned early, those that went
+// further first; then infeasible ones, least violating first; last the trials still running.
+// Running trials are thus always in `above` (a constant liar): hundreds of ranks asking at once are
+// steered away from the points being trained, instead of all getting the same one.
 #include <cstdint>
 #include <random>
 #include <vector>

@@ -86,7 +86,16 @@ struct EnumNames<SamplerKind> {
 
 // The struct a key's member lives in (see the key table).
 enum class Section {
-  kSweep, kData, kModel, kTrain, kLoss, kKl, kCorruption, kCluster, kEarlyStop, kSearch
+  kSweep,
+  kData,
+  kModel,
+  kTrain,
+  kLoss,
+  kKl,
+  kCorruption,
+  kCluster,
+  kEarlyStop,
+  kSearch
 };
 // Sets every member of the section struct at `object` that has a default to it.
 void apply_defaults(Section section, void* object);

@@ -8,10 +8,21 @@ namespace {
 
 // Where each is computed: runner/train/evaluation.cpp, trainer.cpp and the models' own
 // metrics() (models/dense.cpp, vae.cpp). "_class_<k>" ones are per digit class.
-constexpr std::array<const char*, 15> kNames = {
-    "recon_mse",       "probe_accuracy",  "seconds",     "samples_per_s", "recon_mse_corrupted",
-    "invariance_gap",  "adversary_accuracy", "jacobian_fro", "active_fraction", "dead_fraction",
-    "active_bits",     "kl_prior",        "elbo",        "compression_kl", "mi_bound"};
+constexpr std::array<const char*, 15> kNames = {"recon_mse",
+                                                "probe_accuracy",
+                                                "seconds",
+                                                "samples_per_s",
+                                                "recon_mse_corrupted",
+                                                "invariance_gap",
+                                                "adversary_accuracy",
+                                                "jacobian_fro",
+                                                "active_fraction",
+                                                "dead_fraction",
+                                                "active_bits",
+                                                "kl_prior",
+                                                "elbo",
+                                                "compression_kl",
+                                                "mi_bound"};
 constexpr std::array<const char*, 2> kPerClass = {"recon_mse_class_", "active_bits_class_"};
 
 }  // namespace

@@ -62,15 +62,15 @@ void read_entry(const std::string& name, const toml::node& v, SweepSpec& spec,
   if (name == "space") {
     spec.space = read_space(v);
   } else if (name == "objectives") {
-    spec.objectives = read_objectives(v, file, path, [&](const std::string& m, const Source& at) {
-      check_metric(m, at, path);
-    });
+    spec.objectives = read_objectives(
+        v, file, path, [&](const std::string& m, const Source& at) { check_metric(m, at, path); });
   } else if (name == "constraints") {
     for (const auto& text : read_strings(v, file, path))
       spec.constraints.push_back(parse_constraint(text, source_of(v, file), path));
   } else if (name == "warm_start") {
     spec.warm_start = read_strings(v, file, path);
-    for (const auto& entry : spec.warm_start) check_warm_source(entry, file, source_of(v, file), path);
+    for (const auto& entry : spec.warm_start)
+      check_warm_source(entry, file, source_of(v, file), path);
   } else {
     const KeySpec* key = find_key(path);
     if (!key || key->scope != Scope::Search) {
@@ -101,7 +101,8 @@ std::vector<Objective> read_objectives(const toml::node& node, const std::string
     Objective o{metric->get(), Goal::kMin};
     check(o.metric, source_of(el, file));
     if (const auto* mode = t->get("mode")) {
-      const auto goal = mode->is_string() ? enum_from<Goal>(mode->as_string()->get()) : std::nullopt;
+      const auto goal =
+          mode->is_string() ? enum_from<Goal>(mode->as_string()->get()) : std::nullopt;
       if (!goal) throw InputError(source_of(*mode, file), key, "mode is \"min\" or \"max\"");
       o.mode = *goal;
     }
@@ -129,8 +130,8 @@ Constraint parse_constraint(const std::string& text, const Source& where, const 
     throw InputError(where, key, "\"" + text + "\" is not \"metric <= number\" (or <, >=, >)");
   c.metric = m[1];
   const std::string op = m[2], number = m[3];
-  c.op = op == "<=" ? Constraint::Op::kLe
-         : op == "<" ? Constraint::Op::kLt
+  c.op = op == "<="   ? Constraint::Op::kLe
+         : op == "<"  ? Constraint::Op::kLt
          : op == ">=" ? Constraint::Op::kGe
                       : Constraint::Op::kGt;
   char* end = nullptr;
@@ -145,13 +146,15 @@ void read_search(const toml::node& node, SweepSpec& spec, const std::string& fil
                  const SpaceReader& read_space) {
   const Source at = source_of(node, file);
   if (!node.is_table()) throw InputError(at, "sweep.search", "expected a table");
-  for (const auto& [k, v] : *node.as_table()) read_entry(std::string(k.str()), v, spec, file, read_space);
+  for (const auto& [k, v] : *node.as_table())
+    read_entry(std::string(k.str()), v, spec, file, read_space);
   for (const auto& k : all_keys())
     if (k.scope == Scope::Search && k.required && !node.as_table()->get(k.path.substr(13)))
       throw InputError(at, k.path, "required key is missing");
   if (spec.space.empty())
-    throw InputError(at, "sweep.search.space",
-                     "required: the keys to search, e.g. \"train.lr\" = { log_uniform = [1e-4, 1e-2] }");
+    throw InputError(
+        at, "sweep.search.space",
+        "required: the keys to search, e.g. \"train.lr\" = { log_uniform = [1e-4, 1e-2] }");
   if (spec.objectives.empty())
     throw InputError(at, "sweep.search.objectives",
                      "required: e.g. [{ metric = \"recon_mse\", mode = \"min\" }]");

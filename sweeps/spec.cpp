@@ -104,17 +104,18 @@ void drop_overridden(SweepSpec& spec, const std::vector<std::string>& set_paths)
 }
 
 void read_early_stop(const toml::node& node, EarlyStopConfig& c, const std::string& file) {
-  if (!node.is_table()) throw InputError(source_of(node, file), "sweep.early_stop", "expected a table");
+  if (!node.is_table())
+    throw InputError(source_of(node, file), "sweep.early_stop", "expected a table");
   auto series = [](const std::string& m, const Source& at, const std::string& key) {
     if (!is_series(m))
-      throw InputError(at, key, "\"" + m + "\" is not a series: train_loss, test_recon_mse or beta");
+      throw InputError(at, key,
+                       "\"" + m + "\" is not a series: train_loss, test_recon_mse or beta");
   };
   for (const auto& [k, v] : *node.as_table()) {
     const std::string path = "sweep.early_stop." + std::string(k.str());
     if (path == "sweep.early_stop.objectives") {
-      c.objectives = read_objectives(v, file, path, [&](const std::string& m, const Source& at) {
-        series(m, at, path);
-      });
+      c.objectives = read_objectives(
+          v, file, path, [&](const std::string& m, const Source& at) { series(m, at, path); });
       if (c.objectives.size() < 2)
         throw InputError(source_of(v, file), path, "two or more series (one: use metric and mode)");
       continue;
@@ -525,8 +526,8 @@ Trial trial_of(const SweepSpec& spec, const Params& params, std::int64_t repeat)
   fill_defaults(t.params);
   t.config_json = params_to_json(t.params, {{"seed", Value{spec.seed}}});
   t.config_hash = util::hex64(util::stable_hash64(t.config_json));
-  t.id = util::hex64(util::stable_hash64(spec.name + '\0' + t.config_hash + '\0' +
-                                         std::to_string(repeat)))
+  t.id = util::hex64(
+             util::stable_hash64(spec.name + '\0' + t.config_hash + '\0' + std::to_string(repeat)))
              .substr(0, 12);
   t.seed = static_cast<std::int64_t>(
       util::stable_hash64(t.config_json + "/repeat/" + std::to_string(repeat)) >> 1);

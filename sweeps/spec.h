@@ -62,7 +62,7 @@ struct SweepSpec {
   std::vector<Distribution> space;  // [sweep.search.space], sorted by path; empty: no search
   std::vector<Objective> objectives;
   std::vector<Constraint> constraints;
-  std::vector<std::string> warm_start;  // sweeps whose finished trials seed the sampler
+  std::vector<std::string> warm_start;    // sweeps whose finished trials seed the sampler
   std::string dataset_dir;                // resolved base dir for relative dataset paths
   std::map<std::string, Source> sources;  // where each trial key was set (file and line)
 

@@ -14,7 +14,8 @@ int cmd_export(Args& a) {
   e.sweep = a.required("--sweep", "NAME");
   const std::string file = a.required("--optuna-journal", "FILE");
   bool chosen = false;
-  if (a.values.count("--objective")) e.objectives = {{a.value("--objective"), false}}, chosen = true;
+  if (a.values.count("--objective"))
+    e.objectives = {{a.value("--objective"), false}}, chosen = true;
   if (a.values.count("--direction")) {
     const std::string d = a.value("--direction");
     if (d != "minimize" && d != "maximize")

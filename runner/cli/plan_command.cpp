@@ -15,7 +15,8 @@ void print_search(const Plan& plan) {
   std::cout << "search: " << sweeps::name_of(spec.search.sampler) << ", " << spec.search.trials
             << " trials for each of " << plan.parts.size() << " part(s), the first "
             << spec.search.startup << " of each at random; objectives";
-  for (const auto& o : spec.objectives) std::cout << " " << o.metric << " (" << sweeps::name_of(o.mode) << ")";
+  for (const auto& o : spec.objectives)
+    std::cout << " " << o.metric << " (" << sweeps::name_of(o.mode) << ")";
   for (std::size_t i = 0; i < spec.constraints.size(); ++i)
     std::cout << (i ? ", " : "; constraints ") << spec.constraints[i].text;
   std::cout << "\nspace:";
@@ -28,9 +29,11 @@ void print_search(const Plan& plan) {
   for (const auto& part : plan.parts) {
     std::string fixed;
     for (const auto& k : plan.varying)
-      if (std::none_of(spec.space.begin(), spec.space.end(), [&](const auto& d) { return d.path == k; }))
+      if (std::none_of(spec.space.begin(), spec.space.end(),
+                       [&](const auto& d) { return d.path == k; }))
         fixed += " " + k + "=" + sweeps::to_display(part.params.at(k));
-    std::cout << "part " << part.config_hash << (fixed.empty() ? "  (the whole sweep)" : " ") << fixed << "\n";
+    std::cout << "part " << part.config_hash << (fixed.empty() ? "  (the whole sweep)" : " ")
+              << fixed << "\n";
   }
   std::cout << sweeps::count_trials(spec) << " trials at most" << std::endl;
 }

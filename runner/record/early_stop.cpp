@@ -56,8 +56,8 @@ bool pareto_keeps(const sweeps::EarlyStopConfig& c, const std::vector<double>& o
   };
   std::vector<search::Observation> all = {point(own)};
   for (const auto& v : others) all.push_back(point(v));
-  const auto keep = static_cast<std::size_t>(
-      std::ceil(static_cast<double>(all.size()) / c.reduction));
+  const auto keep =
+      static_cast<std::size_t>(std::ceil(static_cast<double>(all.size()) / c.reduction));
   const auto order = search::order_by_merit(all);
   return std::find(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), 0) !=
          order.begin() + static_cast<std::ptrdiff_t>(keep);

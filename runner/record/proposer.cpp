@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <limits>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "models/family.h"
@@ -54,7 +54,8 @@ sweeps::Params params_at(const sweeps::SweepSpec& spec, const sweeps::Params& pa
 
 std::string point_text(const search::Point& point) {
   std::string out = "[";
-  for (std::size_t i = 0; i < point.size(); ++i) out += (i ? "," : "") + util::format_double(point[i]);
+  for (std::size_t i = 0; i < point.size(); ++i)
+    out += (i ? "," : "") + util::format_double(point[i]);
   return out + "]";
 }
 
@@ -165,9 +166,13 @@ Proposer::Proposer(results::Store& store, Plan& plan)
 }
 
 void Proposer::add_recorded() {
-  results::SearchRow row{plan_.spec.name, sweeps::name_of(plan_.spec.search.sampler),
-                         plan_.spec.search.trials, static_cast<std::int64_t>(plan_.parts.size()),
-                         {}, {}, {}};
+  results::SearchRow row{plan_.spec.name,
+                         sweeps::name_of(plan_.spec.search.sampler),
+                         plan_.spec.search.trials,
+                         static_cast<std::int64_t>(plan_.parts.size()),
+                         {},
+                         {},
+                         {}};
   for (const auto& d : plan_.spec.space) row.space.push_back(d.path);
   for (const auto& o : plan_.spec.objectives)
     row.objectives.push_back({o.metric, o.mode == sweeps::Goal::kMax});
@@ -180,8 +185,8 @@ void Proposer::add_recorded() {
     const auto it = part_index.find(rec.part);
     if (it == part_index.end()) continue;  // a part the file no longer has
     const auto& part = plan_.parts[it->second];
-    auto trial = sweeps::trial_of(plan_.spec, params_at(plan_.spec, part.params,
-                                                        point_from_text(rec.point)), 0);
+    auto trial = sweeps::trial_of(
+        plan_.spec, params_at(plan_.spec, part.params, point_from_text(rec.point)), 0);
     if (trial.id != rec.trial_id) continue;  // recorded under other settings of the sweep
     part_of_trial_[trial.id] = it->second;
     add_trial(plan_, std::move(trial));
@@ -256,7 +261,8 @@ std::optional<std::size_t> Proposer::next() {
   std::int64_t fewest = plan_.spec.search.trials;
   for (std::size_t p = 0; p < plan_.parts.size(); ++p) {
     if (exhausted_.count(p)) continue;
-    const auto n = results::proposal_count(store_.db(), plan_.spec.name, plan_.parts[p].config_hash);
+    const auto n =
+        results::proposal_count(store_.db(), plan_.spec.name, plan_.parts[p].config_hash);
     if (n < fewest) fewest = n, best = p;
   }
   if (!best) return std::nullopt;
@@ -269,9 +275,9 @@ std::optional<std::size_t> Proposer::next() {
 
 bool Proposer::try_point(std::size_t p, std::int64_t number, int attempt, std::size_t& index) {
   const auto& part = plan_.parts[p];
-  const std::uint64_t seed = util::stable_hash64("search/" + std::to_string(plan_.spec.seed) + "/" +
-                                           part.config_hash + "/" + std::to_string(number) + "/" +
-                                           std::to_string(attempt));
+  const std::uint64_t seed =
+      util::stable_hash64("search/" + std::to_string(plan_.spec.seed) + "/" + part.config_hash +
+                          "/" + std::to_string(number) + "/" + std::to_string(attempt));
   const auto observed = history(p);
   const search::Point point = search::propose(space_, observed, options_, seed);
   auto trial = sweeps::trial_of(plan_.spec, params_at(plan_.spec, part.params, point), 0);
@@ -281,8 +287,9 @@ bool Proposer::try_point(std::size_t p, std::int64_t number, int attempt, std::s
                       finished >= static_cast<std::size_t>(options_.startup);
   const results::Proposal proposal{trial.id, part.config_hash, number, point_text(point),
                                    learnt ? "tpe" : "random"};
-  const results::TrialRow row{trial.id,   trial.config_json, trial.config_hash, 0, trial.seed,
-                              models::series_epochs(sweeps::trial_config_from(trial.params))};
+  const results::TrialRow row{
+      trial.id, trial.config_json, trial.config_hash,
+      0,        trial.seed,        models::series_epochs(sweeps::trial_config_from(trial.params))};
   if (!results::add_proposal(store_.db(), plan_.spec.name, proposal, row)) return false;
   part_of_trial_[trial.id] = p;
   index = add_trial(plan_, std::move(trial));

@@ -24,8 +24,9 @@ class Proposer {
  public:
   Proposer(results::Store& store, Plan& plan);
 
-  // Records the search (results::SearchRow) and adds the proposals the store already holds to the plan (before a run prepares the store):
-  // those still to train are trained before anything new is proposed.
+  // Records the search (results::SearchRow) and adds the proposals the store already holds to the
+  // plan (before a run prepares the store): those still to train are trained before anything new is
+  // proposed.
   void add_recorded();
   // Whether some part has budget left, as far as this run knows.
   bool may_propose();
@@ -50,9 +51,9 @@ class Proposer {
   Plan& plan_;
   search::Space space_;
   search::SamplerOptions options_;
-  std::vector<std::string> metrics_;                  // the objectives', then the constraints'
-  std::set<std::size_t> exhausted_;                   // parts where no new point was found
-  std::map<std::string, std::size_t> part_of_trial_;  // proposals this run knows
+  std::vector<std::string> metrics_;                    // the objectives', then the constraints'
+  std::set<std::size_t> exhausted_;                     // parts where no new point was found
+  std::map<std::string, std::size_t> part_of_trial_;    // proposals this run knows
   std::vector<std::vector<search::Observation>> warm_;  // per part
 };
 

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "results/store.h"
+#include "runner/plan.h"
 #include "runner/record/checkpoint_dir.h"
 #include "runner/record/checkpoint_writer.h"
 #include "runner/record/early_stop.h"
 #include "runner/record/proposer.h"
-#include "runner/plan.h"
 #include "runner/schedule/scheduler.h"
 
 namespace runner {

@@ -52,7 +52,8 @@ std::vector<Assignment> WorkQueue::next_array(const std::vector<int>& ranks,
   // The rest of the array from the search: each proposal sees the ones before it as running.
   Assignment a;
   const bool fresh = !array[0].stopped_early && array[0].resume == ResumePoint{};
-  while (fresh && queue_.empty() && may_join(shape, shape, array.size(), fuse) && sink_.propose(a)) {
+  while (fresh && queue_.empty() && may_join(shape, shape, array.size(), fuse) &&
+         sink_.propose(a)) {
     if (a.shape != shape) {  // for a later group
       queue_.push_back(std::move(a));
       break;

@@ -1,8 +1,8 @@
-#include "search/pareto.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
+
+#include "search/pareto.h"
 
 namespace search {
 namespace {
@@ -13,8 +13,8 @@ TEST(Pareto, DominanceAsATable) {
     bool a_dominates_b;
   };
   const Row rows[] = {
-      {{1, 1}, {2, 2}, true},   {{1, 2}, {2, 2}, true},  {{2, 2}, {2, 2}, false},
-      {{1, 3}, {2, 2}, false},  {{2, 2}, {1, 1}, false}, {{0, 0, 1}, {0, 0, 2}, true},
+      {{1, 1}, {2, 2}, true},        {{1, 2}, {2, 2}, true},  {{2, 2}, {2, 2}, false},
+      {{1, 3}, {2, 2}, false},       {{2, 2}, {1, 1}, false}, {{0, 0, 1}, {0, 0, 2}, true},
       {{0, 1, 0}, {1, 0, 0}, false},
   };
   for (const auto& r : rows) EXPECT_EQ(dominates(r.a, r.b), r.a_dominates_b);

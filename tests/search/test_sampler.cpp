@@ -1,9 +1,9 @@
-#include "search/sampler.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+
+#include "search/sampler.h"
 
 namespace search {
 namespace {
@@ -28,14 +28,14 @@ const Space kSquare = {{"x", Param::Kind::kUniform, 0, 1}, {"y", Param::Kind::kU
 
 TEST(Merit, OrderAsATable) {
   const std::vector<Observation> h = {
-      done({0}, {3.0}),                                  // 0: feasible, third best
-      with_state(done({0}, {0.1}), State::kPruned, 2),   // 1: pruned at epoch 2
-      done({0}, {1.0}),                                  // 2: feasible, best
-      done({0}, {0.5}, 2.0),                             // 3: infeasible, violating by 2
-      with_state(done({0}, {}), State::kRunning),        // 4: still running
-      with_state(done({0}, {0.2}), State::kPruned, 5),   // 5: pruned at epoch 5
-      done({0}, {2.0}),                                  // 6: feasible, second best
-      done({0}, {9.0}, 0.5),                             // 7: infeasible, violating by 0.5
+      done({0}, {3.0}),                                 // 0: feasible, third best
+      with_state(done({0}, {0.1}), State::kPruned, 2),  // 1: pruned at epoch 2
+      done({0}, {1.0}),                                 // 2: feasible, best
+      done({0}, {0.5}, 2.0),                            // 3: infeasible, violating by 2
+      with_state(done({0}, {}), State::kRunning),       // 4: still running
+      with_state(done({0}, {0.2}), State::kPruned, 5),  // 5: pruned at epoch 5
+      done({0}, {2.0}),                                 // 6: feasible, second best
+      done({0}, {9.0}, 0.5),                            // 7: infeasible, violating by 0.5
   };
   EXPECT_EQ(order_by_merit(h), (std::vector<std::size_t>{2, 6, 0, 5, 1, 7, 3, 4}));
   EXPECT_EQ(order_by_merit(h, 2)[0], 2u);
@@ -131,7 +131,8 @@ TEST(Sampler, RunningTrialsSteerProposalsAway) {
   h.push_back(done({0.3, 0.7}, {0.0}));
   const double alone = mean_distance(h);
   for (int k = 0; k < 8; ++k)  // eight ranks training at the best point's neighbours
-    h.push_back(with_state(done({0.3 + 0.01 * (k % 3), 0.7 - 0.01 * (k / 3)}, {}), State::kRunning));
+    h.push_back(
+        with_state(done({0.3 + 0.01 * (k % 3), 0.7 - 0.01 * (k / 3)}, {}), State::kRunning));
   EXPECT_GT(mean_distance(h), alone * 1.2);
 }
 

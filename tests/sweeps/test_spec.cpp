@@ -371,14 +371,15 @@ TEST(Search, BadTablesNameFileLineAndKey) {
     std::string text, key, says;
   };
   const Row rows[] = {
-      {head + "trials = 3\n" + objective + "warm_start = [1]\n" + space,
-       "sweep.search.warm_start", "expected a string"},
+      {head + "trials = 3\n" + objective + "warm_start = [1]\n" + space, "sweep.search.warm_start",
+       "expected a string"},
       {head + "trials = 3\nobjectives = []\n" + space, "sweep.search.objectives", "expected"},
       {head + "trials = 3\nobjectives = [{ metric = \"elbo\" }, { metric = \"elbo\" }]\n" + space,
        "sweep.search.objectives", "an objective twice"},
       {"name = \"s\"\nrepeats = 2\n[sweep.search]\ntrials = 3\n" + objective + space, "repeats",
        "must be 1"},
-      {head + "trials = 3\n" + objective + space + "[sweep.random]\nsamples = 2\n\"train.epochs\" = { int_uniform = [1, 3] }\n",
+      {head + "trials = 3\n" + objective + space +
+           "[sweep.random]\nsamples = 2\n\"train.epochs\" = { int_uniform = [1, 3] }\n",
        "sweep.random", "beside [sweep.search]"},
       {head + "trials = 3\n" + objective + "constraints = [\"elbo <= x\"]\n" + space,
        "sweep.search.constraints", "is not a number"},

@@ -161,7 +161,8 @@ TEST(Training, CorruptedInputsReportHowInvariantTheCodeIs) {
         << "blotted inputs are harder to reconstruct";
     double gap = metric(r.final_metrics, "invariance_gap");
     EXPECT_GT(gap, 0);
-    for (const auto& [name, v] : r.final_metrics) EXPECT_TRUE(sweeps::is_final_metric(name)) << name;
+    for (const auto& [name, v] : r.final_metrics)
+      EXPECT_TRUE(sweeps::is_final_metric(name)) << name;
     EXPECT_TRUE(std::isfinite(gap));
   }
 }
