@@ -63,10 +63,6 @@ std::string beside_database(const std::string& db_path, const std::string& suffi
   return dir + stem + suffix;
 }
 
-std::string artifacts_folder(const std::string& db_path, const std::string& trial_id) {
-  return beside_database(db_path, ".artifacts/" + trial_id + "/");
-}
-
 std::string checkpoints_folder(const std::string& db_path, const std::string& sweep) {
   return beside_database(db_path, ".checkpoints/" + sweep + "/");
 }

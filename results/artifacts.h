@@ -1,7 +1,7 @@
 #pragma once
-// The files kept beside the database, all named after it here and nowhere else: the pictures a
-// trial leaves (PNG, written with util::write_file_atomically), checkpoints, SLURM batch scripts
-// and job logs.
+// The files kept beside the database, all named after it here and nowhere else: checkpoints,
+// SLURM batch scripts and job logs (a trial's pictures are PNGs inside the database; older
+// runners kept them as files, whose paths the store holds relative to the database's folder).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,10 +19,9 @@ std::string database_folder(const std::string& db_path);
 // A path beside the database, named after it: ("runs/q.db", ".artifacts/") -> "runs/q.artifacts/".
 std::string beside_database(const std::string& db_path, const std::string& suffix);
 
-// For "runs/q.db": runs/q.artifacts/TRIAL/ (a trial's pictures), runs/q.checkpoints/SWEEP/ (the
-// checkpoints of a sweep's trials in flight), runs/q.sbatch (`runner slurm`'s script) and its
-// job logs, runs/q-%j.out, or runs/q-%A_%a.out for a job array.
-std::string artifacts_folder(const std::string& db_path, const std::string& trial_id);
+// For "runs/q.db": runs/q.checkpoints/SWEEP/ (the checkpoints of a sweep's trials in flight),
+// runs/q.sbatch (`runner slurm`'s script) and its job logs, runs/q-%j.out, or runs/q-%A_%a.out
+// for a job array.
 std::string checkpoints_folder(const std::string& db_path, const std::string& sweep);
 std::string batch_script_path(const std::string& db_path);
 std::string job_log_path(const std::string& db_path, bool job_array);

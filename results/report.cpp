@@ -91,6 +91,9 @@ ReportData report_data(Database& db, const std::string& sweep) {
   } else {
     r.sweeps = {sweep};
   }
+  // A database of an older runner, opened read-only, has its pictures in files only.
+  const bool has_png =
+      db.prepare("SELECT 1 FROM pragma_table_info('artifacts') WHERE name = 'png'").step();
   std::string sweeps;
   for (const auto& name : r.sweeps) {
     sweeps += std::string(sweeps.empty() ? "" : ",") + "{\"name\":" + util::json_string(name) +
@@ -99,11 +102,12 @@ ReportData report_data(Database& db, const std::string& sweep) {
               ",\"series\":" + json_for(db, kSeriesJson, name) +
               ",\"decisions\":" + json_for(db, kDecisionsJson, name) +
               ",\"search\":" + search_json(db, name) + "}";
-    auto pics = db.prepare(
-        "SELECT a.path, 'pictures/' || a.trial_id || '/' || a.kind || '.png' FROM artifacts a "
-        "JOIN trials t ON t.id = a.trial_id WHERE t.sweep = ?");
+    auto pics = db.prepare(std::string(
+        "SELECT 'pictures/' || a.trial_id || '/' || a.kind || '.png', a.path, ") +
+        (has_png ? "a.png" : "NULL") +
+        " FROM artifacts a JOIN trials t ON t.id = a.trial_id WHERE t.sweep = ?");
     pics.bind(1, name);
-    while (pics.step()) r.pictures.emplace_back(pics.text(0), pics.text(1));
+    while (pics.step()) r.pictures.push_back({pics.text(0), pics.blob(2), pics.text(1)});
   }
   r.json = html_safe("{\"generated\":" + util::json_string(now_utc()) + ",\"database\":" +
                      util::json_string(db.path()) + ",\"sweeps\":[" + sweeps + "]}");

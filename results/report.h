@@ -12,8 +12,12 @@ namespace results {
 
 struct ReportData {
   std::string json;  // safe inside a page's <script>: '<', '>' and '&' are escaped
-  // (path relative to the database's folder, path inside the report) of every picture.
-  std::vector<std::pair<std::string, std::string>> pictures;
+  // Every picture: its path inside the report, and its PNG bytes (from the database) or, as
+  // older runners kept them, the file beside the database it is in (relative to its folder).
+  struct Picture {
+    std::string to, bytes, from;
+  };
+  std::vector<Picture> pictures;
   std::vector<std::string> sweeps;
 };
 

@@ -71,6 +71,10 @@ Statement& Statement::bind(int i, double v) {
   SQLITE_CHECK(db_, sqlite3_bind_double(st_, i, v));
   return *this;
 }
+Statement& Statement::bind_blob(int i, const std::string& bytes) {
+  SQLITE_CHECK(db_, sqlite3_bind_blob64(st_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+  return *this;
+}
 Statement& Statement::bind_null(int i) {
   SQLITE_CHECK(db_, sqlite3_bind_null(st_, i));
   return *this;
@@ -91,6 +95,11 @@ void Statement::run() {
 void Statement::reset() {
   sqlite3_reset(st_);
   sqlite3_clear_bindings(st_);
+}
+
+std::string Statement::blob(int i) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(st_, i));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, i))) : std::string();
 }
 
 std::string Statement::text(int i) const {

@@ -47,6 +47,7 @@ class Statement {
   Statement& bind(int i, const std::string& v);
   Statement& bind(int i, std::int64_t v);
   Statement& bind(int i, double v);
+  Statement& bind_blob(int i, const std::string& bytes);
   Statement& bind_null(int i);
   bool step();  // true while a row is available
   void run();   // step to completion, then reset for reuse
@@ -55,6 +56,7 @@ class Statement {
   std::string column_name(int i) const { return sqlite3_column_name(st_, i); }
   int column_type(int i) const { return sqlite3_column_type(st_, i); }
   std::string text(int i) const;
+  std::string blob(int i) const;
   std::int64_t integer(int i) const { return sqlite3_column_int64(st_, i); }
   double real(int i) const { return sqlite3_column_double(st_, i); }
   sqlite3_stmt* handle() { return st_; }

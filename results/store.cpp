@@ -15,7 +15,7 @@ namespace {
 
 // 2: artifacts; 3: resumed_from, metrics.attempt; 4: hosts, statuses 'stale' and 'pruned',
 // decisions; 5: runs, trials.run_id and lease_expires; 6: array_id. Columns that older runners
-// may ignore (series_epochs) and new tables (searches, proposals, pareto_front) are added without a
+// may ignore (series_epochs, artifacts.png) and new tables (searches, proposals, pareto_front) are added without a
 // new version: those runners go on using the file.
 constexpr int kSchemaVersion = 6;
 
@@ -110,7 +110,8 @@ CREATE TABLE IF NOT EXISTS pareto_front (  -- [sweep.search]: the non-dominated 
 CREATE TABLE IF NOT EXISTS artifacts (
   trial_id TEXT NOT NULL REFERENCES trials (id),
   kind     TEXT NOT NULL,
-  path     TEXT NOT NULL,  -- relative to the database's folder
+  path     TEXT NOT NULL,  -- older runners: the PNG file, relative to the database's folder
+  png      BLOB,           -- the picture itself (then path is '')
   PRIMARY KEY (trial_id, kind)
 ) WITHOUT ROWID;
 )sql";
@@ -120,6 +121,14 @@ bool has_column(Database& db, const std::string& table, const std::string& colum
   q.bind(1, table).bind(2, column);
   q.step();
   return q.integer(0) > 0;
+}
+
+// Columns older runners may ignore, added without a new schema version.
+void add_unversioned_columns(Database& db) {
+  // Filled in by the next `prepare` of each sweep (the runner knows its models, SQL does not).
+  if (!has_column(db, "trials", "series_epochs"))
+    db.exec("ALTER TABLE trials ADD COLUMN series_epochs INTEGER");
+  if (!has_column(db, "artifacts", "png")) db.exec("ALTER TABLE artifacts ADD COLUMN png BLOB");
 }
 
 // The first column of every row, skipping NULLs.
@@ -238,9 +247,7 @@ Store::Store(const std::string& path, std::ostream* warnings)
         "started_at, ended_at, error, resumed_from FROM trials_v3");
     db_.exec("DROP TABLE trials_v3");
   }
-  // Filled in by the next `prepare` of each sweep (the runner knows its models, SQL does not).
-  if (!has_column(db_, "trials", "series_epochs"))
-    db_.exec("ALTER TABLE trials ADD COLUMN series_epochs INTEGER");
+  add_unversioned_columns(db_);
   db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
   tx.commit();
   db_.exec("PRAGMA foreign_keys=ON");
@@ -344,21 +351,22 @@ void Store::end_attempt(const std::string& id, const std::string& status,
 }
 
 void Store::complete(const std::string& id, const Metrics& final_metrics,
-                     const ArtifactPaths& artifacts) {
+                     const Artifacts& artifacts) {
   finish(id, "completed", final_metrics, artifacts);
 }
 
 void Store::prune(const std::string& id, const Metrics& final_metrics,
-                  const ArtifactPaths& artifacts) {
+                  const Artifacts& artifacts) {
   finish(id, "pruned", final_metrics, artifacts);
 }
 
 void Store::finish(const std::string& id, const std::string& status, const Metrics& final_metrics,
-                   const ArtifactPaths& artifacts) {
+                   const Artifacts& artifacts) {
   Transaction tx(db_);
-  auto art =
-      db_.prepare("INSERT OR REPLACE INTO artifacts (trial_id, kind, path) VALUES (?, ?, ?)");
-  for (const auto& [kind, path] : artifacts) art.bind(1, id).bind(2, kind).bind(3, path).run();
+  auto art = db_.prepare(
+      "INSERT OR REPLACE INTO artifacts (trial_id, kind, path, png) VALUES (?, ?, '', ?)");
+  for (const auto& [kind, png] : artifacts)
+    art.bind(1, id).bind(2, kind).bind_blob(3, png).run();
   auto st =
       db_.prepare("INSERT OR REPLACE INTO final_metrics (trial_id, name, value) VALUES (?, ?, ?)");
   for (const auto& [name, value] : final_metrics) {

@@ -16,9 +16,8 @@
 
 namespace results {
 
+using util::Artifacts;  // (kind, PNG bytes) of a trial's pictures
 using util::Metrics;
-// (kind, path relative to the database's folder) of the pictures a trial left.
-using ArtifactPaths = std::vector<std::pair<std::string, std::string>>;
 
 struct TrialRow {
   std::string id, config_json, config_hash;
@@ -69,11 +68,13 @@ class Store {
   bool has_epochs_through(const std::string& id, std::int64_t epoch);
   // Stopped by a signal; a checkpoint beside the database says where.
   void interrupt(const std::string& id);
+  // The pictures go in the database with the result (artifacts.png), in its transaction: a
+  // sweep's file count does not grow with its trials; `runner report` writes them out.
   void complete(const std::string& id, const Metrics& final_metrics,
-                const ArtifactPaths& artifacts = {});
+                const Artifacts& artifacts = {});
   // Stopped early (runner/early_stop.h): like complete, with the metrics where it stopped.
   void prune(const std::string& id, const Metrics& final_metrics,
-             const ArtifactPaths& artifacts = {});
+             const Artifacts& artifacts = {});
   void fail(const std::string& id, const std::string& error);
 
   // Early stopping's record: the decision taken for a trial at an epoch, if any; recording one;
@@ -102,7 +103,7 @@ class Store {
   void end_attempt(const std::string& id, const std::string& status,
                    const std::optional<std::string>& error);
   void finish(const std::string& id, const std::string& status, const Metrics& final_metrics,
-              const ArtifactPaths& artifacts);
+              const Artifacts& artifacts);
   Database db_;
   bool retry_failed_ = false;
   std::int64_t run_id_ = 0;  // 0: no run registered

@@ -20,9 +20,14 @@ dump() {
       WHERE name NOT IN ('seconds', 'samples_per_s') ORDER BY trial_id, name;
     SELECT 'decision', trial_id, epoch, rule, printf('%!.17g', value), decision FROM decisions
       ORDER BY trial_id, epoch;"
-  sqlite3 -separator ' ' "$db" "SELECT trial_id, kind, path FROM artifacts ORDER BY trial_id, kind" |
-    while read -r trial kind path; do
-      echo "picture|$trial|$kind|$(sha256sum "$dir/$path" | cut -d' ' -f1)"
+  # Pictures in the database (png), or beside it as older runners kept them (path).
+  sqlite3 -separator '|' "$db" "SELECT trial_id, kind, png IS NOT NULL, path FROM artifacts ORDER BY trial_id, kind" |
+    while IFS='|' read -r trial kind in_db path; do
+      if [ "$in_db" = 1 ]; then
+        echo "picture|$trial|$kind|$(sqlite3 "$db" "SELECT hex(png) FROM artifacts WHERE trial_id = '$trial' AND kind = '$kind'" | sha256sum | cut -d' ' -f1)"
+      else
+        echo "picture|$trial|$kind|$(sha256sum "$dir/$path" | cut -d' ' -f1)"
+      fi
     done
 }
 

@@ -43,12 +43,14 @@ int cmd_report(Args& a) {
   const std::string out = a.out + "/";
   const std::string db_dir = results::database_folder(a.db);
   std::size_t missing = 0;
-  for (const auto& [from, to] : r.pictures) {
-    if (!util::file_exists(db_dir + from)) {
+  for (const auto& p : r.pictures) {
+    if (!p.bytes.empty()) {
+      util::write_file_atomically(out + p.to, p.bytes);
+    } else if (!p.from.empty() && util::file_exists(db_dir + p.from)) {
+      util::write_file_atomically(out + p.to, util::read_file(db_dir + p.from));
+    } else {
       ++missing;
-      continue;
     }
-    util::write_file_atomically(out + to, util::read_file(db_dir + from));
   }
   util::write_file_atomically(out + "vega.min.js", util::read_file(vega));
   util::write_file_atomically(out + "report.js", results::kReportJs);
@@ -57,7 +59,7 @@ int cmd_report(Args& a) {
   util::write_file_atomically(out + "index.html", page(r.json));
   std::cout << "wrote " << out << "index.html (" << r.sweeps.size() << " sweep(s), "
             << r.pictures.size() - missing << " pictures";
-  if (missing > 0) std::cout << "; " << missing << " missing beside the database";
+  if (missing > 0) std::cout << "; " << missing << " missing (files an older runner kept beside the database)";
   std::cout << "); open it in a browser, no network needed" << std::endl;
   return util::kExitOk;
 }

@@ -195,23 +195,12 @@ void StoreSink::finished(const TrialResult& r) {
 }
 
 void StoreSink::record_finished(const TrialResult& r, const std::string& progress) {
-  // Files first, then the row that points at them: a crash in between leaves a stray file,
-  // never a row without its file.
-  const std::string& db = store_.db().path();
-  const std::string dir = results::database_folder(db);
-  const std::string folder = results::artifacts_folder(db, r.trial_id);
-  results::ArtifactPaths paths;
-  for (const auto& [kind, bytes] : r.artifacts) {
-    const std::string file = folder + kind + ".png";
-    util::write_file_atomically(file, bytes);
-    paths.emplace_back(kind, file.substr(dir.size()));
-  }
   const bool pruned = r.outcome == Outcome::kPruned;
   if (pruned) {
     ++pruned_;
-    store_.prune(r.trial_id, r.final_metrics, paths);
+    store_.prune(r.trial_id, r.final_metrics, r.artifacts);
   } else {
-    store_.complete(r.trial_id, r.final_metrics, paths);
+    store_.complete(r.trial_id, r.final_metrics, r.artifacts);
   }
   out_ << (pruned ? "pruned   " : "done     ") << r.trial_id << " " << progress;
   for (const auto& h : kHeadline)

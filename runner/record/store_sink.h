@@ -56,7 +56,7 @@ class StoreSink : public Sink {
   void begin();
   // Saves (bytes) or removes (none) the trial's checkpoint once the open transaction commits.
   void after_commit(const std::string& trial_id, std::optional<std::string> bytes);
-  // Completed or pruned: its pictures beside the database, then its row.
+  // Completed or pruned: its row, final metrics and pictures.
   void record_finished(const TrialResult& r, const std::string& progress);
 
   results::Store& store_;

@@ -342,3 +342,18 @@ TEST(FileSystems, NetworkFileSystemsAreRecognised) {
   EXPECT_EQ(warnings.str(), "");
   EXPECT_EQ(results::network_filesystem_of("/tmp/x.db"), "");
 }
+
+TEST(Store, PicturesGoInTheDatabaseWithTheResult) {
+  auto path = temp_db();
+  results::Store s(path);
+  s.prepare("sw", rows(1), false);
+  s.mark_running("id0", {0}, {"n"});
+  const std::string png("\x89PNG\r\n\x1a\n\0binary\0bytes", 20);
+  s.complete("id0", {{"recon_mse", 0.1}}, {{"reconstructions", png}, {"differences", "x"}});
+  auto q = s.db().prepare("SELECT png, path FROM artifacts WHERE trial_id = 'id0' ORDER BY kind");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.blob(0), "x");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.blob(0), png) << "bytes kept whole, NULs included";
+  EXPECT_EQ(q.text(1), "");
+}
