@@ -69,8 +69,11 @@ void read_entry(const std::string& name, const toml::node& v, SweepSpec& spec,
       spec.constraints.push_back(parse_constraint(text, source_of(v, file), path));
   } else if (name == "warm_start") {
     spec.warm_start = read_strings(v, file, path);
-    for (const auto& entry : spec.warm_start)
+    for (const auto& entry : spec.warm_start) {
       check_warm_source(entry, file, source_of(v, file), path);
+      if (entry == spec.name)  // its own trials are its record already
+        throw InputError(source_of(v, file), path, "\"" + entry + "\" is this sweep");
+    }
   } else {
     const KeySpec* key = find_key(path);
     if (!key || key->scope != Scope::Search) {

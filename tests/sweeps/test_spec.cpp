@@ -383,6 +383,8 @@ TEST(Search, BadTablesNameFileLineAndKey) {
        "sweep.random", "beside [sweep.search]"},
       {head + "trials = 3\n" + objective + "constraints = [\"elbo <= x\"]\n" + space,
        "sweep.search.constraints", "is not a number"},
+      {head + "trials = 3\n" + objective + "warm_start = [\"s\"]\n" + space,
+       "sweep.search.warm_start", "is this sweep"},
   };
   for (const auto& r : rows) {
     const auto e = error_of(r.text);
