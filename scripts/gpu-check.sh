@@ -10,9 +10,14 @@
 #                                # against PyTorch's LibTorch with -DRUNNER_WITH_NCCL=ON, runs the
 #                                # tests labelled gpu, then the one-trial benchmark on the GPU
 #
-# Output: the CTest log and bench figures on stdout, and build-gpu/gpu-check.log.
+# Output: a PASS, FAIL or SKIP line per phase on stdout and in $OUT/summary.txt (default
+# build-gpu/out), each phase's log and databases beside it. Phases: the build (only what the
+# check needs), the tests labelled gpu, the quick start with fused arrays alone and under
+# mpirun -np 2, fused arrays of 1, 4 and 16 (trials per hour, samples/s), NCCL with two GPUs
+# (skipped with one), one trial on the GPU against the CPU.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SELF=$(realpath "${BASH_SOURCE[0]}")
+cd "$(dirname "$SELF")/.."
 DEPS=$PWD/.deps
 ROOT=$DEPS/root
 ARCH=x86_64-linux-gnu
@@ -48,7 +53,7 @@ relocate_open_mpi() {
   export LD_LIBRARY_PATH=$lib:$lib/openmpi/lib:$lib/pmix2/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export PATH=$ROOT/usr/bin:$PATH
   export PMIX_MCA_pcompress_base_silence_warning=1  # the machine's own PMIx plugins do not load
-  MPIRUN=$ROOT/usr/bin/orterun
+  export MPIRUN=$ROOT/usr/bin/orterun
 }
 
 unpack() {
@@ -86,63 +91,109 @@ configure() {
     -DMPI_mpi_LIBRARY="$lib/openmpi/lib/libmpi.so" -DMPIRUN="$MPIRUN"
 }
 
+# Each phase runs under `timeout`, logs to $OUT/NAME.log and adds a PASS, FAIL or SKIP line to
+# $OUT/summary.txt; a failure does not stop the phases after it. The phases after the build fit
+# in 8 minutes of device time together.
 check() {
+  export OUT=${OUT:-$PWD/build-gpu/out}
+  mkdir -p "$OUT" && : > "$OUT/summary.txt"
   unpack
   relocate_open_mpi
+  find_nccl  # here, so that every phase finds the NCCL it links
   export RUNNER_DATA_DIR=$DEPS  # .deps/mnist: the embedded default
-  nvidia-smi -L || true
+  nvidia-smi -L > "$OUT/gpus.txt" 2>&1 || true
+  phase build 1200 build
+  phase gpu-tests 150 gpu_tests
+  phase quickstart 90 gpu_sweep
+  phase fused-arrays 120 fused_rates
+  phase nccl 60 nccl_efficiency
+  phase one-trial 60 gpu_bench
+  cat "$OUT/summary.txt"
+}
+
+# phase NAME SECONDS FUNCTION: the function in a fresh shell of this script (the environment
+# exported above carried along), under a time limit. Exit 77 means SKIP.
+phase() {
+  local name=$1 limit=$2 fn=$3 start=$SECONDS rc=0 verdict
+  timeout --kill-after=10 "$limit" bash "$SELF" "phase-$fn" > "$OUT/$name.log" 2>&1 || rc=$?
+  case $rc in
+    0) verdict=PASS ;;
+    77) verdict=SKIP ;;
+    124 | 137) verdict="FAIL (over ${limit} s)" ;;
+    *) verdict="FAIL (exit $rc)" ;;
+  esac
+  echo "$verdict $name $((SECONDS - start)) s: $OUT/$name.log" | tee -a "$OUT/summary.txt"
+}
+
+# Only what the check needs.
+build() {
   configure
-  cmake --build build-gpu -j"$(nproc)"
-  (cd build-gpu && ctest -L gpu --output-on-failure) | tee build-gpu/gpu-check.log
-  gpu_sweep 2>&1 | tee -a build-gpu/gpu-check.log
-  gpu_bench | tee -a build-gpu/gpu-check.log
+  cmake --build build-gpu -j"$(nproc)" --target runner test_gpu test_training
 }
 
-# The quick-start sweep on the GPU, end to end under mpirun: two ranks share one GPU
-# (cluster.ranks_per_gpu = 2, separate trials); then the same two ranks with
-# ranks_per_gpu = 1 on a one-GPU node, which must refuse every trial naming the node.
+gpu_tests() {
+  cd build-gpu && ctest -L gpu --output-on-failure
+}
+
+# The quick start on the GPU with cluster.fuse = 4, alone and under mpirun -np 2 (rank 0 trains
+# too: two ranks, two trainers); every trial must complete.
 gpu_sweep() {
-  local db=build-gpu/sweep-$RANDOM.db mpi=("$MPIRUN" --allow-run-as-root --oversubscribe -np 2)
-  local runner=(build-gpu/runner run sweeps/quickstart.toml --set train.device=cuda)
-  "${mpi[@]}" "${runner[@]}" --db "$db" --set cluster.ranks_per_gpu=2
-  build-gpu/runner status --db "$db"
-  build-gpu/runner query --db "$db" "SELECT status, count(*) FROM trials GROUP BY status"
-  if [ "$(nvidia-smi -L | wc -l)" -eq 1 ]; then
-    "${mpi[@]}" "${runner[@]}" --db "$db-shared" --set cluster.ranks_per_gpu=1 || true
-    build-gpu/runner query --db "$db-shared" "SELECT status, error FROM trials LIMIT 2"
-  fi
+  local runner=(build-gpu/runner run sweeps/quickstart.toml --set train.device=cuda --set cluster.fuse=4)
+  "${runner[@]}" --db "$OUT/quickstart-alone.db" --set cluster.ranks_per_gpu=2
+  "$MPIRUN" --allow-run-as-root --oversubscribe -np 2 "${runner[@]}" --db "$OUT/quickstart-np2.db" \
+    --set cluster.ranks_per_gpu=2
+  for db in "$OUT"/quickstart-*.db; do
+    build-gpu/runner status --db "$db"
+    [ "$(build-gpu/runner query --db "$db" "SELECT count(*) FROM trials WHERE status != 'completed'" | tail -n 1)" = 0 ]
+  done
 }
 
-# Samples/s of one dense-AE trial (784-256-64, batch 128, 5 epochs on 8,000 digits) on the GPU
-# against all of this machine's cores, medians of 3 interleaved runs; and on two GPUs in data
-# parallel when there are two.
+# Fused arrays of K = 1, 4 and 16 on one GPU: trials per hour of a 16-trial sweep (784-64-8, two
+# epochs) and the median samples/s of its trials.
+fused_rates() {
+  local toml=build-gpu/fused.toml
+  printf 'name = "fused"\n[model]\nhidden = [64]\nlatent = 8\n[train]\nepochs = 2\ndevice = "cuda"\n[sweep.grid]\n"train.lr" = [%s]\n' \
+    "$(seq -s, 1 16 | sed 's/\([0-9]*\)/\1e-4/g')" > "$toml"
+  for k in 1 4 16; do
+    local db=$OUT/fused-$k.db start=$SECONDS
+    build-gpu/runner run "$toml" --db "$db" --set cluster.fuse=$k > "$OUT/fused-$k.txt" 2>&1
+    local s=$((SECONDS - start))
+    echo "K=$k: 16 trials in $s s ($((16 * 3600 / (s > 0 ? s : 1))) trials/hour), median samples/s" \
+      "$(build-gpu/runner query --db "$db" "SELECT value FROM final_metrics WHERE name = 'samples_per_s' ORDER BY value LIMIT 1 OFFSET 8" | tail -n 1)"
+  done
+}
+
+# With two GPUs or more: one dense-AE trial on 2 ranks in data parallel (NCCL) against 1 rank.
+nccl_efficiency() {
+  [ "$(nvidia-smi -L 2>/dev/null | wc -l)" -ge 2 ] || { echo "one GPU: no NCCL pair"; exit 77; }
+  local toml=build-gpu/nccl.toml
+  printf 'name = "nccl"\n[model]\nhidden = [256]\nlatent = 64\n[train]\nepochs = 3\ndevice = "cuda"\n' > "$toml"
+  build-gpu/runner run "$toml" --db "$OUT/nccl-1.db"
+  "$MPIRUN" --allow-run-as-root --oversubscribe -np 2 build-gpu/runner run "$toml" \
+    --db "$OUT/nccl-2.db" --set cluster.ranks_per_trial=2
+  local one two
+  one=$(build-gpu/runner query --db "$OUT/nccl-1.db" "SELECT value FROM final_metrics WHERE name = 'samples_per_s'" | tail -n 1)
+  two=$(build-gpu/runner query --db "$OUT/nccl-2.db" "SELECT value FROM final_metrics WHERE name = 'samples_per_s'" | tail -n 1)
+  echo "samples/s: 1 GPU $one, 2 GPUs in data parallel $two (efficiency $(python3 -c "print(round($two / (2 * $one), 2))"))"
+}
+
+# Samples/s of one dense-AE trial (784-256-64, batch 128, 3 epochs on 8,000 digits) on the GPU
+# against all of this machine's cores.
 gpu_bench() {
   local toml=build-gpu/bench.toml
-  printf 'name = "gpu-bench"\n[model]\nhidden = [256]\nlatent = 64\n[train]\nepochs = 5\nbatch_size = 128\n' > "$toml"
-  rate() {  # NAME LAUNCH... -- RUNNER-ARGS...: samples/s from the trial's database
-    local db=build-gpu/bench-$1-$RANDOM.db
-    shift
-    "$@" --db "$db" > /dev/null 2>&1
-    python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT value FROM final_metrics WHERE name='samples_per_s'\").fetchone()[0])" "$db"
+  printf 'name = "gpu-bench"\n[model]\nhidden = [256]\nlatent = 64\n[train]\nepochs = 3\nbatch_size = 128\n' > "$toml"
+  rate() {  # DEVICE: samples/s from the trial's database
+    local db=$OUT/bench-$1.db
+    build-gpu/runner run "$toml" --db "$db" --set train.device="$1" > /dev/null
+    build-gpu/runner query --db "$db" "SELECT value FROM final_metrics WHERE name = 'samples_per_s'" | tail -n 1
   }
-  local runner=(build-gpu/runner run "$toml") cpu=() gpu=() dp=()
-  local gpus
-  gpus=$(nvidia-smi -L 2>/dev/null | wc -l)
-  for _ in 1 2 3; do
-    cpu+=("$(rate cpu "${runner[@]}" --set train.device=cpu)")
-    gpu+=("$(rate gpu "${runner[@]}" --set train.device=cuda)")
-    if [ "$gpus" -ge 2 ]; then
-      dp+=("$(rate dp "$MPIRUN" --allow-run-as-root --oversubscribe -np 3 "${runner[@]}" \
-        --set train.device=cuda --set cluster.ranks_per_trial=2)")
-    fi
-  done
-  median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
-  echo "one dense-AE trial, samples/s (medians of 3): CPU $(nproc) cores $(median "${cpu[@]}"), one GPU $(median "${gpu[@]}")${dp:+, two GPUs in data parallel $(median "${dp[@]}")}"
+  echo "one dense-AE trial, samples/s: CPU ($(nproc) cores) $(rate cpu), one GPU $(rate cuda)"
 }
 
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0  # sourced: the functions only (tests)
 case "${1:-check}" in
   fetch) fetch ;;
   check) check ;;
+  phase-*) set -x && "${1#phase-}" ;;  # one phase, from `phase` (the environment set up there)
   *) echo "usage: scripts/gpu-check.sh [fetch]"; exit 2 ;;
 esac
