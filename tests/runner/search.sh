@@ -1,6 +1,7 @@
 # [sweep.search] end to end, on the embedded MNIST:
 # 1. a TPE search under mpirun -np 2 killed with SIGKILL mid-sweep, then run again: exactly its
-#    budget of trials, each trained once, none proposed twice;
+#    budget of trials, each trained once, none proposed twice; one process proposes the same
+#    trials each time;
 # 2. two runs started together on one database share one search: the budget in all, no
 #    configuration twice;
 #    a third search starts warm from both;
@@ -8,7 +9,7 @@
 #    trials, `runner status` shows them, and Optuna reads the export as a two-objective study.
 source "$(dirname "$0")/lib.sh"
 
-write_search() {  # NAME BUDGET EPOCHS SEARCH-LINES...
+write_search() {  # NAME BUDGET EPOCHS SEARCH-LINES...   (STARTUP: random trials first, 3)
   local name=$1 budget=$2 epochs=$3
   shift 3
   cat > "$name.toml" <<TOML
@@ -28,7 +29,7 @@ batch_size = 64
 threads_per_rank = 1
 [sweep.search]
 trials = $budget
-startup = 3
+startup = ${STARTUP:-3}
 $(printf '%s\n' "$@")
 [sweep.search.space]
 "train.lr" = { log_uniform = [1e-4, 3e-2] }
@@ -74,6 +75,14 @@ check "learnt after startup" "$(sql k.db "SELECT group_concat(sampler) FROM (SEL
 check "third run exit code" "$?" 0
 grep -q "10 trials, 10 already done, 0 to run, 0 more to propose" run3.txt || fail "third run: $(head -n 1 run3.txt)"
 check "third run proposes nothing" "$(sql k.db "SELECT count(*) FROM proposals")" 10
+
+# One process, the same search twice on fresh databases: the same proposals.
+STARTUP=2 write_search again 5 1 'objectives = [{ metric = "recon_mse" }]'
+"$RUNNER" run again.toml --db again1.db > /dev/null 2>&1
+"$RUNNER" run again.toml --db again2.db > /dev/null 2>&1
+check "reproducible proposals" "$(sql again1.db "SELECT group_concat(point, ' ') FROM (SELECT point FROM proposals ORDER BY number)")" \
+  "$(sql again2.db "SELECT group_concat(point, ' ') FROM (SELECT point FROM proposals ORDER BY number)")"
+check "... and TPE among them" "$(sql again1.db "SELECT count(*) FROM proposals WHERE sampler = 'tpe'")" 3
 
 # 2. Two runs at once on one search.
 write_search shared 8 2 'objectives = [{ metric = "recon_mse" }]'
