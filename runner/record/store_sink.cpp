@@ -3,9 +3,8 @@
 #include <algorithm>
 
 #include "models/family.h"
-#include "results/artifacts.h"
 #include "runner/record/headline.h"
-#include "util/files.h"
+#include "util/metrics.h"
 
 namespace runner {
 namespace {
