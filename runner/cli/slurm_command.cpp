@@ -97,7 +97,10 @@ int cmd_slurm(Args& a) {
   if (a.keep_checkpoints) job.command.push_back("--keep-checkpoints");
   util::write_file_atomically(script, cluster::batch_script(job));
   util::check_syscall(::chmod(script.c_str(), 0755), script + ": chmod");
-  std::cout << "wrote " << script << "  (" << plan.trials.size() << " trials, "
+  // A search's trials are proposed as it runs: its budget is what the script may train.
+  const auto trials = plan.spec.searching() ? sweeps::count_trials(plan.spec)
+                                            : static_cast<std::int64_t>(plan.trials.size());
+  std::cout << "wrote " << script << "  (" << trials << (plan.spec.searching() ? " trials at most, " : " trials, ")
             << (job.array > 0 ? std::to_string(job.array) + " array jobs of " : "") << job.nodes
             << " node(s) x " << job.ntasks_per_node << " ranks; log " << job.output << ")"
             << std::endl;
