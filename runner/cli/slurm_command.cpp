@@ -100,7 +100,8 @@ int cmd_slurm(Args& a) {
   // A search's trials are proposed as it runs: its budget is what the script may train.
   const auto trials = plan.spec.searching() ? sweeps::count_trials(plan.spec)
                                             : static_cast<std::int64_t>(plan.trials.size());
-  std::cout << "wrote " << script << "  (" << trials << (plan.spec.searching() ? " trials at most, " : " trials, ")
+  std::cout << "wrote " << script << "  (" << trials
+            << (plan.spec.searching() ? " trials at most, " : " trials, ")
             << (job.array > 0 ? std::to_string(job.array) + " array jobs of " : "") << job.nodes
             << " node(s) x " << job.ntasks_per_node << " ranks; log " << job.output << ")"
             << std::endl;
