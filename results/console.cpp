@@ -59,8 +59,7 @@ void print_status(const std::string& db_path, std::ostream& out) {
 
 void print_search(Database& db, const std::string& sweep, std::ostream& out) {
   // A database of an older runner, opened read-only, has no searches table.
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'searches'").step())
-    return;
+  if (!has_table(db, "searches")) return;
   const auto s = search_of(db, sweep);
   if (!s) return;
   auto proposed = db.prepare("SELECT count(*) FROM proposals WHERE sweep = ?");
@@ -93,8 +92,7 @@ void print_search(Database& db, const std::string& sweep, std::ostream& out) {
 
 void print_runs(Database& db, const std::string& sweep, std::ostream& out) {
   // A database of an older runner, opened read-only, has no runs table.
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").step())
-    return;
+  if (!has_table(db, "runs")) return;
   for (const auto& r : open_runs(db, sweep)) {
     // A lost run that holds nothing any more (its trials were taken over) is history.
     if (!r.live && r.trials.empty()) continue;

@@ -43,7 +43,7 @@ constexpr const char* kSearchJson =
 
 // A sweep's search as JSON, or null (none, or a database older than searches).
 std::string search_json(Database& db, const std::string& sweep) {
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'searches'").step()) return "null";
+  if (!has_table(db, "searches")) return "null";
   auto q = db.prepare(kSearchJson);
   q.bind(1, sweep);
   return q.step() && q.column_type(0) != SQLITE_NULL ? q.text(0) : "null";
@@ -92,8 +92,7 @@ ReportData report_data(Database& db, const std::string& sweep) {
     r.sweeps = {sweep};
   }
   // A database of an older runner, opened read-only, has its pictures in files only.
-  const bool has_png =
-      db.prepare("SELECT 1 FROM pragma_table_info('artifacts') WHERE name = 'png'").step();
+  const bool has_png = has_column(db, "artifacts", "png");
   std::string sweeps;
   for (const auto& name : r.sweeps) {
     sweeps += std::string(sweeps.empty() ? "" : ",") + "{\"name\":" + util::json_string(name) +

@@ -108,6 +108,19 @@ std::string Statement::text(int i) const {
            : std::string();
 }
 
+bool has_table(Database& db, const std::string& table) {
+  auto q = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  q.bind(1, table);
+  return q.step();
+}
+
+bool has_column(Database& db, const std::string& table, const std::string& column) {
+  auto q = db.prepare("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?");
+  q.bind(1, table).bind(2, column);
+  q.step();
+  return q.integer(0) > 0;
+}
+
 Transaction::Transaction(Database& db)
     : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
   db_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");

@@ -66,6 +66,11 @@ class Statement {
   sqlite3_stmt* st_ = nullptr;
 };
 
+// Whether the database has this table, or this column of a table: what a database written by an
+// older runner lacks.
+bool has_table(Database& db, const std::string& table);
+bool has_column(Database& db, const std::string& table, const std::string& column);
+
 // BEGIN IMMEDIATE ... COMMIT, rolled back if the scope is left by an exception. Inside another
 // transaction it is a savepoint: its changes stand or fall together, and become durable when the
 // outer one commits.

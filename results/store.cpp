@@ -116,13 +116,6 @@ CREATE TABLE IF NOT EXISTS artifacts (
 ) WITHOUT ROWID;
 )sql";
 
-bool has_column(Database& db, const std::string& table, const std::string& column) {
-  auto q = db.prepare("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?");
-  q.bind(1, table).bind(2, column);
-  q.step();
-  return q.integer(0) > 0;
-}
-
 // Columns older runners may ignore, added without a new schema version.
 void add_unversioned_columns(Database& db) {
   // Filled in by the next `prepare` of each sweep (the runner knows its models, SQL does not).

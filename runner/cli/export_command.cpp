@@ -29,7 +29,7 @@ int cmd_export(Args& a) {
   try {
     results::Database db(a.db, results::Database::Mode::ReadOnly);
     // A search's own objectives unless others are asked for.
-    if (!chosen && db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'searches'").step())
+    if (!chosen && results::has_table(db, "searches"))
       if (const auto search = results::search_of(db, e.sweep)) e.objectives = search->objectives;
     s = results::write_optuna_journal(db, e, journal);
   } catch (const results::ExportInputError& err) {
