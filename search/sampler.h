@@ -32,6 +32,9 @@ struct SamplerOptions {
 Point propose(const Space& space, const std::vector<Observation>& history,
               const SamplerOptions& options, std::uint64_t seed);
 
+// Whether propose() learns from `history` (TPE past its startup) instead of drawing at random.
+bool learns(const std::vector<Observation>& history, const SamplerOptions& options);
+
 Point random_point(const Space& space, std::mt19937_64& rng);
 // The generator propose() draws from for `seed`.
 std::mt19937_64 rng_for(std::uint64_t seed);

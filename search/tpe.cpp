@@ -157,6 +157,13 @@ class Parzen {
   std::vector<Dim> dims_;
 };
 
+// Trials finished or pruned: what TPE's split and its startup count.
+std::size_t finished_of(const std::vector<Observation>& history) {
+  std::size_t n = 0;
+  for (const auto& o : history) n += o.state != Observation::State::kRunning;
+  return n;
+}
+
 // Older trials of `above` count less once there are many (the landscape they saw has moved on).
 std::vector<double> recency_weights(std::size_t n) {
   constexpr std::size_t kFull = 25;
@@ -219,12 +226,13 @@ std::mt19937_64 rng_for(std::uint64_t seed) {
 Point propose(const Space& space, const std::vector<Observation>& history,
               const SamplerOptions& options, std::uint64_t seed) {
   std::mt19937_64 rng = rng_for(seed);
-  std::size_t finished = 0;
-  for (const auto& o : history) finished += o.state != Observation::State::kRunning;
-  if (options.kind == SamplerOptions::Kind::kRandom ||
-      finished < static_cast<std::size_t>(std::max(options.startup, 1)))
-    return random_point(space, rng);
-  return tpe(space, history, finished, options, rng);
+  if (!learns(history, options)) return random_point(space, rng);
+  return tpe(space, history, finished_of(history), options, rng);
+}
+
+bool learns(const std::vector<Observation>& history, const SamplerOptions& options) {
+  return options.kind == SamplerOptions::Kind::kTpe &&
+         finished_of(history) >= static_cast<std::size_t>(std::max(options.startup, 1));
 }
 
 }  // namespace search

@@ -266,27 +266,25 @@ std::optional<std::size_t> Proposer::next() {
     if (n < fewest) fewest = n, best = p;
   }
   if (!best) return std::nullopt;
+  // Read once: the draws below differ only in their seed.
+  const auto observed = history(*best);
   std::size_t index = 0;
   for (int attempt = 0; attempt < kAttempts; ++attempt)
-    if (try_point(*best, fewest, attempt, index)) return index;
+    if (try_point(*best, fewest, attempt, observed, index)) return index;
   exhausted_.insert(*best);  // every draw was a point trained already: the space is exhausted
   return next();
 }
 
-bool Proposer::try_point(std::size_t p, std::int64_t number, int attempt, std::size_t& index) {
+bool Proposer::try_point(std::size_t p, std::int64_t number, int attempt,
+                         const std::vector<Observation>& observed, std::size_t& index) {
   const auto& part = plan_.parts[p];
   const std::uint64_t seed =
       util::stable_hash64("search/" + std::to_string(plan_.spec.seed) + "/" + part.config_hash +
                           "/" + std::to_string(number) + "/" + std::to_string(attempt));
-  const auto observed = history(p);
   const search::Point point = search::propose(space_, observed, options_, seed);
   auto trial = sweeps::trial_of(plan_.spec, params_at(plan_.spec, part.params, point), 0);
-  std::size_t finished = 0;
-  for (const auto& o : observed) finished += o.state != Observation::State::kRunning;
-  const bool learnt = options_.kind == search::SamplerOptions::Kind::kTpe &&
-                      finished >= static_cast<std::size_t>(options_.startup);
   const results::Proposal proposal{trial.id, part.config_hash, number, point_text(point),
-                                   learnt ? "tpe" : "random"};
+                                   search::learns(observed, options_) ? "tpe" : "random"};
   const results::TrialRow row{
       trial.id, trial.config_json, trial.config_hash,
       0,        trial.seed,        models::series_epochs(sweeps::trial_config_from(trial.params))};

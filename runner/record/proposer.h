@@ -44,8 +44,10 @@ class Proposer {
   // [sweep.search] warm_start: the finished trials of the sweeps named that lie in the space,
   // each with the part it belongs to (the one whose grid and case keys it shares).
   void load_warm();
-  // Proposal `number` of part `p`, recorded; false when its point is a trial the sweep has.
-  bool try_point(std::size_t p, std::int64_t number, int attempt, std::size_t& index);
+  // Proposal `number` of part `p` from what it has `observed`, recorded; false when its point is
+  // a trial the sweep has.
+  bool try_point(std::size_t p, std::int64_t number, int attempt,
+                 const std::vector<search::Observation>& observed, std::size_t& index);
 
   results::Store& store_;
   Plan& plan_;
