@@ -79,14 +79,26 @@ TEST(EarlyStop, MedianRuleStopsTrialsWorseThanTheOthersMedian) {
 
 // The judge against a real store: each decision recorded once, taken from the rung's record, and
 // the same answer again after a "kill" (a new judge on the same store).
-TEST(EarlyStop, TheJudgeRecordsEachDecisionAndKeepsIt) {
+namespace {
+
+std::string fresh_db() {
   char tmpl[] = "/tmp/runner-early-XXXXXX";
-  const std::string path = std::string(mkdtemp(tmpl)) + "/r.db";
-  results::Store store(path);
+  return std::string(mkdtemp(tmpl)) + "/r.db";
+}
+
+// Trials t0, t1, t2 of sweep "sw".
+std::vector<results::TrialRow> three_trials() {
   std::vector<results::TrialRow> rows;
   for (int i = 0; i < 3; ++i)
     rows.push_back({"t" + std::to_string(i), "{}", "h" + std::to_string(i), 0, i});
-  store.prepare("sw", rows, false);
+  return rows;
+}
+
+}  // namespace
+
+TEST(EarlyStop, TheJudgeRecordsEachDecisionAndKeepsIt) {
+  results::Store store(fresh_db());
+  store.prepare("sw", three_trials(), false);
   const auto c = config(sweeps::EarlyStopKind::kAsha, sweeps::Goal::kMin);
   runner::EarlyStopper judge(store, "sw", c);
   const double values[] = {5, 7, 4};
@@ -144,13 +156,8 @@ TEST(EarlyStop, AshaWithSeveralSeriesKeepsTheFirstFronts) {
 }
 
 TEST(EarlyStop, TheJudgeReadsEverySeriesAtTheRung) {
-  char tmpl[] = "/tmp/runner-early-XXXXXX";
-  const std::string path = std::string(mkdtemp(tmpl)) + "/r.db";
-  results::Store store(path);
-  std::vector<results::TrialRow> rows;
-  for (int i = 0; i < 3; ++i)
-    rows.push_back({"t" + std::to_string(i), "{}", "h" + std::to_string(i), 0, i});
-  store.prepare("sw", rows, false);
+  results::Store store(fresh_db());
+  store.prepare("sw", three_trials(), false);
   auto c = config(sweeps::EarlyStopKind::kAsha, sweeps::Goal::kMin);
   c.objectives = {{"test_recon_mse", sweeps::Goal::kMin}, {"train_loss", sweeps::Goal::kMin}};
   runner::EarlyStopper judge(store, "sw", c);
