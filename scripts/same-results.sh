@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whether two runs of one sweep gave the same results: trial rows, series, final metrics (every
-# value to 17 digits) and the pictures' bytes. Timings (created/started/ended, seconds,
+# value to 17 digits) and the pictures' bytes. Timings (created/started/ended, seconds and seconds_*,
 # samples_per_s), leases and placement (ranks, hosts) are left out: they differ between any two
 # runs. For a change that must not change behaviour: run a sweep before and after, then
 #   scripts/same-results.sh before.db after.db
@@ -17,7 +17,7 @@ dump() {
     SELECT 'series', trial_id, epoch, name, printf('%!.17g', value), attempt FROM metrics
       ORDER BY trial_id, epoch, name;
     SELECT 'final', trial_id, name, printf('%!.17g', value) FROM final_metrics
-      WHERE name NOT IN ('seconds', 'samples_per_s') ORDER BY trial_id, name;
+      WHERE name NOT GLOB 'seconds*' AND name <> 'samples_per_s' ORDER BY trial_id, name;
     SELECT 'decision', trial_id, epoch, rule, printf('%!.17g', value), decision FROM decisions
       ORDER BY trial_id, epoch;"
   # Pictures in the database (png), or beside it as older runners kept them (path).

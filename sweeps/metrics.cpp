@@ -8,10 +8,18 @@ namespace {
 
 // Where each is computed: runner/train/evaluation.cpp, trainer.cpp and the models' own
 // metrics() (models/dense.cpp, vae.cpp). "_class_<k>" ones are per digit class.
-constexpr std::array<const char*, 15> kNames = {"recon_mse",
+constexpr std::array<const char*, 23> kNames = {"recon_mse",
                                                 "probe_accuracy",
                                                 "seconds",
                                                 "samples_per_s",
+                                                "seconds_setup",
+                                                "seconds_train",
+                                                "seconds_evaluation",
+                                                "seconds_checkpoints",
+                                                "seconds_final",
+                                                "seconds_probe",
+                                                "seconds_adversary",
+                                                "seconds_pictures",
                                                 "recon_mse_corrupted",
                                                 "invariance_gap",
                                                 "adversary_accuracy",

@@ -13,6 +13,12 @@ using Metrics = std::vector<std::pair<std::string, double>>;
 // (kind, PNG bytes) of a trial's pictures.
 using Artifacts = std::vector<std::pair<std::string, std::string>>;
 
+// Timings: "seconds", "samples_per_s" and where a trial's time went ("seconds_<phase>", README,
+// "Where a trial's time goes"). They differ between any two runs of one trial; the rest must not.
+inline bool is_timing(const std::string& name) {
+  return name == "samples_per_s" || name.rfind("seconds", 0) == 0;
+}
+
 inline std::optional<double> find_metric(const Metrics& m, const std::string& name) {
   for (const auto& [k, v] : m)
     if (k == name) return v;

@@ -16,10 +16,10 @@ struct TestErrors {
   torch::Tensor codes;   // the deterministic codes of the input
 };
 
-// Reconstruction errors of the clean images `clean` from `input`, and the codes of `input`, in
-// evaluation mode.
+// Reconstruction errors of the clean images `clean` from `input`, and the codes of `input`
+// (unless `with_codes` is false: the per-epoch test error needs none), in evaluation mode.
 TestErrors evaluate(models::AutoencoderImpl& model, const torch::Tensor& input,
-                    const SplitTensors& clean);
+                    const SplitTensors& clean, bool with_codes = true);
 
 // Accuracy of a softmax classifier trained on the train codes and scored on the test codes
 // (document 001's "classification accuracy"). Codes are standardised with train statistics.
@@ -35,6 +35,9 @@ double adversary_accuracy(const torch::Tensor& z_train, const torch::Tensor& y_t
 struct FinalEvaluation {
   util::Metrics metrics;
   util::Artifacts artifacts;
+  // Where its time went: seconds_final (the test error, codes and the model's own metrics),
+  // seconds_probe, seconds_adversary, seconds_pictures.
+  util::Metrics seconds;
 };
 
 // The final metrics of a trained trial (README, "Results database") and its pictures. Seeds

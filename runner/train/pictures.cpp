@@ -37,11 +37,10 @@ class Canvas {
  public:
   Canvas(std::int64_t width, std::int64_t height)
       : width_(width), height_(height), px_(width * height * 3, kGapGrey) {}
-  // A greyscale image (rows*cols values in [0, 1]), or an RGB one (3, rows*cols), at top/left.
-  void image(const torch::Tensor& img, std::int64_t top, std::int64_t left, std::int64_t rows,
-             std::int64_t cols) {
-    const auto bytes = to_bytes(img.dim() == 1 ? img.unsqueeze(0).expand({3, -1}) : img);
-    const std::int64_t plane = rows * cols;
+  // An image of rows*cols bytes at top/left: greyscale, or RGB as 3 planes one after another.
+  void image(const std::uint8_t* bytes, bool rgb, std::int64_t top, std::int64_t left,
+             std::int64_t rows, std::int64_t cols) {
+    const std::int64_t plane = rgb ? rows * cols : 0;
     for (std::int64_t y = 0; y < rows; ++y)
       for (std::int64_t x = 0; x < cols; ++x)
         for (std::int64_t ch = 0; ch < 3; ++ch)
@@ -107,37 +106,60 @@ std::string draw_blending(models::AutoencoderImpl& model, const PictureInputs& i
 // Originals, reconstructions, and their difference in red (extra ink) and blue (missing ink).
 std::string draw_differences(const torch::Tensor& clean, const torch::Tensor& recon,
                              std::int64_t rows, std::int64_t cols) {
-  const std::int64_t k = clean.size(0);
-  auto diff = difference_colours(clean, recon);
+  const std::int64_t k = clean.size(0), pixels = rows * cols;
+  // Bytes of every image at once: one conversion, not one per tile.
+  const auto grey = to_bytes(torch::cat({clean, recon}));
+  const auto diff = to_bytes(difference_colours(clean, recon));
   Canvas c(k * cols + (k + 1) * kGap, 3 * rows + 4 * kGap);
   for (std::int64_t i = 0; i < k; ++i) {
     const std::int64_t left = kGap + i * (cols + kGap);
-    c.image(clean[i], kGap, left, rows, cols);
-    c.image(recon[i], 2 * kGap + rows, left, rows, cols);
-    c.image(diff[i], 3 * kGap + 2 * rows, left, rows, cols);
+    c.image(&grey[i * pixels], false, kGap, left, rows, cols);
+    c.image(&grey[(k + i) * pixels], false, 2 * kGap + rows, left, rows, cols);
+    c.image(&diff[i * 3 * pixels], true, 3 * kGap + 2 * rows, left, rows, cols);
   }
   return c.png();
 }
 
 // Per digit: the histogram of its test errors, then its samples at 8 quantiles (document 004).
+// The errors are sorted on the host and the picked samples reconstructed in one pass.
 std::string draw_error_quantiles(models::AutoencoderImpl& model, const PictureInputs& in) {
-  const double top = in.errors.max().item<double>();
+  const auto errors = in.errors.to(torch::kCPU, torch::kFloat64).contiguous();
+  const auto labels = in.labels.to(torch::kCPU, torch::kInt64).contiguous();
+  const double* e = errors.data_ptr<double>();
+  const std::int64_t* l = labels.data_ptr<std::int64_t>();
+  const double top = *std::max_element(e, e + errors.numel());
+  std::vector<std::vector<std::int64_t>> by_class(static_cast<std::size_t>(in.classes));
+  for (std::int64_t i = 0; i < errors.numel(); ++i)
+    if (l[i] >= 0 && l[i] < in.classes) by_class[static_cast<std::size_t>(l[i])].push_back(i);
+  std::vector<std::int64_t> picks;  // kQuantiles per class with samples, in class order
+  for (auto& idx : by_class) {
+    std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return e[a] < e[b]; });
+    for (std::int64_t q = 0; q < kQuantiles && !idx.empty(); ++q) {
+      const double at = (2.0 * q + 1) / (2.0 * kQuantiles) * static_cast<double>(idx.size() - 1);
+      picks.push_back(idx[static_cast<std::size_t>(std::lround(at))]);
+    }
+  }
+  const auto rows = torch::tensor(picks, torch::kInt64).to(in.input.device());
+  const auto bytes = to_bytes(torch::cat(
+      {in.clean.index_select(0, rows),
+       model.reconstruct(in.input.index_select(0, rows), in.labels.index_select(0, rows))}));
   const std::int64_t panel = kQuantileBins * kBarWidth, cell = in.rows * 2 + kGap;
+  const std::int64_t pixels = in.rows * in.cols, n = static_cast<std::int64_t>(picks.size());
   Canvas c(panel + kGap + kQuantiles * (in.cols + kGap) + kGap, in.classes * (cell + kGap) + kGap);
+  std::int64_t shown = 0;
   for (std::int64_t k = 0; k < in.classes; ++k) {
-    auto idx = in.labels.eq(k).nonzero().flatten();
-    if (idx.size(0) == 0) continue;
-    auto errors = in.errors.index_select(0, idx);
+    const auto& idx = by_class[static_cast<std::size_t>(k)];
+    if (idx.empty()) continue;
     const std::int64_t y = kGap + k * (cell + kGap);
-    c.histogram(bin_counts(errors, kQuantileBins, top), y, kGap, cell, kBarWidth);
-    auto order = idx.index_select(0, errors.argsort());
-    for (std::int64_t q = 0; q < kQuantiles; ++q) {
-      const double at = (2.0 * q + 1) / (2.0 * kQuantiles) * static_cast<double>(idx.size(0) - 1);
-      auto i = order[static_cast<std::int64_t>(std::lround(at))];
+    std::vector<double> counts(kQuantileBins, 0.0);
+    for (auto i : idx)
+      counts[static_cast<std::size_t>(std::clamp<double>(
+          std::floor(e[i] / std::max(top, 1e-12) * kQuantileBins), 0, kQuantileBins - 1))] += 1;
+    c.histogram(counts, y, kGap, cell, kBarWidth);
+    for (std::int64_t q = 0; q < kQuantiles; ++q, ++shown) {
       const std::int64_t x = 2 * kGap + panel + q * (in.cols + kGap);
-      c.image(in.clean[i], y, x, in.rows, in.cols);
-      c.image(model.reconstruct(in.input[i].unsqueeze(0), in.labels[i].unsqueeze(0))[0],
-              y + in.rows + kGap, x, in.rows, in.cols);
+      c.image(&bytes[shown * pixels], false, y, x, in.rows, in.cols);
+      c.image(&bytes[(n + shown) * pixels], false, y + in.rows + kGap, x, in.rows, in.cols);
     }
   }
   return c.png();

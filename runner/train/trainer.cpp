@@ -7,13 +7,12 @@
 #include "models/schedules.h"
 #include "runner/train/evaluation.h"
 #include "util/shuffle.h"
+#include "util/timer.h"
 
 namespace runner {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using util::seconds_since;
 
 TrialOutput interrupted(std::string checkpoint) {
   TrialOutput out;
@@ -46,6 +45,7 @@ Trainer::Trainer(const std::vector<Assignment>& members, cluster::Group& group,
   auto& backends = hooks0_.backends ? *hooks0_.backends : own_backends_;
   backend_ = backends.get(group, device_, members[0].collective_timeout_s);
   if (backend_) backend_->broadcast(flat_->values());  // identical replicas, whatever each RNG did
+  setup_seconds_ = seconds_since(start_);
 }
 
 // What each rank does alone before the group's first collective. The GPU becomes current first,
@@ -212,6 +212,7 @@ bool Trainer::run_epoch(std::int64_t stage, std::int64_t epoch,
     array_ends = array_ends && (stop_here || last);
     if (root_)
       carry([&] {
+        util::AddSeconds timed(m.costs.evaluation);
         fault("evaluation");
         checkpoints[k] = report_epoch(k, end.loss_sum[k], m.hooks->checkpoints || stop_here,
                                       [&] { return capture(k, stage, epoch, 0, end.loss_sum[k]); });
@@ -305,11 +306,15 @@ void Trainer::stop_inside(const std::vector<bool>& stop, std::int64_t stage, std
 std::string Trainer::report_epoch(std::size_t k, double loss_sum, bool with_checkpoint,
                                   const std::function<std::string()>& capture) {
   Member& m = members_[k];
-  auto [test_err, test_codes] = evaluate(*m.model, data_.test_input, data_.test);
+  const auto test_err = evaluate(*m.model, data_.test_input, data_.test, false).errors;
   Metrics series = {{"train_loss", loss_sum / static_cast<double>(n_)},
                     {"test_recon_mse", test_err.mean().item<double>()}};
   if (m.model->noise_dim() > 0) series.emplace_back("beta", m.weights.beta);
-  const std::string checkpoint = with_checkpoint ? capture() : std::string();
+  std::string checkpoint;
+  if (with_checkpoint) {
+    util::AddSeconds timed(m.costs.checkpoints);
+    checkpoint = capture();
+  }
   if (m.hooks->on_epoch)
     m.hooks->on_epoch(series_epoch_, series, m.hooks->checkpoints ? checkpoint : std::string());
   return checkpoint;
@@ -325,6 +330,15 @@ TrialOutput Trainer::finish(std::size_t k) {
   eval.metrics.emplace_back(
       "samples_per_s", static_cast<double>(n_ * series_epoch_) / std::max(train_seconds_, 1e-9));
   eval.metrics.emplace_back("seconds", seconds_since(start_));
+  // Where it went. What the members of an array share (set-up, training steps) is split evenly;
+  // the per-epoch test error and the checkpoints (during the report, so the evaluation's time
+  // excludes them) are each member's own.
+  const double share = 1.0 / static_cast<double>(members_.size());
+  eval.metrics.emplace_back("seconds_setup", setup_seconds_ * share);
+  eval.metrics.emplace_back("seconds_train", train_seconds_ * share);
+  eval.metrics.emplace_back("seconds_evaluation", m.costs.evaluation - m.costs.checkpoints);
+  eval.metrics.emplace_back("seconds_checkpoints", m.costs.checkpoints);
+  for (auto& timing : eval.seconds) eval.metrics.push_back(std::move(timing));
   TrialOutput out;
   out.metrics = std::move(eval.metrics);
   out.artifacts = std::move(eval.artifacts);

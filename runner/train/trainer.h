@@ -43,6 +43,9 @@ struct Member {
   std::string cpu_rng, device_rng;
   models::LossWeights weights;  // this epoch's
   bool active = true;           // still training
+  struct {
+    double evaluation = 0, checkpoints = 0;  // seconds, checkpoints included in the evaluation
+  } costs;
 };
 
 // The trials of one array (or one trial alone) on one rank of their group: pytorch/examples'
@@ -130,6 +133,7 @@ class Trainer {
   models::FusedWeights fused_weights_;  // arrays: the epoch's loss weights of every member
   std::optional<FlatAdam> opt_;         // the stage's optimizer: fresh state for every stage
   double train_seconds_ = 0;
+  double setup_seconds_ = 0;       // data, models and backend, before the first step
   std::int64_t series_epoch_ = 0;  // epochs counted across stages
   // A failure on this rank outside a step's forward and backward (the optimizer, the root's
   // evaluation or checkpoint): the next step's vote carries it, so the group fails together

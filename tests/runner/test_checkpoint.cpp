@@ -48,7 +48,7 @@ Outcome run(const runner::Assignment& a, int stop_after, int read_every = 0) {
 runner::Metrics without_timings(runner::Metrics m) {
   runner::Metrics out;
   for (auto& [k, v] : m)
-    if (k != "seconds" && k != "samples_per_s") out.emplace_back(k, v);
+    if (!util::is_timing(k)) out.emplace_back(k, v);
   return out;
 }
 

@@ -73,11 +73,6 @@ void expect_close(double a, double b, double rel, const std::string& what) {
   EXPECT_LE(std::abs(a - b), rel * std::max({std::abs(a), std::abs(b), 1e-3})) << what;
 }
 
-// Timings differ; the rest must match.
-bool timing(const std::string& name) {
-  return name == "seconds" || name == "samples_per_s";
-}
-
 torch::Tensor weights_of(const std::string& checkpoint) {
   const auto c = runner::decode_checkpoint(checkpoint, "test");
   return torch::from_blob(const_cast<char*>(c.parameters.data()),
@@ -106,11 +101,11 @@ void expect_same_trial(const TrialRun& a, const TrialRun& f, const std::string& 
     const auto& [name, value] = a.out.metrics[i];
     EXPECT_EQ(name, f.out.metrics[i].first);
     const bool accuracy = name.size() > 9 && name.substr(name.size() - 9) == "_accuracy";
-    if (exact && !timing(name))
+    if (exact && !util::is_timing(name))
       EXPECT_EQ(value, f.out.metrics[i].second) << id << " " << name;
     else if (accuracy)
       EXPECT_LE(std::abs(value - f.out.metrics[i].second), 1.0 / kTestImages + 1e-12) << id;
-    else if (!timing(name))
+    else if (!util::is_timing(name))
       expect_close(value, f.out.metrics[i].second, 1e-4, id + " " + name);
   }
   EXPECT_EQ(a.out.artifacts.size(), f.out.artifacts.size()) << id << ": the same pictures";

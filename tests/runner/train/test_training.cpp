@@ -56,13 +56,26 @@ TEST(Training, LearnsAndReportsEveryMetric) {
   EXPECT_GT(acc, 0.5) << "codes of a trained AE separate digits far above chance (0.1)";
   EXPECT_LE(acc, 1.0);
   EXPECT_GT(metric(r.final_metrics, "samples_per_s"), 0);
-  EXPECT_GT(metric(r.final_metrics, "seconds"), 0);
+  const double seconds = metric(r.final_metrics, "seconds");
+  EXPECT_GT(seconds, 0);
+  // Where the time went: phases that do not overlap, most of the trial between them.
+  double phases = 0;
+  for (const char* p :
+       {"setup", "train", "evaluation", "checkpoints", "final", "probe", "adversary", "pictures"}) {
+    const double s = metric(r.final_metrics, std::string("seconds_") + p);
+    EXPECT_GE(s, 0) << p;
+    phases += s;
+  }
+  EXPECT_GT(metric(r.final_metrics, "seconds_train"), 0);
+  EXPECT_GT(metric(r.final_metrics, "seconds_probe"), 0);
+  EXPECT_LE(phases, seconds);
+  EXPECT_GT(phases, 0.5 * seconds);
 }
 
 TEST(Training, SameTrialSameThreadsGivesTheSameMetrics) {
   auto a = train(small_trial()), b = train(small_trial());
   for (const auto& [k, v] : a.final_metrics)
-    if (k != "samples_per_s" && k != "seconds") {
+    if (!util::is_timing(k)) {
       EXPECT_EQ(v, metric(b.final_metrics, k)) << k;
     }
   for (std::size_t e = 0; e < a.epochs.size(); ++e) EXPECT_EQ(a.epochs[e], b.epochs[e]);

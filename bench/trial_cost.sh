@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Where a trial's time goes: the breakdown every trial records (final metrics seconds_<phase>,
+# README "Where a trial's time goes"), averaged over a 16-trial sweep, and what is left outside
+# the trainer (process start, scheduling, the database). Not a test: it prints numbers.
+#
+#   bench/trial_cost.sh [K ...]      (default: 1 4; cluster.fuse values to run)
+#
+# The sweep is bench/fuse.sh's small one (784-64-8, 16 trials, 3 epochs of batch 64 on the 8,000
+# embedded training digits, one rank). The fixed cost is everything but the training steps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNNER=build/runner
+[ -x "$RUNNER" ] || scripts/setup.sh
+WORK=$(mktemp -d /tmp/runner-cost-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cat > "$WORK/small.toml" <<TOML
+name = "small"
+repeats = 4
+[model]
+hidden = [64]
+latent = 8
+[train]
+epochs = 3
+batch_size = 64
+[sweep.grid]
+"train.lr" = [1e-3, 2e-3, 3e-3, 5e-3]
+TOML
+PHASES="setup train evaluation checkpoints final probe adversary pictures"
+printf '| K | wall s/trial | %s | outside | fixed share |\n' "$(sed 's/ / | /g' <<<"$PHASES")"
+printf '|---:|---:|%s---:|---:|\n' "$(for _ in $PHASES; do printf -- '---:|'; done)"
+for k in ${*:-1 4}; do
+  db="$WORK/k$k.db"
+  start=$(date +%s.%N)
+  "$RUNNER" run "$WORK/small.toml" --db "$db" --set cluster.fuse="$k" >/dev/null 2>&1
+  wall=$(echo "($(date +%s.%N) - $start) / 16" | bc -l)
+  avg() { sqlite3 "$db" "SELECT avg(value) FROM final_metrics WHERE name = '$1'"; }
+  row="| $k | $(printf %.3f "$wall") |" outside=$wall
+  for p in $PHASES; do
+    row+=" $(printf %.3f "$(avg "seconds_$p")") |"
+    outside=$(echo "$outside - $(avg "seconds_$p")" | bc -l)
+  done
+  share=$(echo "100 * (1 - $(avg seconds_train) / $wall)" | bc -l)
+  echo "$row $(printf %.3f "$outside") | $(printf %.0f "$share") % |"
+done
