@@ -18,8 +18,12 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
-  // Sums a contiguous float32 tensor over the group, in place.
+  // Sums a contiguous float32 tensor over the group, in place. NCCL only enqueues it on the
+  // tensor's stream: kernels after it on that stream see the sum, the host after finish().
   virtual void allreduce_sum(torch::Tensor& flat) = 0;
+  // Waits, under the collective deadline, for the collectives enqueued so far; throws on their
+  // error. Call it before the host reads what they computed.
+  virtual void finish() {}
   // Replaces every rank's tensor by the group root's.
   virtual void broadcast(torch::Tensor& flat) = 0;
   // Whether an error left it unusable (an aborted NCCL communicator).

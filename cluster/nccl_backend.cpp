@@ -25,6 +25,8 @@ class NcclBackend : public Backend {
                         c10::cuda::getCurrentCUDAStream(flat.device().index()));
   }
 
+  void finish() override { comm_.finish("allreduce"); }
+
   void broadcast(torch::Tensor& flat) override {
     check(flat);
     const c10::cuda::CUDAGuard on(flat.device());

@@ -86,9 +86,11 @@ NcclComm::NcclComm(Group& group, int device, double timeout_s)
   config.blocking = 0;  // so that init can be polled under the deadline
   settle(ncclCommInitRankConfig(&comm_, group.size(), unique, group.rank(), &config),
          "ncclCommInitRankConfig");
+  CUDA_CHECK(cudaEventCreateWithFlags(&enqueued_, cudaEventDisableTiming));
 }
 
 NcclComm::~NcclComm() {
+  if (enqueued_) cudaEventDestroy(enqueued_);
   if (!comm_) return;
   // Flush, then free; a peer that is gone must not hold the shutdown.
   ncclResult_t state = ncclCommFinalize(comm_);
@@ -132,10 +134,20 @@ void NcclComm::settle(ncclResult_t result, const char* what) {
          ncclGetErrorString(state));
 }
 
-void NcclComm::wait(cudaStream_t stream, const char* what) {
+void NcclComm::check_async(const char* what) {
+  ncclResult_t state = ncclSuccess;
+  if (ncclCommGetAsyncError(comm_, &state) != ncclSuccess || state != ncclSuccess)
+    fail(std::string("NCCL error: ") + ncclGetErrorString(state) + " in " + what + " on " +
+         util::host_name());
+}
+
+// Polls the event after the latest collective, not the whole stream: the steps enqueued since
+// need not be done, and the host waits only when it reads the sums (every few steps).
+void NcclComm::finish(const char* what) {
+  if (!comm_) throw std::runtime_error("the NCCL communicator was aborted after an error");
   std::string error;
   auto done = [&] {
-    const cudaError_t state = cudaStreamQuery(stream);
+    const cudaError_t state = cudaEventQuery(enqueued_);
     if (state == cudaSuccess) return true;
     if (state != cudaErrorNotReady) error = std::string("CUDA error: ") + cudaGetErrorString(state);
     ncclResult_t async_error = ncclSuccess;
@@ -153,14 +165,16 @@ void NcclComm::wait(cudaStream_t stream, const char* what) {
 
 void NcclComm::allreduce_sum(float* data, std::size_t count, cudaStream_t stream) {
   if (!comm_) throw std::runtime_error("the NCCL communicator was aborted after an error");
+  check_async("allreduce");
   settle(ncclAllReduce(data, data, count, ncclFloat32, ncclSum, comm_, stream), "ncclAllReduce");
-  wait(stream, "allreduce");
+  CUDA_CHECK(cudaEventRecord(enqueued_, stream));
 }
 
 void NcclComm::broadcast(float* data, std::size_t count, cudaStream_t stream) {
   if (!comm_) throw std::runtime_error("the NCCL communicator was aborted after an error");
   settle(ncclBroadcast(data, data, count, ncclFloat32, 0, comm_, stream), "ncclBroadcast");
-  wait(stream, "broadcast");
+  CUDA_CHECK(cudaEventRecord(enqueued_, stream));
+  finish("broadcast");
 }
 
 }  // namespace cluster

@@ -35,20 +35,24 @@ class NcclComm {
 
   // Aborted after an error: unusable.
   bool aborted() const { return comm_ == nullptr; }
+  // Enqueues the sum on `stream` and returns: the host does not wait for it (finish does).
   void allreduce_sum(float* data, std::size_t count, cudaStream_t stream);
+  // Waits until the collectives enqueued so far are done, under the deadline: on an error
+  // aborts the communicator and throws, on timeout aborts the job.
+  void finish(const char* what);
   void broadcast(float* data, std::size_t count, cudaStream_t stream);
 
  private:
   // Waits until an NCCL call of this non-blocking communicator has left ncclInProgress; on an
   // error, aborts the communicator and throws.
   void settle(ncclResult_t result, const char* what);
-  // Polls the stream until the collective is done; on an error aborts the communicator and
-  // throws, on timeout aborts the job.
-  void wait(cudaStream_t stream, const char* what);
+  // Throws (aborting the communicator) if NCCL has reported an error, without waiting.
+  void check_async(const char* what);
   // Aborts the communicator (its kernels may hang) and throws `why`.
   [[noreturn]] void fail(const std::string& why);
 
   ncclComm_t comm_ = nullptr;
+  cudaEvent_t enqueued_ = nullptr;  // recorded after the latest collective
   int device_ = 0;
   double timeout_s_;
 };

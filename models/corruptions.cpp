@@ -1,7 +1,9 @@
 #include "models/corruptions.h"
 
 #include <cmath>
+#include <map>
 #include <stdexcept>
+#include <string>
 
 namespace models {
 namespace {
@@ -15,12 +17,22 @@ torch::Tensor gaussian_kernel_1d(double sigma) {
   return k / k.sum();
 }
 
+// The blotches' blur kernel on `device`, made once per device: building it on the host and
+// copying it every call would make every step of a GPU trial wait for the copy. Never freed: a
+// CUDA tensor must not outlive the runtime at exit.
+const torch::Tensor& blotch_kernel(const torch::Device& device) {
+  static auto* kernels = new std::map<std::string, torch::Tensor>;
+  auto& k = (*kernels)[device.str()];
+  if (!k.defined()) k = gaussian_kernel_1d(kBlotchSigma).to(device);
+  return k;
+}
+
 }  // namespace
 
 torch::Tensor blotch_masks(const torch::Tensor& thresholds, std::int64_t rows, std::int64_t cols) {
   const std::int64_t n = thresholds.size(0);
   auto noise = torch::rand({n, 1, rows, cols}, thresholds.options().dtype(torch::kFloat32));
-  auto k = gaussian_kernel_1d(kBlotchSigma).to(noise.device());
+  const auto& k = blotch_kernel(noise.device());
   const std::int64_t pad = k.size(0) / 2;
   // Separable blur, reflecting at the border so blotches reach the edges.
   auto field =

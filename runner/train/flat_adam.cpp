@@ -112,10 +112,11 @@ void FlatAdam::step() {
   }
   // Each member's step size times its first moment, then divided: the order of operations of
   // addcdiv_ above, so that each member's update is exactly the one it would make alone.
-  std::vector<double> scale;
-  for (double lr : lrs_) scale.push_back(-lr / bias1);
-  const auto column =
-      torch::tensor(scale, torch::kFloat64).to(exp_avg_.options()).view({k_members, 1});
+  if (!lrs_on_device_.defined())
+    lrs_on_device_ =
+        torch::tensor(lrs_, torch::kFloat64).to(exp_avg_.device()).view({k_members, 1});
+  // -lr / bias1 in float64, then rounded once: the step size the member alone takes.
+  const auto column = lrs_on_device_.div(-bias1).to(exp_avg_.scalar_type());
   if (!update_.defined()) update_ = torch::empty_like(exp_avg_);
   for (const auto& [at, n] : params_.blocks()) {
     auto out = update_.narrow(0, at, k_members * n).view({k_members, n});

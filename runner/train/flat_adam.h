@@ -52,7 +52,11 @@ class FlatAdam {
   // skipped (it was dropped from the array).
   FlatAdam(FlatParameters& params, std::vector<double> member_lrs);
   void step();
-  void set_member_lr(std::size_t k, double lr) { lrs_.at(k) = lr; }
+  void set_member_lr(std::size_t k, double lr) {
+    lrs_.at(k) = lr;
+    lrs_on_device_ = torch::Tensor();  // sent again at the next step, only then
+  }
+  double member_lr(std::size_t k) const { return lrs_.at(k); }
 
   // The state a checkpoint keeps, and puts back.
   std::int64_t steps() const { return steps_; }
@@ -63,6 +67,9 @@ class FlatAdam {
  private:
   FlatParameters& params_;
   std::vector<double> lrs_;  // one per member
+  // An array's rates as a (K, 1) float64 column on the parameters' device, sent once per change:
+  // a copy from the host every step would make every step wait for it on a GPU.
+  torch::Tensor lrs_on_device_;
   double beta1_ = 0.9, beta2_ = 0.999, eps_ = 1e-8;
   std::int64_t steps_ = 0;
   torch::Tensor exp_avg_, exp_avg_sq_, denom_, update_;

@@ -31,7 +31,8 @@ void Trainer::resume(const std::vector<Checkpoint>& from) {
     load_member(flat_->values(), k, c.parameters, "parameters");
     members_[k].batch_order = engine_from_text(c.batch_order);
     members_[k].cpu_rng = c.cpu_rng;
-    if (device_.is_cuda()) members_[k].device_rng = c.device_rng;
+    // A checkpoint made on a CPU has no CUDA generator: the member keeps its own, seeded as built.
+    if (device_.is_cuda() && !c.device_rng.empty()) members_[k].device_rng = c.device_rng;
   }
   if (!fused()) {
     set_generator_state(torch::kCPU, first.cpu_rng);

@@ -37,7 +37,9 @@ void Trainer::step(std::int64_t start, Tally& tally) {
   extra[k_all].fill_(unread_error_.empty() ? 0.0 : 1.0);
   // A trial alone fails on a non-finite loss; an array drops the member (drop_diverged).
   if (!fused()) extra[k_all].add_(loss.isfinite().logical_not().sum());
-  for (std::int64_t k = 0; k < k_all; ++k) extra[k_all + 1 + k].fill_(stops[k]);
+  // The buffer was zeroed for the step: only a member told to stop is written (rarely).
+  for (std::int64_t k = 0; k < k_all; ++k)
+    if (stops[k] > 0) extra[k_all + 1 + k].fill_(1.0);
   tally.diverged.add_(loss.isfinite().logical_not());
   if (backend_) {
     backend_->allreduce_sum(flat_->gradients_and_extra());
@@ -56,6 +58,7 @@ void Trainer::step(std::int64_t start, Tally& tally) {
 // Reads the votes of the steps since the last read (one wait for the device). Fails the array on
 // every rank of the group when any rank failed in them, with every rank's message at the root.
 StepVote Trainer::read(Tally& tally, std::int64_t epoch, std::int64_t end) {
+  if (backend_) backend_->finish();  // under the deadline, not inside the copy below
   const StepVote vote = read_tally(tally, k_members(), !fused());
   if (vote.diverged && unread_error_.empty())
     unread_error_ = not_finite(epoch, tally.since, end, c_.train.batch_size, c_.train.lr);
@@ -112,9 +115,11 @@ torch::Tensor Trainer::forward_backward_alone(std::int64_t start, std::int64_t b
   if (end <= begin) return torch::zeros({1}, on.dtype(torch::kFloat64));
   fault("loss");
   auto idx = m.perm.narrow(0, start + begin, end - begin);
-  auto input = corrupted.defined() ? corrupted.narrow(0, begin, end - begin)
-                                   : data_.train_input.index_select(0, idx);
-  models::Batch b{input, data_.train.x.index_select(0, idx), data_.train.y.index_select(0, idx),
+  const auto target = data_.train.x.index_select(0, idx);
+  auto input = corrupted.defined()                        ? corrupted.narrow(0, begin, end - begin)
+               : data_.train_input.is_same(data_.train.x) ? target
+                                                          : data_.train_input.index_select(0, idx);
+  models::Batch b{input, target, data_.train.y.index_select(0, idx),
                   noise.defined() ? noise.narrow(0, begin, end - begin) : noise};
   auto losses = m.model->loss(b, m.weights);
   // Weighted by the shard's share, the group's summed gradient is the global batch's.
@@ -138,7 +143,7 @@ torch::Tensor Trainer::forward_backward_fused(std::int64_t start, std::int64_t b
     torch::Tensor noise = torch::zeros({batch, noise_dim}, on), input;
     const bool draws = noise_dim > 0 || corruption.kind != sweeps::CorruptionKind::kNone;
     if (m.active && draws)
-      with_rng(m, [&] {
+      with_rng(m, /*host_too=*/!device_.is_cuda(), [&] {
         if (noise_dim > 0) noise = torch::randn({batch, noise_dim}, on);
         if (corruption.kind != sweeps::CorruptionKind::kNone)
           input = models::network_input(
@@ -156,10 +161,14 @@ torch::Tensor Trainer::forward_backward_fused(std::int64_t start, std::int64_t b
   if (len <= 0) return sums;
   fault("loss");
   const auto all = torch::stack(idx).reshape({-1});
+  const auto target = data_.train.x.index_select(0, all).view({k_all, len, -1});
+  // Without the mask as input the network sees the images themselves: gathered once.
+  const bool input_is_target = data_.train_input.is_same(data_.train.x);
   models::FusedBatch b{corrupted ? torch::stack(inputs)
-                                 : data_.train_input.index_select(0, all).view({k_all, len, -1}),
-                       data_.train.x.index_select(0, all).view({k_all, len, -1}),
-                       data_.train.y.index_select(0, all).view({k_all, len}),
+                       : input_is_target
+                           ? target
+                           : data_.train_input.index_select(0, all).view({k_all, len, -1}),
+                       target, data_.train.y.index_select(0, all).view({k_all, len}),
                        noise_dim > 0 ? torch::stack(noises) : torch::Tensor()};
   const auto losses = fused_model_->loss(b, fused_weights_);
   const auto mine = losses.total.index_select(0, active_);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cluster/backend.h"
@@ -78,8 +79,13 @@ class Trainer {
   }
   // Runs a member's draws of LibTorch's global generator with its own generator state: each
   // member draws the numbers it would draw alone. A trial alone just uses the generator.
+  // `host_too` false: only the device's generator (a CUDA step draws nothing on the host).
   template <typename Work>
-  void with_rng(Member& m, Work&& work);
+  void with_rng(Member& m, Work&& work) {
+    with_rng(m, true, std::forward<Work>(work));
+  }
+  template <typename Work>
+  void with_rng(Member& m, bool host_too, Work&& work);
   bool fused() const { return members_.size() > 1; }
   std::int64_t k_members() const { return static_cast<std::int64_t>(members_.size()); }
   bool any_active() const;
@@ -144,12 +150,12 @@ class Trainer {
 };
 
 template <typename Work>
-void Trainer::with_rng(Member& m, Work&& work) {
+void Trainer::with_rng(Member& m, bool host_too, Work&& work) {
   if (!fused()) return work();
-  set_generator_state(torch::kCPU, m.cpu_rng);
+  if (host_too) set_generator_state(torch::kCPU, m.cpu_rng);
   if (!m.device_rng.empty()) set_generator_state(device_, m.device_rng);
   work();
-  m.cpu_rng = generator_state(torch::kCPU);
+  if (host_too) m.cpu_rng = generator_state(torch::kCPU);
   if (!m.device_rng.empty()) m.device_rng = generator_state(device_);
 }
 
