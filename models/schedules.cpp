@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sweeps/piecewise.h"
+
 namespace models {
 
 double kl_factor(const sweeps::KlConfig& s, std::int64_t epoch, std::int64_t epochs) {
@@ -25,7 +27,16 @@ double kl_factor(const sweeps::KlConfig& s, std::int64_t epoch, std::int64_t epo
 }
 
 LossWeights epoch_weights(const sweeps::TrialConfig& c, std::int64_t epoch) {
-  return {c.loss.beta * kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
+  const double beta =
+      c.loss.beta_schedule.empty()
+          ? c.loss.beta
+          : sweeps::piecewise_at(sweeps::parse_pieces(c.loss.beta_schedule, 0), epoch, c.loss.beta);
+  return {beta * kl_factor(c.kl, epoch - 1, c.train.epochs), c.loss.lambda};
+}
+
+double epoch_lr(const sweeps::TrialConfig& c, std::int64_t epoch) {
+  if (c.train.lr_schedule.empty()) return c.train.lr;
+  return sweeps::piecewise_at(sweeps::parse_pieces(c.train.lr_schedule, 0), epoch, c.train.lr);
 }
 
 }  // namespace models

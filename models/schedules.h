@@ -18,7 +18,9 @@ struct LossWeights {
 };
 
 // The weights of epoch `epoch` (1-based, train.epochs in all) of a trial: what training uses in
-// that epoch, and its evaluation after the last.
+// that epoch, and its evaluation after the last. loss.beta_schedule, when set, gives loss.beta.
 LossWeights epoch_weights(const sweeps::TrialConfig& c, std::int64_t epoch);
+// The learning rate of epoch `epoch`: train.lr, or train.lr_schedule's when set.
+double epoch_lr(const sweeps::TrialConfig& c, std::int64_t epoch);
 
 }  // namespace models

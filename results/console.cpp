@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "results/population.h"
 #include "results/proposals.h"
 #include "util/metrics.h"
 
@@ -57,6 +58,32 @@ void print_status(const std::string& db_path, std::ostream& out) {
   out.flush();
 }
 
+namespace {
+
+// A population (sampler = "pbt"): its decisions and its best member so far.
+void print_population(Database& db, const std::string& sweep, const SearchObjective& objective,
+                      std::ostream& out) {
+  auto q = db.prepare(
+      "SELECT count(*), count(source) FROM pbt_decisions WHERE trial_id IN "
+      "(SELECT id FROM trials WHERE sweep = ?)");
+  q.bind(1, sweep);
+  q.step();
+  out << "\n  population: " << q.integer(0) << " decision(s), " << q.integer(1)
+      << " exploit(s): SELECT * FROM pbt_decisions\n";
+  const std::string best = best_member(db, sweep, objective.metric, objective.maximize);
+  if (best.empty()) return;
+  auto v = db.prepare(
+      "SELECT epoch, value FROM metrics WHERE trial_id = ? AND name = ? ORDER BY epoch DESC LIMIT "
+      "1");
+  v.bind(1, best).bind(2, objective.metric);
+  v.step();
+  out << "  best member " << best << "  " << objective.metric << "="
+      << util::format_fixed(v.real(1), 5) << " at epoch " << v.integer(0)
+      << "  (runner export --replay writes its schedule)\n";
+}
+
+}  // namespace
+
 void print_search(Database& db, const std::string& sweep, std::ostream& out) {
   // A database of an older runner, opened read-only, has no searches table.
   if (!has_table(db, "searches")) return;
@@ -74,6 +101,7 @@ void print_search(Database& db, const std::string& sweep, std::ostream& out) {
   }
   for (std::size_t i = 0; i < s->constraints.size(); ++i)
     out << (i ? ", " : "; constraints ") << s->constraints[i];
+  if (s->sampler == "pbt") return print_population(db, sweep, s->objectives.at(0), out);
   const auto front = pareto_front(db, sweep);
   const auto values = trial_finals(db, front, metrics);
   out << "\n  " << (metrics.size() > 1 ? "Pareto front" : "best") << " (" << front.size()

@@ -41,6 +41,12 @@ constexpr const char* kSearchJson =
     "'front', (SELECT json_group_array(trial_id) FROM pareto_front f WHERE f.sweep = s.sweep)) "
     "FROM searches s WHERE s.sweep = ?";
 
+// Population-based training's exploits: [[member, epoch, source, source epoch], ...].
+constexpr const char* kExploitsJson =
+    "SELECT json_group_array(json_array(d.trial_id, d.epoch, d.source, d.source_epoch)) "
+    "FROM pbt_decisions d JOIN trials t ON t.id = d.trial_id "
+    "WHERE t.sweep = ? AND d.source IS NOT NULL";
+
 // A sweep's search as JSON, or null (none, or a database older than searches).
 std::string search_json(Database& db, const std::string& sweep) {
   if (!has_table(db, "searches")) return "null";
@@ -100,7 +106,8 @@ ReportData report_data(Database& db, const std::string& sweep) {
               ",\"trials\":" + json_for(db, kTrialsJson, name) +
               ",\"series\":" + json_for(db, kSeriesJson, name) +
               ",\"decisions\":" + json_for(db, kDecisionsJson, name) +
-              ",\"search\":" + search_json(db, name) + "}";
+              ",\"search\":" + search_json(db, name) + ",\"exploits\":" +
+              (has_table(db, "pbt_decisions") ? json_for(db, kExploitsJson, name) : "[]") + "}";
     auto pics = db.prepare(std::string(
         "SELECT 'pictures/' || a.trial_id || '/' || a.kind || '.png', a.path, ") +
         (has_png ? "a.png" : "NULL") +

@@ -101,6 +101,17 @@ CREATE TABLE IF NOT EXISTS proposals (  -- [sweep.search]: what its sampler prop
   created_at TEXT NOT NULL,
   PRIMARY KEY (sweep, part, number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pbt_decisions (  -- population-based training's decisions (population.h)
+  trial_id     TEXT NOT NULL REFERENCES trials (id),
+  epoch        INTEGER NOT NULL,  -- the member's epoch (over all stages) it was judged after
+  value        REAL,              -- its series value there, as judged
+  source       TEXT,              -- the member whose weights and Adam state it took; NULL: kept
+  source_epoch INTEGER,           -- the epoch of the state it took
+  keys_before  TEXT NOT NULL CHECK (json_valid(keys_before)),  -- {"train.lr": 0.001, ...}
+  keys_after   TEXT NOT NULL CHECK (json_valid(keys_after)),   -- from the next epoch on
+  state        BLOB,              -- the source's checkpoint it took: a resumed member takes it again
+  PRIMARY KEY (trial_id, epoch)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pareto_front (  -- [sweep.search]: the non-dominated finished trials
   sweep    TEXT NOT NULL,                  -- of each part, by its objectives and constraints
   part     TEXT NOT NULL,

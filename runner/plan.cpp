@@ -76,7 +76,14 @@ Assignment assignment_of(const Plan& plan, std::size_t i) {
   t.collective_timeout_s = plan.spec.cluster.collective_timeout_s;
   t.ranks_per_gpu = plan.spec.cluster.ranks_per_gpu;
   t.heartbeat_s = plan.spec.cluster.heartbeat_s;
-  t.early_stop = plan.spec.early_stop.kind != sweeps::EarlyStopKind::kNone;
+  const bool pbt =
+      !plan.spec.space.empty() && plan.spec.search.sampler == sweeps::SamplerKind::kPbt;
+  // A member of a population asks rank 0 after every epoch, as early stopping does.
+  t.early_stop = pbt || plan.spec.early_stop.kind != sweeps::EarlyStopKind::kNone;
+  if (pbt) {
+    t.pbt_interval = plan.spec.search.interval;
+    for (const auto& d : plan.spec.space) t.pbt_keys.push_back(d.path);
+  }
   t.shape = plan.shapes[i];
   return t;
 }

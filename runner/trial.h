@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "sweeps/config.h"
 #include "util/metrics.h"
@@ -28,6 +29,28 @@ struct ResumePoint {
   }
 };
 
+// Population-based training's decision on a member after one of its epochs (rank 0's:
+// runner/record/pbt.h): exploit (take another member's weights and Adam state) and explore (new
+// values of the changing keys, from the next epoch on). Its seed and data order go on as before.
+struct Exploit {
+  std::string source;  // the member whose state it takes; "" when it keeps its own
+  std::int64_t source_epoch = 0;
+  // The source's encoded checkpoint at source_epoch; "" when the source is a member of the same
+  // fused array at that very epoch: then it is copied in memory, slice to slice.
+  std::string checkpoint;
+  Metrics keys;  // the changing keys' values from the next epoch on (none: unchanged)
+};
+// Whether a member of a population decides after series epoch `epoch` of `epochs`: every
+// `interval` epochs, never after its last.
+inline bool decides_at(std::int64_t interval, std::int64_t epoch, std::int64_t epochs) {
+  return interval > 0 && epoch > 0 && epoch < epochs && epoch % interval == 0;
+}
+// Boost.Serialization's (runner/archive.h): it travels in rank 0's verdicts and within a group.
+template <class A>
+void serialize(A& ar, Exploit& m, unsigned) {
+  ar& m.source& m.source_epoch& m.checkpoint& m.keys;
+}
+
 // What a rank needs to train a trial; sent from rank 0 to the rank that trains it.
 struct Assignment {
   std::string trial_id;
@@ -44,6 +67,12 @@ struct Assignment {
   std::string shape;
   std::string checkpoint;  // encoded runner::Checkpoint to go on from; empty: from epoch 0
   ResumePoint resume;      // where `checkpoint` stands, decoded once by whoever read it
+  // Population-based training: the keys that change (reported as series each epoch) and the
+  // epochs between decisions (0: not a member of a population). Resuming at a decision's epoch,
+  // the decision taken there, which the checkpoint (captured before it) does not hold yet.
+  std::vector<std::string> pbt_keys;
+  std::int64_t pbt_interval = 0;
+  Exploit resume_exploit;
 };
 
 // How a trial talks to whoever runs it.
@@ -56,6 +85,9 @@ struct TrialHooks {
   // With Assignment::early_stop: asked on the group root after each epoch's report whether the
   // trial goes on (rank 0's early-stopping verdict); the group follows its root. Unset: it does.
   std::function<bool(std::int64_t epoch)> goes_on;
+  // With Assignment::pbt_interval: asked on the group root after goes_on at each decision epoch,
+  // rank 0's decision there; the group takes its root's.
+  std::function<Exploit(std::int64_t epoch)> exploit;
   // Asked on every rank before every step: should the trial stop? If any rank of the group says
   // so, all stop together after that step and the trial returns interrupted, with a checkpoint.
   std::function<bool()> should_stop;

@@ -25,9 +25,9 @@ Params params_of(const TrialConfig& c) {
   for (const auto& k : all_keys()) {
     if (k.scope != Scope::Trial) continue;
     Value v = k.get(c);
-    // An optional key without a default reads 0 in the struct when the sweep left it out; when
-    // set, its bounds keep it positive.
-    if (!k.default_value && v == Value{std::int64_t{0}}) continue;
+    // An optional key without a default reads 0 (or "") in the struct when the sweep left it
+    // out; when set, its bounds (or its check) keep it positive (or not empty).
+    if (!k.default_value && (v == Value{std::int64_t{0}} || v == Value{std::string()})) continue;
     p[k.path] = std::move(v);
   }
   return p;

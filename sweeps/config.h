@@ -77,11 +77,13 @@ struct EnumNames<Goal> {
   static constexpr std::array<const char*, 2> names = {"min", "max"};
 };
 
-// [sweep.search]: which sampler proposes the trials (search/sampler.h).
-enum class SamplerKind { kRandom, kTpe };
+// [sweep.search]: which sampler proposes the trials (search/sampler.h), or population-based
+// training (runner/record/pbt.h): a population drawn at random whose per-member keys change as
+// it trains.
+enum class SamplerKind { kRandom, kTpe, kPbt };
 template <>
 struct EnumNames<SamplerKind> {
-  static constexpr std::array<const char*, 2> names = {"random", "tpe"};
+  static constexpr std::array<const char*, 3> names = {"random", "tpe", "pbt"};
 };
 
 // The struct a key's member lives in (see the key table).
@@ -138,6 +140,8 @@ struct TrainConfig {
   std::int64_t epochs = 0;
   std::int64_t batch_size = 0;  // the global batch of a trial
   double lr = 0;
+  std::string lr_schedule;  // "epoch:value,..." over train.lr (sweeps/piecewise.h); "" none
+  std::int64_t seed = 0;    // the trial's seed, when given; 0: derived from its config
   Device device{};
 };
 
@@ -146,6 +150,7 @@ struct LossConfig {
   LossConfig() { apply_defaults(kSection, this); }
   double beta = 0;    // weight of KL(q(z|x) || N(0, I)) in vae and icvae
   double lambda = 0;  // sparse_l1, sparse_binary, contractive: the penalty; icvae: invariance
+  std::string beta_schedule;  // "epoch:value,..." over loss.beta (sweeps/piecewise.h); "" none
 };
 
 // KL annealing (Fu et al. 2019): the factor multiplying loss.beta at each epoch.
@@ -224,6 +229,12 @@ struct SearchConfig {
   SamplerKind sampler = SamplerKind::kTpe;
   std::int64_t trials = 0;   // the budget of each fixed part, over every run of the sweep
   std::int64_t startup = 0;  // finished trials drawn at random before the sampler learns
+  // Population-based training (sampler = "pbt"); `trials` is then the population.
+  std::int64_t population = 0;
+  std::int64_t interval = 0;  // epochs between a member's decisions
+  double quantile = 0;        // the bottom share copies the top share
+  double perturb = 0;         // explore: each key times (1 - perturb) or (1 + perturb)
+  double resample = 0;        // ... or, with this chance, drawn anew from the space
 };
 
 // The config of a resolved trial (every trial key, validated); keys it lacks keep their defaults.

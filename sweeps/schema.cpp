@@ -153,9 +153,18 @@ std::vector<KeySpec> make_keys() {
       positive(key<&TrainConfig::batch_size>("train.batch_size", V{I{128}}, "global batch")),
       per_member(by_kind(positive(key<&TrainConfig::lr>("train.lr", V{1e-3}, "Adam learning rate")),
                          {{K::kIcvae, V{5e-4}}})),
+      per_member(positive(key<&TrainConfig::seed>(
+          "train.seed", std::nullopt,
+          "the trial's seed (default: derived from its config and repeat); a replay's"))),
+      per_member(key<&TrainConfig::lr_schedule>(
+          "train.lr_schedule", std::nullopt,
+          "piecewise lr, \"epoch:value,...\" (from each epoch on; train.lr before)")),
       per_member(by_kind(
           at_least(key<&LossConfig::beta>("loss.beta", V{1.0}, "weight of the KL to the prior"), 0),
           {{K::kIcvae, V{0.1}}})),
+      per_member(key<&LossConfig::beta_schedule>(
+          "loss.beta_schedule", std::nullopt,
+          "piecewise beta, \"epoch:value,...\" (from each epoch on; loss.beta before)")),
       per_member(by_kind(
           at_least(key<&LossConfig::lambda>("loss.lambda", V{0.0}, "penalty or invariance weight"),
                    0),
@@ -219,11 +228,30 @@ std::vector<KeySpec> make_keys() {
       positive(key<&EarlyStopConfig::min_trials>(
           "sweep.early_stop.min_trials", V{I{3}},
           "median: other trials needed at an epoch before it judges there")),
-      key<&SearchConfig::sampler>("sweep.search.sampler", choice(SamplerKind::kTpe),
-                                  "tpe (learns from the trials so far) or random"),
-      required(positive(key<&SearchConfig::trials>(
+      key<&SearchConfig::sampler>(
+          "sweep.search.sampler", choice(SamplerKind::kTpe),
+          "tpe (learns from the trials so far), random, or pbt (population-based training)"),
+      positive(key<&SearchConfig::trials>(
           "sweep.search.trials", std::nullopt,
-          "trials to propose for each fixed part, counted over every run of the sweep"))),
+          "trials to propose for each fixed part, counted over every run of the sweep")),
+      at_least(key<&SearchConfig::population>("sweep.search.population", std::nullopt,
+                                              "pbt: members trained together"),
+               2),
+      positive(key<&SearchConfig::interval>("sweep.search.interval", V{I{1}},
+                                            "pbt: epochs between a member's decisions")),
+      at_most(positive(key<&SearchConfig::quantile>(
+                  "sweep.search.quantile", V{0.25},
+                  "pbt: the bottom share copies a member of the top share")),
+              0.5),
+      at_most(positive(key<&SearchConfig::perturb>(
+                  "sweep.search.perturb", V{0.2},
+                  "pbt: explore multiplies each key by 1 - perturb or 1 + perturb")),
+              0.99),
+      at_most(at_least(key<&SearchConfig::resample>(
+                           "sweep.search.resample", V{0.25},
+                           "pbt: chance that explore draws a key anew from the space instead"),
+                       0),
+              1),
       positive(key<&SearchConfig::startup>(
           "sweep.search.startup", V{I{10}},
           "finished trials drawn at random before the sampler learns from them")),

@@ -61,9 +61,8 @@ void read_entry(const std::string& name, const toml::node& v, SweepSpec& spec,
   const std::string path = "sweep.search." + name;
   if (name == "space") {
     spec.space = read_space(v);
-  } else if (name == "objectives") {
-    spec.objectives = read_objectives(
-        v, file, path, [&](const std::string& m, const Source& at) { check_metric(m, at, path); });
+  } else if (name == "objectives") {  // checked once the sampler is known (check_objectives)
+    spec.objectives = read_objectives(v, file, path, [](const std::string&, const Source&) {});
   } else if (name == "constraints") {
     for (const auto& text : read_strings(v, file, path))
       spec.constraints.push_back(parse_constraint(text, source_of(v, file), path));
@@ -82,6 +81,53 @@ void read_entry(const std::string& name, const toml::node& v, SweepSpec& spec,
       throw InputError(source_of(v, file), path, "unknown key" + suggestion(path, known));
     }
     key->set(spec.search, convert(*key, v, source_of(v, file)));
+  }
+}
+
+// What a search judges by: final metrics; for pbt one series, judged as members train.
+void check_objectives(const toml::node& node, const SweepSpec& spec, const std::string& file) {
+  const std::string key = "sweep.search.objectives";
+  const bool pbt = spec.search.sampler == SamplerKind::kPbt;
+  read_objectives(node, file, key, [&](const std::string& m, const Source& at) {
+    if (!pbt) return check_metric(m, at, key);
+    if (m != "test_recon_mse" && m != "train_loss" && m != "test_elbo")
+      throw InputError(at, key,
+                       "pbt judges members as they train, by a series: test_recon_mse, "
+                       "test_elbo (vae, icvae) or train_loss, not \"" +
+                           m + "\"");
+  });
+  if (pbt && spec.objectives.size() != 1)
+    throw InputError(source_of(node, file), key, "pbt judges by one series");
+}
+
+// Population-based training's own rules: its population is the budget, and only keys that leave
+// a model's shape alone may change while it trains.
+void check_pbt(const toml::table& t, SweepSpec& spec, const std::string& file) {
+  const Source at = source_of(t, file);
+  if (spec.search.sampler != SamplerKind::kPbt) {
+    for (const char* k : {"population", "interval", "quantile", "perturb", "resample"})
+      if (const auto* n = t.get(k))
+        throw InputError(source_of(*n, file), std::string("sweep.search.") + k,
+                         "only with sampler = \"pbt\"");
+    if (spec.search.trials <= 0)
+      throw InputError(at, "sweep.search.trials", "required key is missing");
+    return;
+  }
+  if (const auto* n = t.get("trials"))
+    throw InputError(source_of(*n, file), "sweep.search.trials",
+                     "pbt trains a population: give sweep.search.population instead");
+  if (spec.search.population <= 0)
+    throw InputError(at, "sweep.search.population", "required with sampler = \"pbt\"");
+  spec.search.trials = spec.search.population;
+  spec.search.startup = spec.search.population;  // the population is drawn at random
+  for (const auto& d : spec.space) {
+    const KeySpec* k = find_key(d.path);
+    if (!k->per_member || k->type != Type::Float)
+      throw InputError(spec.source_of(d.path), "sweep.search.space." + d.path,
+                       "pbt changes keys while a member trains; \"" + d.path +
+                           "\" would change its model, data or steps (keys that may change: "
+                           "train.lr, loss.beta, loss.lambda, corruption.level, "
+                           "corruption.threshold_min, corruption.threshold_max)");
   }
 }
 
@@ -149,8 +195,9 @@ void read_search(const toml::node& node, SweepSpec& spec, const std::string& fil
                  const SpaceReader& read_space) {
   const Source at = source_of(node, file);
   if (!node.is_table()) throw InputError(at, "sweep.search", "expected a table");
-  for (const auto& [k, v] : *node.as_table())
-    read_entry(std::string(k.str()), v, spec, file, read_space);
+  const toml::table& t = *node.as_table();
+  for (const auto& [k, v] : t) read_entry(std::string(k.str()), v, spec, file, read_space);
+  check_pbt(t, spec, file);
   for (const auto& k : all_keys())
     if (k.scope == Scope::Search && k.required && !node.as_table()->get(k.path.substr(13)))
       throw InputError(at, k.path, "required key is missing");
@@ -161,6 +208,7 @@ void read_search(const toml::node& node, SweepSpec& spec, const std::string& fil
   if (spec.objectives.empty())
     throw InputError(at, "sweep.search.objectives",
                      "required: e.g. [{ metric = \"recon_mse\", mode = \"min\" }]");
+  check_objectives(*t.get("objectives"), spec, file);
   if (spec.repeats != 1)
     throw InputError(spec.source_of("repeats"), "repeats",
                      "must be 1 with [sweep.search]: a search spends its budget on new points");

@@ -9,7 +9,9 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
+#include "sweeps/piecewise.h"
 #include "sweeps/schema.h"
 #include "sweeps/search.h"
 #include "sweeps/toml_input.h"
@@ -85,7 +87,7 @@ void flatten(const toml::table& t, const std::string& prefix, IsLeaf is_leaf,
 }
 
 bool is_series(const std::string& name) {
-  return name == "train_loss" || name == "test_recon_mse" || name == "beta";
+  return name == "train_loss" || name == "test_recon_mse" || name == "beta" || name == "test_elbo";
 }
 
 // A --set of a swept key pins it: the override wins over the axis.
@@ -108,8 +110,8 @@ void read_early_stop(const toml::node& node, EarlyStopConfig& c, const std::stri
     throw InputError(source_of(node, file), "sweep.early_stop", "expected a table");
   auto series = [](const std::string& m, const Source& at, const std::string& key) {
     if (!is_series(m))
-      throw InputError(at, key,
-                       "\"" + m + "\" is not a series: train_loss, test_recon_mse or beta");
+      throw InputError(
+          at, key, "\"" + m + "\" is not a series: train_loss, test_recon_mse, beta or test_elbo");
   };
   for (const auto& [k, v] : *node.as_table()) {
     const std::string path = "sweep.early_stop." + std::string(k.str());
@@ -245,6 +247,10 @@ class Parser {
             "unknown key" + suggestion("sweep." + key, {"sweep.grid", "sweep.cases", "sweep.random",
                                                         "sweep.early_stop", "sweep.search"}));
     }
+    if (spec.search.sampler == SamplerKind::kPbt && spec.early_stop.kind != EarlyStopKind::kNone)
+      throw InputError(src(*node.as_table()->get("early_stop")), "sweep.early_stop",
+                       "not with pbt, which does its own stopping: a member that does badly "
+                       "copies a better one");
     std::set<std::string> seen;
     auto claim = [&](const std::string& path, const char* where) {
       if (!seen.insert(path).second)
@@ -392,6 +398,8 @@ Distribution Parser::read_distribution(const KeySpec& k, const toml::table& t, c
   return d;
 }
 
+}  // namespace
+
 // std::mt19937_64's output is fixed by the C++ standard, unlike the standard distributions, so
 // draws are mapped to values here: the same sweep expands the same way everywhere.
 double unit(std::mt19937_64& rng) {
@@ -414,6 +422,8 @@ Value draw(const Distribution& d, std::mt19937_64& rng) {
   return {};
 }
 
+namespace {
+
 Value end_of(const Distribution& d, bool high) {
   const double v = high ? d.high : d.low;
   if (d.kind == Distribution::Kind::IntUniform) return Value{static_cast<std::int64_t>(v)};
@@ -432,6 +442,19 @@ void check_trial(const TrialConfig& c, const SweepSpec& spec) {
        model == ModelKind::kRandomized))
     fail("model.encoder", "\"shift\" does not fit model.kind = \"" + model_name +
                               "\" (contractive and randomized need MLP layers; conv has its own)");
+  for (const auto& [key, text, min] :
+       {std::tuple{"train.lr_schedule", &c.train.lr_schedule, 1e-300},
+        std::tuple{"loss.beta_schedule", &c.loss.beta_schedule, 0.0}}) {
+    try {
+      for (const auto& p : parse_pieces(*text, min))
+        if (p.epoch > c.train.epochs)
+          throw std::invalid_argument("epoch " + std::to_string(p.epoch) +
+                                      " is past train.epochs (" + std::to_string(c.train.epochs) +
+                                      ")");
+    } catch (const std::invalid_argument& e) {
+      fail(key, e.what());
+    }
+  }
   const auto& k = c.corruption;
   if (model == ModelKind::kRandomized && k.mask_input)
     fail("corruption.mask_input",
@@ -531,6 +554,8 @@ Trial trial_of(const SweepSpec& spec, const Params& params, std::int64_t repeat)
              .substr(0, 12);
   t.seed = static_cast<std::int64_t>(
       util::stable_hash64(t.config_json + "/repeat/" + std::to_string(repeat)) >> 1);
+  if (const auto it = t.params.find("train.seed"); it != t.params.end())
+    t.seed = std::get<std::int64_t>(it->second) + repeat;  // repeats still differ
   return t;
 }
 

@@ -2,6 +2,7 @@
 // A sweep file, parsed and validated, and its expansion into trials.
 #include <cstdint>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct Distribution {  // one [sweep.random] entry
   double low = 0, high = 0;
   std::vector<Value> choices;
 };
+
+// A uniform double in [0, 1), and a value of `d`, from `rng`: the same on every platform.
+double unit(std::mt19937_64& rng);
+Value draw(const Distribution& d, std::mt19937_64& rng);
 
 // [sweep.search] constraints: "active_bits <= 50" on a final metric.
 struct Constraint {

@@ -458,6 +458,71 @@
     if (s.objectives.length >= 2) paretoFront(box, rows, s.objectives, front);
     for (const key of s.space) proposalsOf(box, rows, key);
     if (rows.some((r) => r.status === 'pruned')) rungReached(box, rows);
+    if (s.sampler === 'pbt') populationCharts(box, sweep, s);
+  }
+
+  // Lines of `values` ({x, y, line} rows), one per `line`, against `xTitle`; `opts`: yTitle,
+  // yType, step (step-after lines), width (a strokeWidth signal), tooltip, legend, rules (extra
+  // {x, y, x2, y2, tip} segments, dashed).
+  function lines(box, values, xTitle, opts, title) {
+    chart(box, {
+      width: 360, height: opts.height || 200,
+      data: [{name: 'rows', values}, {name: 'rules', values: opts.rules || []}],
+      scales: [
+        {name: 'x', type: 'linear', domain: {data: 'rows', field: 'x'}, range: 'width'},
+        {name: 'y', type: opts.yType || 'linear', domain: {data: 'rows', field: 'y'}, range: 'height', zero: false, nice: true},
+        {name: 'color', type: 'ordinal', domain: {data: 'rows', field: 'line'}, range: 'category'},
+      ],
+      axes: [{orient: 'bottom', scale: 'x', title: xTitle, tickMinStep: 1}, {orient: 'left', scale: 'y', title: opts.yTitle}],
+      legends: opts.legend ? [{stroke: 'color', title: opts.legend}] : [],
+      marks: [
+        {type: 'group', from: {facet: {name: 'one', data: 'rows', groupby: 'line'}}, marks: [
+          {type: 'line', from: {data: 'one'}, sort: {field: 'datum.x'}, encode: {enter: {
+            x: {scale: 'x', field: 'x'}, y: {scale: 'y', field: 'y'}, stroke: {scale: 'color', field: 'line'},
+            interpolate: {value: opts.step ? 'step-after' : 'linear'}, strokeWidth: {signal: opts.width || '1.5'},
+            tooltip: {signal: opts.tooltip || "datum.line + ': ' + format(datum.y, '.4g')"}}}}]},
+        {type: 'rule', from: {data: 'rules'}, encode: {enter: {
+          x: {scale: 'x', field: 'x'}, y: {scale: 'y', field: 'y'}, x2: {scale: 'x', field: 'x2'}, y2: {scale: 'y', field: 'y2'},
+          stroke: {value: '#333'}, strokeDash: {value: [4, 3]}, tooltip: {field: 'tip'}}}},
+      ],
+    }, title);
+  }
+
+  // Population-based training: who took whose weights when, the schedule each member followed,
+  // and the best member's whole schedule (the epochs of its lineage, as runner export --replay).
+  function populationCharts(box, sweep, s) {
+    const objective = s.objectives[0], sign = objective.mode === 'max' ? -1 : 1, last = new Map();
+    const at = (id, epoch, name) => (sweep.series.find((x) => x[0] === id && x[2] === epoch && x[1] === name) || [])[3];
+    for (const [id, name, epoch, value] of sweep.series)
+      if (name === objective.metric && isNum(value) && !(last.has(id) && last.get(id).epoch > epoch)) last.set(id, {epoch, value});
+    const best = [...last.entries()].sort((a, b) => sign * (a[1].value - b[1].value)).map((e) => e[0])[0];
+    if (!best) return;
+    const rules = sweep.exploits.map(([id, epoch, source, sourceEpoch]) => ({x: sourceEpoch, y: at(source, sourceEpoch, objective.metric),
+      x2: epoch + 1, y2: at(id, epoch + 1, objective.metric), tip: `${id} took ${source} (epoch ${sourceEpoch}) after epoch ${epoch}`}))
+      .filter((r) => isNum(r.y) && isNum(r.y2));
+    const series = (name) => sweep.series.filter((x) => x[1] === name && isNum(x[3])).map(([id, , epoch, value]) => ({x: epoch, y: value, line: id}));
+    lines(box, series(objective.metric), 'epoch', {yTitle: objective.metric, rules, height: 240},
+      `lineage: each member's ${objective.metric}; dashed, a member taking another's weights`);
+    for (const key of s.space)
+      lines(box, series(key), 'epoch', {yTitle: key, yType: key === 'train.lr' ? 'log' : 'linear', step: true,
+        width: `datum.line === '${best}' ? 3 : 1`}, `${key} each member trained with (the best, ${best}, thick)`);
+    // Its lineage, as results::lineage_of walks it: back from the best through each exploit.
+    const segments = [];
+    let id = best, until = Math.max(...sweep.series.filter((x) => x[0] === best).map((x) => x[2])) + 1;
+    for (let guard = 0; guard < 1000; ++guard) {
+      const taken = sweep.exploits.filter((e) => e[0] === id && e[1] < until).sort((a, b) => b[1] - a[1])[0];
+      segments.unshift({id, from: taken ? taken[1] + 1 : 1, to: until - 1});
+      if (!taken) break;
+      [id, until] = [taken[2], taken[3] + 1];
+    }
+    const rows = [];
+    let n = 0;
+    for (const seg of segments)
+      for (let e = seg.from; e <= seg.to; ++e, ++n)
+        for (const key of s.space) rows.push({x: n + 1, y: at(seg.id, e, key), line: key, member: seg.id});
+    lines(box, rows.filter((r) => isNum(r.y)), 'epoch of the lineage', {yTitle: 'value', yType: 'log', step: true, legend: 'key',
+      tooltip: "datum.line + ' = ' + format(datum.y, '.4g') + ' (' + datum.member + ')'"},
+      "the best member's whole schedule: " + segments.map((g) => `${g.id} ${g.from}-${g.to}`).join(', then '));
   }
 
   function bestSoFar(box, rows, objective, front) {

@@ -23,6 +23,7 @@ usage:
   runner query --db PATH "SQL"
   runner report --db PATH [--sweep NAME] --out DIR
   runner export --db PATH --sweep NAME --optuna-journal FILE [--objective M] [--direction D]
+  runner export --db PATH --sweep NAME --replay FILE [--trial ID]
   runner slurm SWEEP.toml [--nodes N] [--ntasks-per-node K] [--time T] [--submit] ...
   runner import-mnist --from DIR --out DIR
   runner doctor                      (also runner --version)
@@ -114,6 +115,7 @@ the page). Reads the database read-only: it works while a sweep runs.
 constexpr const char* kExportHelp =
     R"(usage: runner export --db PATH --sweep NAME --optuna-journal FILE [--objective METRIC]
                      [--direction minimize|maximize]
+       runner export --db PATH --sweep NAME --replay FILE [--trial ID]
 
 Writes the sweep as an Optuna journal file (the format of Optuna 3.1's JournalFileStorage),
 replacing FILE: its completed, pruned and failed trials, with the config keys that vary as
@@ -124,6 +126,11 @@ parameters. Optuna's tools then read it:
                        multi-objective study; else recon_mse); its per-epoch series (METRIC, or
                        test_METRIC) become the intermediate values
   --direction D        minimize (default) or maximize
+
+With --replay, writes FILE, a sweep of one trial that trains with the schedule population-based
+training found (sampler = "pbt"): the best member's (or --trial ID's) train.lr and loss.beta at
+each epoch of the training that led to its weights, as train.lr_schedule and loss.beta_schedule.
+  runner run FILE   then trains it again as an ordinary trial.
 )";
 
 constexpr const char* kDoctorHelp = R"(usage: runner doctor   (or runner --version)
@@ -180,7 +187,7 @@ const std::vector<Command>& commands() {
       {"report", kReportHelp, {"--db", "--sweep", "--out"}, 0, kNone, Needs::kDatabase, cmd_report},
       {"export",
        kExportHelp,
-       {"--db", "--sweep", "--optuna-journal", "--objective", "--direction"},
+       {"--db", "--sweep", "--optuna-journal", "--objective", "--direction", "--replay", "--trial"},
        0,
        kNone,
        Needs::kDatabase,

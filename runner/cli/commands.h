@@ -48,6 +48,7 @@ int cmd_status(Args& a);
 int cmd_query(Args& a);
 int cmd_slurm(Args& a);
 int cmd_export(Args& a);
+int export_replay(Args& a);  // runner export --replay (replay_export.cpp)
 int cmd_report(Args& a);
 int cmd_import(Args& a);
 int cmd_doctor(Args& a);

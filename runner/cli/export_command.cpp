@@ -10,6 +10,7 @@
 namespace runner {
 
 int cmd_export(Args& a) {
+  if (a.values.count("--replay")) return export_replay(a);
   results::OptunaExport e;
   e.sweep = a.required("--sweep", "NAME");
   const std::string file = a.required("--optuna-journal", "FILE");

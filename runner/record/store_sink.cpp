@@ -4,6 +4,7 @@
 
 #include "models/family.h"
 #include "runner/record/headline.h"
+#include "util/json.h"
 #include "util/metrics.h"
 
 namespace runner {
@@ -28,6 +29,13 @@ StoreSink::StoreSink(results::Store& store, const Plan& plan, std::size_t todo, 
       search_(search),
       todo_(todo + (search ? static_cast<std::size_t>(search->left()) : 0)) {
   for (std::size_t i = 0; i < plan.trials.size(); ++i) index_[plan.trials[i].id] = i;
+  if (search && plan.spec.search.sampler == sweeps::SamplerKind::kPbt)
+    population_.emplace(store, plan, [this](const std::string& trial_id) {
+      writer_.settle(trial_id);
+      std::string bytes;
+      checkpoints_.load(trial_id, bytes, out_);
+      return bytes;
+    });
 }
 
 void StoreSink::begin() {
@@ -143,6 +151,7 @@ bool StoreSink::started(Assignment& a, const std::vector<int>& ranks,
   // Stopped early at that epoch, then killed before its result was recorded: it ends at once.
   a.stopped_early =
       from && from->next_sample == 0 && store_.decision(a.trial_id, resume_epoch) == false;
+  if (population_) population_->resume(a);
   return true;
 }
 
@@ -156,11 +165,29 @@ bool StoreSink::epoch(const EpochReport& r) {
   const bool goes_on =
       r.epoch >= models::series_epochs(config) || early_stop_.goes_on(r.trial_id, r.epoch, r.values);
   if (!r.checkpoint.empty()) after_commit(r.trial_id, r.checkpoint);
+  if (population_) population_->reported(r.trial_id, r.epoch, r.checkpoint);
   out_ << "epoch    " << r.trial_id << " " << r.epoch << "/" << models::series_epochs(config);
   for (const auto& [k, v] : r.values) out_ << "  " << k << "=" << util::format_fixed(v, 5);
   if (!goes_on) out_ << "  -> stopped early";
   out_ << std::endl;
   return goes_on;
+}
+
+Exploit StoreSink::exploit(const std::string& trial_id, std::int64_t epoch) {
+  const auto& config = plan_.configs[index_.at(trial_id)];
+  if (!population_ || !decides_at(plan_.spec.search.interval, epoch, models::series_epochs(config)))
+    return {};
+  begin();  // in the transaction of the report that led to it
+  Exploit e = population_->decide(trial_id, epoch);
+  out_ << "pbt      " << trial_id << " after epoch " << epoch << ": ";
+  if (e.source.empty())
+    out_ << "keeps its weights";
+  else
+    out_ << "takes " << e.source << " (epoch " << e.source_epoch << ", "
+         << (e.checkpoint.empty() ? "in its array" : "from its checkpoint") << ")";
+  for (const auto& [k, v] : e.keys) out_ << "  " << k << "=" << util::format_double(v);
+  out_ << std::endl;
+  return e;
 }
 
 void StoreSink::stale(const std::string& trial_id, const std::string& why) {

@@ -12,6 +12,7 @@
 #include "runner/record/checkpoint_dir.h"
 #include "runner/record/checkpoint_writer.h"
 #include "runner/record/early_stop.h"
+#include "runner/record/pbt.h"
 #include "runner/record/proposer.h"
 #include "runner/schedule/scheduler.h"
 
@@ -44,6 +45,7 @@ class StoreSink : public Sink {
   bool propose(Assignment& out) override;
   void formed_array(const std::vector<Assignment>& members) override;
   bool epoch(const EpochReport& report) override;
+  Exploit exploit(const std::string& trial_id, std::int64_t epoch) override;
   void finished(const TrialResult& result) override;
   void stale(const std::string& trial_id, const std::string& why) override;
   void flush() override;
@@ -67,6 +69,7 @@ class StoreSink : public Sink {
   CheckpointWriter writer_;
   EarlyStopper early_stop_;
   Proposer* search_;
+  std::optional<Population> population_;  // [sweep.search] sampler = "pbt"
   std::optional<results::Transaction> batch_;
   std::vector<std::pair<std::string, std::optional<std::string>>> after_commit_;
   std::size_t interrupted_ = 0;

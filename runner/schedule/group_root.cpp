@@ -29,23 +29,23 @@ void send_report(cluster::MpiContext& mpi, int tag, std::string bytes) {
 struct RootInbox {
   std::set<std::string> told;  // members rank 0 told to stop (another run took them over)
   bool all = false;            // told to stop everything (the run stops)
-  // Early-stopping verdicts by (trial, epoch), kept until their member asks for them.
-  std::map<std::pair<std::string, std::int64_t>, bool> verdicts;
+  // Rank 0's verdicts by (trial, epoch), kept until their member asks for them.
+  std::map<std::pair<std::string, std::int64_t>, Verdict> verdicts;
   double last_sent = steady_clock().now_s();  // the root's last message to rank 0
 };
 
-// Waits for rank 0's early-stopping verdict on an epoch the root reported. The members of an array
-// ask in turn, so a verdict for another is kept for it.
-bool verdict_on(cluster::MpiContext& mpi, RootInbox& inbox, const std::string& trial_id,
-                std::int64_t epoch) {
+// Waits for rank 0's verdict on an epoch the root reported. The members of an array ask in turn,
+// so a verdict for another is kept for it.
+Verdict& verdict_on(cluster::MpiContext& mpi, RootInbox& inbox, const std::string& trial_id,
+                    std::int64_t epoch) {
   const auto key = std::make_pair(trial_id, epoch);
   while (inbox.verdicts.count(key) == 0) {
     std::optional<cluster::Message> m;
     util::poll_until(
         [&] { return (m = mpi.commands().take_if_waiting(0, kTagVerdict)).has_value(); }, -1,
         util::kMessageBackoff);
-    const auto v = unpack<Verdict>(m->bytes);
-    inbox.verdicts[{v.trial_id, v.epoch}] = v.goes_on;
+    auto v = unpack<Verdict>(m->bytes);
+    inbox.verdicts[{v.trial_id, v.epoch}] = std::move(v);
   }
   return inbox.verdicts[key];
 }
@@ -71,7 +71,13 @@ TrialHooks root_hooks(cluster::MpiContext& mpi, const Assignment& a,
     return inbox->all || inbox->told.count(id) > 0 || cluster::stop_requested();
   };
   hooks.goes_on = [&mpi, inbox, id = a.trial_id](std::int64_t epoch) {
-    return verdict_on(mpi, *inbox, id, epoch);
+    return verdict_on(mpi, *inbox, id, epoch).goes_on;
+  };
+  // Asked after goes_on, so the verdict is there; taken, as a decision is applied once.
+  hooks.exploit = [&mpi, inbox, id = a.trial_id](std::int64_t epoch) {
+    Exploit e = std::move(verdict_on(mpi, *inbox, id, epoch).exploit);
+    inbox->verdicts.erase({id, epoch});
+    return e;
   };
   hooks.checkpoints = true;
   hooks.on_epoch = [&mpi, inbox, id = a.trial_id](std::int64_t epoch, const Metrics& v,

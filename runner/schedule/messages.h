@@ -24,11 +24,13 @@ enum Tag : int {
   kTagVerdict = 7,    // rank 0 -> group root: Verdict on an epoch it reported (early stopping)
 };
 
-// Whether a trial goes on after an epoch, as rank 0 decided (runner/record/early_stop.h).
+// Whether a trial goes on after an epoch, as rank 0 decided (runner/record/early_stop.h), and,
+// for a member of a population, what it takes and changes (runner/record/pbt.h).
 struct Verdict {
   std::string trial_id;
   std::int64_t epoch = 0;
   bool goes_on = true;
+  Exploit exploit;
 };
 
 struct EpochReport {
@@ -58,7 +60,7 @@ void serialize(A& ar, EpochReport& m, unsigned) {
 }
 template <class A>
 void serialize(A& ar, Verdict& m, unsigned) {
-  ar& m.trial_id& m.epoch& m.goes_on;
+  ar& m.trial_id& m.epoch& m.goes_on& m.exploit;
 }
 template <class A>
 void serialize(A& ar, TrialResult& m, unsigned) {
@@ -67,7 +69,8 @@ void serialize(A& ar, TrialResult& m, unsigned) {
 template <class A>
 void serialize(A& ar, Assignment& m, unsigned) {
   ar& m.trial_id& m.seed& m.config& m.threads& m.collective_timeout_s& m.ranks_per_gpu& m
-      .heartbeat_s& m.early_stop& m.stopped_early& m.checkpoint;
+      .heartbeat_s& m.early_stop& m.stopped_early& m.checkpoint& m.pbt_keys& m.pbt_interval& m
+      .resume_exploit;
 }
 
 }  // namespace runner

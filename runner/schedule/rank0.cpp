@@ -66,7 +66,26 @@ class Master {
     // Handed out as soon as the group's previous work ended (work was waiting): the group's
     // wait for it is dispatch latency, not a lack of work.
     bool at_once = false;
+    // Verdicts by epoch, held until every member still training has reported it: the root asks
+    // for them only after all its reports, and each member is judged with its array-mates'
+    // results of the same epoch (population-based training), whatever the timing.
+    std::map<std::int64_t, std::vector<Verdict>> held;
   };
+
+  // Releases the verdicts of the epochs every member of the group still training has reported.
+  void release_held(int g, Busy& busy) {
+    std::size_t training = 0;
+    for (const auto& a : busy.members)
+      training += busy.ended.count(a.trial_id) == 0 && busy.lost.count(a.trial_id) == 0 ? 1 : 0;
+    for (auto it = busy.held.begin(); it != busy.held.end();) {
+      if (it->second.size() < training) {
+        ++it;
+        continue;
+      }
+      for (auto& v : it->second) verdicts_.emplace_back(layout_.members(g).front(), std::move(v));
+      it = busy.held.erase(it);
+    }
+  }
 
   // With no group busy: whether trials other runs hold may still come to this run. It looks at
   // once, since a run that has just died leaves its trials free.
@@ -76,8 +95,12 @@ class Master {
     return queue_.has_work() || queue_.worth_waiting();
   }
 
-  // Commits, then tells the group roots waiting for early-stopping verdicts what was decided.
+  // Commits, then tells the group roots waiting for verdicts what was decided. Population-based
+  // training decides here, once every report taken with this one is recorded: the members of an
+  // array report together, and each is judged against the others' epoch.
   void flush_and_answer() {
+    for (auto& [root, v] : verdicts_)
+      if (v.goes_on) v.exploit = sink_.exploit(v.trial_id, v.epoch);
     sink_.flush();
     for (auto& [root, v] : verdicts_) mpi_.commands().post(root, kTagVerdict, pack(v));
     verdicts_.clear();
@@ -126,8 +149,10 @@ class Master {
       const auto report = unpack<EpochReport>(m.bytes);
       const bool goes_on = !lost(g, busy, report.trial_id) && sink_.epoch(report);
       // Sent once the decision is committed (see flush_and_answer).
-      if (busy.members.front().early_stop)
-        verdicts_.emplace_back(m.source, Verdict{report.trial_id, report.epoch, goes_on});
+      if (busy.members.front().early_stop) {
+        busy.held[report.epoch].push_back(Verdict{report.trial_id, report.epoch, goes_on, {}});
+        release_held(g, busy);
+      }
     } else if (m.tag == kTagResult) {
       const auto r = unpack<TrialResult>(m.bytes);
       if (r.dispatch_wait_s >= 0 && busy.at_once) end_.waits_s.push_back(r.dispatch_wait_s);
@@ -135,6 +160,7 @@ class Master {
       const bool was_lost = lost(g, busy, r.trial_id, /*tell_group=*/false);
       if (!was_lost) sink_.finished(r);
       busy.ended.insert(r.trial_id);
+      release_held(g, busy);
       if (busy.ended.size() == busy.members.size()) {
         busy_.erase(it);
         idle_.push_back(g);
@@ -153,6 +179,7 @@ class Master {
     sink_.lost(trial_id);
     if (tell_group) mpi_.commands().post(layout_.members(g).front(), kTagInterrupt, trial_id);
     busy.lost.insert(trial_id);
+    release_held(g, busy);
     return true;
   }
 

@@ -60,6 +60,9 @@ class Sink {
   virtual void formed_array(const std::vector<Assignment>& /*members*/) {}
   // Records an epoch; returns whether the trial goes on (early stopping; true when it is off).
   virtual bool epoch(const EpochReport& report) = 0;
+  // After epoch(), for a trial that goes on: population-based training's decision on it there
+  // (none for a trial of no population, or at an epoch where it does not decide).
+  virtual Exploit exploit(const std::string& /*trial_id*/, std::int64_t /*epoch*/) { return {}; }
   virtual void finished(const TrialResult& result) = 0;
   // The group training this trial went silent; the trial will be handed out again.
   virtual void stale(const std::string& trial_id, const std::string& why) = 0;

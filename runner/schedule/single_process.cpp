@@ -32,6 +32,13 @@ bool train_here(cluster::Group& group, const std::vector<Assignment>& members, S
       sink.flush();
     };
     hooks[k].goes_on = [&, k](std::int64_t) { return goes_on[k] && !lost[k]; };
+    // Asked once every member of the array has reported the epoch.
+    hooks[k].exploit = [&, k, id](std::int64_t epoch) {
+      if (!goes_on[k] || lost[k]) return Exploit{};
+      Exploit e = sink.exploit(id, epoch);
+      sink.flush();
+      return e;
+    };
     hooks[k].should_stop = [&, k] { return lost[k] || cluster::stop_requested(); };
   }
   bool interrupted = false;

@@ -61,7 +61,8 @@ StepVote Trainer::read(Tally& tally, std::int64_t epoch, std::int64_t end) {
   if (backend_) backend_->finish();  // under the deadline, not inside the copy below
   const StepVote vote = read_tally(tally, k_members(), !fused());
   if (vote.diverged && unread_error_.empty())
-    unread_error_ = not_finite(epoch, tally.since, end, c_.train.batch_size, c_.train.lr);
+    unread_error_ = not_finite(epoch, tally.since, end, c_.train.batch_size,
+                               opt_ ? opt_->member_lr(0) : c_.train.lr);
   if (vote.failed) fail_together(group_, unread_error_, members_[0].a->collective_timeout_s);
   if (fused()) drop_diverged(vote, epoch, tally.since, end);
   tally.since = end;
@@ -79,7 +80,7 @@ void Trainer::drop_diverged(const StepVote& vote, std::int64_t epoch, std::int64
     for (auto* buffer : {&flat_->values(), &opt_->exp_avg(), &opt_->exp_avg_sq()})
       flat_->set_member(*buffer, static_cast<std::int64_t>(k), zeros);
     TrialOutput out;
-    out.error = not_finite(epoch, since, end, c_.train.batch_size, members_[k].a->config.train.lr);
+    out.error = not_finite(epoch, since, end, c_.train.batch_size, members_[k].config.train.lr);
     leave(k, std::move(out));
   }
 }
@@ -106,7 +107,7 @@ torch::Tensor Trainer::forward_backward_alone(std::int64_t start, std::int64_t b
   const auto on = torch::TensorOptions().device(device_);
   torch::Tensor noise, corrupted;
   if (m.model->noise_dim() > 0) noise = torch::randn({batch, m.model->noise_dim()}, on);
-  const auto& corruption = c_.corruption;
+  const auto& corruption = m.config.corruption;
   if (corruption.kind != sweeps::CorruptionKind::kNone)
     corrupted = models::network_input(
         corruption,
@@ -139,7 +140,7 @@ torch::Tensor Trainer::forward_backward_fused(std::int64_t start, std::int64_t b
   std::vector<torch::Tensor> idx, inputs, noises;
   for (auto& m : members_) {
     const auto global = m.perm.narrow(0, start, batch);
-    const auto& corruption = m.a->config.corruption;
+    const auto& corruption = m.config.corruption;
     torch::Tensor noise = torch::zeros({batch, noise_dim}, on), input;
     const bool draws = noise_dim > 0 || corruption.kind != sweeps::CorruptionKind::kNone;
     if (m.active && draws)

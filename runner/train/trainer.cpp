@@ -4,8 +4,10 @@
 #include <stdexcept>
 
 #include "cluster/data_parallel.h"
+#include "models/family.h"
 #include "models/schedules.h"
 #include "runner/train/evaluation.h"
+#include "sweeps/schema.h"
 #include "util/shuffle.h"
 #include "util/timer.h"
 
@@ -33,6 +35,7 @@ Trainer::Trainer(const std::vector<Assignment>& members, cluster::Group& group,
   for (std::size_t k = 0; k < members.size(); ++k) {
     members_.emplace_back();
     members_.back().a = &members[k];
+    members_.back().config = members[k].config;
     members_.back().hooks = &hooks.at(k);
   }
   std::string problem;
@@ -132,6 +135,7 @@ void Trainer::run(torch::Tensor* final_parameters) {
   for (std::int64_t stage = from[0].stage; stage < stages; ++stage) {
     const bool resuming_stage = resuming && stage == from[0].stage;
     start_stage(stage, resuming_stage ? &from : nullptr);
+    if (resuming_stage) take_resumed_decisions();
     for (std::int64_t epoch = resuming_stage ? from[0].stage_epoch + 1 : 1;
          epoch <= c_.train.epochs; ++epoch) {
       // An epoch stopped part-way goes on at its next sample, with its loss sums so far.
@@ -155,7 +159,7 @@ void Trainer::start_stage(std::int64_t stage, const std::vector<Checkpoint>* res
     std::vector<double> lrs;
     for (auto& m : members_) {
       m.model->begin_stage(stage);
-      lrs.push_back(m.active ? m.a->config.train.lr : 0.0);
+      lrs.push_back(m.active ? m.config.train.lr : 0.0);
     }
     opt_.emplace(*flat_, lrs);
     if (!resumed) return;
@@ -170,10 +174,12 @@ void Trainer::start_stage(std::int64_t stage, const std::vector<Checkpoint>* res
 // Each member's order of the epoch's samples, from its own engine, and its loss weights (KL
 // annealing by its own schedule), for an array also as tensors on the device, once an epoch.
 void Trainer::draw_orders(std::int64_t epoch) {
-  for (auto& m : members_) {
-    const auto& c = m.a->config;
+  for (std::size_t k = 0; k < members_.size(); ++k) {
+    Member& m = members_[k];
     m.order_before = m.batch_order;
-    m.weights = models::epoch_weights(c, epoch);
+    m.weights = models::epoch_weights(m.config, epoch);
+    const double lr = models::epoch_lr(m.config, epoch);
+    if (opt_ && m.active && lr != opt_->member_lr(k)) opt_->set_member_lr(k, lr);
     carry([&] {
       fault("epoch");
       m.perm = torch::tensor(util::permutation(n_, m.batch_order), torch::kInt64).to(device_);
@@ -225,6 +231,9 @@ bool Trainer::run_epoch(std::int64_t stage, std::int64_t epoch,
     if (members_[k].active && end.stop_after[k]) leave(k, interrupted(std::move(checkpoints[k])));
   if (last) return true;
   if (any_active() && members_[0].a->early_stop) goes_on();
+  if (any_active() &&
+      decides_at(members_[0].a->pbt_interval, series_epoch_, models::series_epochs(c_)))
+    take_decisions();
   return any_active();
 }
 
@@ -309,7 +318,17 @@ std::string Trainer::report_epoch(std::size_t k, double loss_sum, bool with_chec
   const auto test_err = evaluate(*m.model, data_.test_input, data_.test, false).errors;
   Metrics series = {{"train_loss", loss_sum / static_cast<double>(n_)},
                     {"test_recon_mse", test_err.mean().item<double>()}};
-  if (m.model->noise_dim() > 0) series.emplace_back("beta", m.weights.beta);
+  if (m.model->noise_dim() > 0) {
+    series.emplace_back("beta", m.weights.beta);
+    // The test ELBO (beta 1) after each epoch: what a schedule of beta is judged by.
+    Metrics family;
+    m.model->eval();
+    m.model->add_metrics(data_.test_input, data_.test.y, m.weights, family);
+    m.model->train();
+    series.emplace_back("test_elbo", util::find_metric(family, "elbo").value_or(0));
+  }
+  for (const auto& key : m.a->pbt_keys)  // the keys it trained this epoch with
+    series.emplace_back(key, std::get<double>(sweeps::find_key(key)->get(m.config)));
   std::string checkpoint;
   if (with_checkpoint) {
     util::AddSeconds timed(m.costs.checkpoints);
@@ -326,7 +345,7 @@ TrialOutput Trainer::finish(std::size_t k) {
   FinalEvaluation eval;
   // With the member's generator: what the evaluation draws (the probe's initial weights) is
   // what it would draw alone.
-  with_rng(m, [&] { eval = evaluate_trial(*m.model, data_, m.a->config, m.a->seed); });
+  with_rng(m, [&] { eval = evaluate_trial(*m.model, data_, m.config, m.a->seed); });
   eval.metrics.emplace_back(
       "samples_per_s", static_cast<double>(n_ * series_epoch_) / std::max(train_seconds_, 1e-9));
   eval.metrics.emplace_back("seconds", seconds_since(start_));

@@ -36,6 +36,9 @@ struct EpochEnd {
 struct Member {
   const Assignment* a = nullptr;
   const TrialHooks* hooks = nullptr;
+  // Its config as it trains now: a->config, but population-based training changes its
+  // per-member keys (train.lr, loss.beta, ...) as it goes.
+  sweeps::TrialConfig config;
   std::shared_ptr<models::AutoencoderImpl> model;
   std::mt19937_64 batch_order;
   std::mt19937_64 order_before;  // before this epoch's draw: a mid-epoch checkpoint draws it again
@@ -53,7 +56,7 @@ struct Member {
 // train() loop, with resume and checkpoints. Every rank of the group runs the same steps in
 // lockstep. A trial alone computes its loss with its own model, an array with the fused model.
 // Its methods live by concern: trainer.cpp the loop, step.cpp a step and its votes, snapshot.cpp
-// resume and checkpoints.
+// resume and checkpoints, population.cpp population-based training's decisions.
 class Trainer {
  public:
   Trainer(const std::vector<Assignment>& members, cluster::Group& group,
@@ -118,6 +121,11 @@ class Trainer {
                       std::int64_t next_sample, double loss_sum);
   TrialOutput finish(std::size_t k);
   void goes_on();
+  // Population-based training (population.cpp): rank 0's decisions on the members at this
+  // epoch, through the group root, applied alike on every rank of the group.
+  void take_decisions();
+  void take_resumed_decisions();
+  void apply_decisions(const std::vector<Exploit>& decisions);
   void leave(std::size_t k, TrialOutput out);
   void leave_pruned(std::size_t k);
 

@@ -37,6 +37,23 @@ objectives = [{ metric = "recon_mse" }, { metric = "probe_accuracy", mode = "max
 TOML
 "$RUNNER" run find.toml --db r.db > find.txt 2>&1
 check "search sweep" $? 0
+# A population (sampler = "pbt"): its lineage and schedules.
+write_sweep pop 3 500
+sed -i '/^\[sweep.grid\]$/,$d' pop.toml
+sed -i 's/^\[model\]$/[model]\nkind = "vae"/' pop.toml
+cat >> pop.toml <<'TOML'
+[sweep.search]
+sampler = "pbt"
+population = 3
+quantile = 0.5
+objectives = [{ metric = "test_elbo", mode = "max" }]
+[sweep.search.space]
+"train.lr" = { log_uniform = [1e-4, 3e-2] }
+"loss.beta" = { uniform = [0.2, 2.0] }
+TOML
+"$RUNNER" run pop.toml --db r.db --set cluster.fuse=3 > pop.txt 2>&1
+check "pbt sweep" $? 0
+[ "$(sql r.db "SELECT count(*) FROM pbt_decisions WHERE source IS NOT NULL")" -ge 1 ] || fail "no exploit to draw"
 evil='<script>document.title="pwned"</script><img src=x onerror="document.body.dataset.pwned=1">'
 sql r.db "UPDATE trials SET error = '$evil' WHERE status = 'failed'"
 
@@ -69,7 +86,9 @@ for title in "beta of the KL schedules" "early stopping: decisions at each rung"
              "search (tpe, 8 trials for each of 1 part(s)): recon_mse (min), probe_accuracy (max)" \
              "best recon_mse so far (red) against proposals" "Pareto front: recon_mse against probe_accuracy" \
              "proposals of train.lr over time" "proposals of model.activation over time" \
-             "the rung each proposal reached"; do
+             "the rung each proposal reached" "lineage: each member's test_elbo" \
+             "train.lr each member trained with" "loss.beta each member trained with" \
+             "the best member's whole schedule"; do
   grep -q "<h3>$title" dom.html || fail "no chart '$title'"
 done
 grep -q "sweep kl" dom.html && grep -q "sweep opt" dom.html && grep -q "sweep find" dom.html || fail "every sweep on the page"
@@ -77,7 +96,7 @@ grep -q "sweep kl" dom.html && grep -q "sweep opt" dom.html && grep -q "sweep fi
 grep -q '&lt;script&gt;document.title="pwned"&lt;/script&gt;&lt;img src=x onerror=' dom.html ||
   fail "the error message is not shown as text"
 grep -q 'data-pwned' dom.html && fail "a string from the database ran as HTML"
-grep -q '<title>runner report: find, kl, opt</title>' dom.html || fail "title: $(grep -o '<title>[^<]*' dom.html)"
+grep -q '<title>runner report: find, kl, opt, pop</title>' dom.html || fail "title: $(grep -o '<title>[^<]*' dom.html)"
 "${CHROME[@]}" --window-size=1400,2600 --screenshot="$SHOT" "file://$WORK/rep/index.html" 2>/dev/null
 [ -s "$SHOT" ] && echo "screenshot: $SHOT" || fail "no screenshot"
 

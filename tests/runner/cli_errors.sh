@@ -62,6 +62,10 @@ search s_mode.toml 'trials = 4' 'objectives = [{ metric = "recon_mse", mode = "d
 search s_key.toml 'trials = 4' 'startups = 3' "$objective" "$space"
 search s_warm.toml 'trials = 4' "$objective" 'warm_start = ["nowhere.db:old"]' "$space"
 search s_twice.toml 'trials = 4' "$objective" "$space" '[sweep.grid]' '"train.lr" = [0.1]'
+pbt_series='objectives = [{ metric = "test_recon_mse" }]'
+search p_shape.toml 'sampler = "pbt"' 'population = 4' "$pbt_series" '[sweep.search.space]' '"model.latent" = { int_uniform = [2, 8] }'
+search p_metric.toml 'sampler = "pbt"' 'population = 4' "$objective" "$space"
+printf 'name = "x"\n[train]\nepochs = 3\nlr_schedule = "1:0.01,4:0.001"\n' > schedule.toml
 printf 'name = "x"\n[corruption]\nkind = "masking"\n[sweep.search]\ntrials = 2\n%s\n[sweep.search.space]\n"corruption.level" = { uniform = [0.1, 2.0] }\n' "$objective" > s_corner.toml
 sqlite3 "$WORK/exists.db" "CREATE TABLE t (x)"
 
@@ -125,8 +129,11 @@ search: key swept twice | swept twice | "$RUNNER" run s_twice.toml
 search: space leaves the key's range | s_corner.toml:8: key 'corruption.level': is a share of pixels | "$RUNNER" run s_corner.toml
 search: warm start from a missing file | s_warm.toml:5: key 'sweep.search.warm_start': no database | "$RUNNER" run s_warm.toml
 search: in a plan | s_metric.toml:4: key 'sweep.search.objectives' | "$RUNNER" plan s_metric.toml
+pbt: a key that changes the model | p_shape.toml:7: key 'sweep.search.space.model.latent': pbt changes keys while a member trains | "$RUNNER" run p_shape.toml
+pbt: judged by a final metric | p_metric.toml:5: key 'sweep.search.objectives': pbt judges members as they train | "$RUNNER" run p_metric.toml
+schedule past the last epoch | schedule.toml:4: key 'train.lr_schedule': epoch 4 is past train.epochs (3) | "$RUNNER" run schedule.toml
 ROWS
-check "invalid inputs tried" "$rows" 50
+check "invalid inputs tried" "$rows" 53
 [ ! -e "$WORK/copy.db" ] && [ ! -e "$WORK/other.db" ] || fail "runner query wrote a file"
 
 # The valid file plans without writing anything.

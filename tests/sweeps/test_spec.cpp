@@ -3,6 +3,7 @@
 #include <limits>
 #include <set>
 
+#include "sweeps/piecewise.h"
 #include "sweeps/spec.h"
 
 using sweeps::InputError;
@@ -416,3 +417,69 @@ TEST(EarlyStop, SeveralSeriesOnlyForAsha) {
     EXPECT_NE(std::string(e.what()).find(r.says), std::string::npos) << e.what();
   }
 }
+
+namespace {
+
+TEST(Pbt, BadTablesNameFileLineAndKey) {
+  const std::string head = "name = \"s\"\n[sweep.search]\nsampler = \"pbt\"\n";
+  const std::string series = "objectives = [{ metric = \"test_recon_mse\" }]\n";
+  const std::string space = "[sweep.search.space]\n\"train.lr\" = { log_uniform = [1e-4, 1e-2] }\n";
+  struct Row {
+    std::string text, key, says;
+  };
+  const Row rows[] = {
+      {head + series + space, "sweep.search.population", "required"},
+      {head + "population = 1\n" + series + space, "sweep.search.population", ">= 2"},
+      {head + "population = 4\ntrials = 4\n" + series + space, "sweep.search.trials",
+       "give sweep.search.population"},
+      {head + "population = 4\nobjectives = [{ metric = \"recon_mse\" }]\n" + space,
+       "sweep.search.objectives", "by a series"},
+      {head + "population = 4\n" + series +
+           "[sweep.search.space]\n\"model.latent\" = { int_uniform = [2, 8] }\n",
+       "sweep.search.space.model.latent", "would change its model"},
+      {head + "population = 4\n" + series +
+           "[sweep.search.space]\n\"train.epochs\" = { int_uniform = [2, 8] }\n",
+       "sweep.search.space.train.epochs", "would change its model"},
+      {head + "population = 4\nquantile = 0.7\n" + series + space, "sweep.search.quantile",
+       "<= 0.5"},
+      {"name = \"s\"\n[sweep.search]\ntrials = 3\ninterval = 2\nobjectives = [{ metric = "
+       "\"recon_mse\" }]\n" +
+           space,
+       "sweep.search.interval", "only with sampler = \"pbt\""},
+      {head + "population = 4\n" + series + space +
+           "[sweep.early_stop]\nkind = \"asha\"\nmetric = \"test_recon_mse\"\n",
+       "sweep.early_stop", "not with pbt"},
+  };
+  for (const auto& r : rows) {
+    const auto e = error_of(r.text);
+    EXPECT_EQ(e.key(), r.key) << r.text;
+    EXPECT_NE(std::string(e.what()).find(r.says), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("s.toml:"), std::string::npos) << e.what();
+  }
+  const auto ok = parse_sweep(head + "population = 4\n" + series + space, "s.toml", {});
+  EXPECT_EQ(ok.search.trials, 4) << "the population is the budget";
+}
+
+TEST(Schedules, PiecewiseKeysAsATable) {
+  using sweeps::parse_pieces;
+  using sweeps::piecewise_at;
+  const auto p = parse_pieces("1:0.001,3:0.0005", 0);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(piecewise_at(p, 1, 9), 0.001);
+  EXPECT_EQ(piecewise_at(p, 2, 9), 0.001);
+  EXPECT_EQ(piecewise_at(p, 3, 9), 0.0005);
+  EXPECT_EQ(piecewise_at(parse_pieces("2:0.5", 0), 1, 9), 9) << "before the first piece: the key";
+  EXPECT_EQ(sweeps::pieces_text(p), "1:0.001,3:5e-04");
+  EXPECT_EQ(parse_pieces(sweeps::pieces_text(p), 0)[1].value, 0.0005) << "reads back";
+  for (const char* bad : {"1:", "x:1", "0:1", "2:1,2:3", "3:1,2:1", "1:-1", "1.5:1", "1:1,", ","})
+    EXPECT_THROW(parse_pieces(bad, 0), std::invalid_argument) << bad;
+  const std::string head = "name = \"s\"\n[train]\nepochs = 4\n";
+  auto e = error_of(head + "lr_schedule = \"1:0.001,5:0.002\"\n");
+  EXPECT_EQ(e.key(), "train.lr_schedule");
+  EXPECT_NE(std::string(e.what()).find("past train.epochs"), std::string::npos) << e.what();
+  e = error_of("name = \"s\"\n[loss]\nbeta_schedule = \"1:a\"\n");
+  EXPECT_EQ(e.key(), "loss.beta_schedule");
+  EXPECT_NE(std::string(e.what()).find("s.toml:3"), std::string::npos) << e.what();
+}
+
+}  // namespace

@@ -26,10 +26,13 @@ shift_layers = 3
 epochs = 7
 batch_size = 33
 lr = 0.0125
+lr_schedule = "1:0.0125,4:0.003"
+seed = 987654321
 device = "cpu"
 [loss]
 beta = 0.25
 lambda = 0.5
+beta_schedule = "2:0.5"
 [kl]
 schedule = "cyclical"
 cycles = 3
