@@ -10,7 +10,7 @@
 #   constant   beta 1 throughout, six learning rates from 3e-4 to 3e-3
 # For each, the trial with the best final ELBO: its ELBO, recon_mse and KL to the prior; then the
 # schedule PBT found (runner export --replay), and PBT's wall time fused against one member per
-# rank (mpirun -np 2, cluster.fuse = 1).
+# rank (mpirun -np 2, cluster.fuse = 1) and two arrays of 3 (mpirun -np 2, cluster.fuse = 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNNER=$(realpath build/runner)
@@ -65,7 +65,9 @@ seconds() {  # COMMAND...: wall seconds of the command
   echo "$(date +%s.%N) - $t0" | bc -l
 }
 fused=$(seconds "$RUNNER" run pbt.toml --db pbt.db --set cluster.fuse=6)
-per_rank=$(seconds mpirun --oversubscribe --allow-run-as-root -np 2 "$RUNNER" run pbt.toml --db ranks.db --set cluster.fuse=1)
+MPI=(mpirun --oversubscribe --allow-run-as-root -np 2)
+per_rank=$(seconds "${MPI[@]}" "$RUNNER" run pbt.toml --db ranks.db --set cluster.fuse=1)
+halves=$(seconds "${MPI[@]}" "$RUNNER" run pbt.toml --db halves.db --set cluster.fuse=3)
 "$RUNNER" run cyclical.toml --db cyclical.db > /dev/null 2>&1
 "$RUNNER" run constant.toml --db constant.db > /dev/null 2>&1
 
@@ -83,6 +85,8 @@ for m in pbt cyclical constant; do
 done
 read -r e r k < <(best ranks.db)
 printf '| pbt, one member per rank | %s | %s | %s |\n' "$e" "$r" "$k"
+read -r e r k < <(best halves.db)
+printf '| pbt, two arrays of 3 | %s | %s | %s |\n' "$e" "$r" "$k"
 echo
 "$RUNNER" export --db pbt.db --sweep pbt --replay replay.toml
 grep -E '^(train.lr|loss.beta)_schedule' replay.toml
@@ -90,5 +94,5 @@ printf '\nexploits: %s of %s decisions, %s of them in memory\n' \
   "$(sqlite3 pbt.db "SELECT count(*) FROM pbt_decisions WHERE source IS NOT NULL")" \
   "$(sqlite3 pbt.db "SELECT count(*) FROM pbt_decisions")" \
   "$(sqlite3 pbt.db "SELECT count(*) FROM pbt_decisions d JOIN trials s ON s.id = d.source JOIN trials t ON t.id = d.trial_id WHERE s.array_id = t.array_id AND d.source_epoch = d.epoch")"
-printf 'wall time of pbt: %.1f s fused (one process), %.1f s one member per rank (mpirun -np 2): %.2fx\n' \
-  "$fused" "$per_rank" "$(echo "$per_rank / $fused" | bc -l)"
+printf 'wall time of pbt: %.1f s fused into one array (one process), %.1f s one member per rank, %.1f s two arrays of 3 (mpirun -np 2 both)\n' \
+  "$fused" "$per_rank" "$halves"
