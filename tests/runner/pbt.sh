@@ -2,7 +2,8 @@
 # 1. a population of 4 VAEs fused into one array under mpirun -np 2: every decision recorded once,
 #    with the state it took when it took one; stopped by SIGUSR1 and run again, the same
 #    decisions, series and final metrics as a run never stopped; killed by SIGKILL and run again,
-#    the decisions taken before the kill stand and the population ends;
+#    the decisions taken before the kill stand and the population ends; one member per rank,
+#    states taken through checkpoints;
 # 2. runner export --replay writes the best member's schedule as a sweep of one trial, which
 #    trains again: the epochs of its lineage's first member bit for bit.
 source "$(dirname "$0")/lib.sh"
@@ -97,6 +98,15 @@ check "rerun: every decision once" "$(sql k.db "SELECT count(*) FROM pbt_decisio
 check "the decisions taken before the kill stand" "$(decisions k.db | grep -cxFf at_kill.txt)" "$(wc -l < at_kill.txt)"
 check "rerun: each member's series whole" \
   "$(sql k.db "SELECT count(*) FROM (SELECT trial_id FROM metrics WHERE name = 'test_recon_mse' GROUP BY trial_id HAVING count(*) = 6)")" 4
+
+# One member per rank: members take each other's states through their checkpoints.
+"${MPI[@]}" -np 2 "$RUNNER" run pbt.toml --db ranks.db --set cluster.fuse=1 > ranks.txt 2>&1
+check "one member per rank: exit code" "$?" 0
+check "one member per rank: every decision once" "$(sql ranks.db "SELECT count(*) FROM pbt_decisions")" 20
+if grep -q "^pbt .* takes" ranks.txt; then
+  grep -q "^pbt .* takes .*from its checkpoint" ranks.txt || fail "an exploit across ranks without a checkpoint"
+  grep -q "in its array" ranks.txt && fail "an exploit in memory without an array"
+fi
 
 # 2. The best member's schedule, replayed.
 "$RUNNER" export --db ref.db --sweep pbt --replay replay.toml > export.txt 2>&1
