@@ -26,7 +26,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path) {
     throw SqliteError("cannot open database: " + msg);
   }
   // A reader (runner query) may meet the writer mid-commit: wait instead of failing.
-  sqlite3_busy_timeout(db_, 10000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
 }
 
 Database::~Database() {

@@ -19,6 +19,9 @@ void sqlite_check(int code, sqlite3* db, const char* call, const char* file, int
 
 class Statement;
 
+// How long a statement waits for another connection's lock before SQLite answers "busy".
+constexpr int kBusyTimeoutMs = 10000;
+
 class Database {
  public:
   enum class Mode { ReadOnly, ReadWrite };

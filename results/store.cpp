@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "util/json.h"
+#include "util/poll.h"
 
 namespace results {
 namespace {
@@ -198,6 +199,23 @@ std::string network_filesystem_of(const std::string& path) {
   return network_filesystem_name(static_cast<long>(fs.f_type));
 }
 
+// Changing the journal mode needs the database to itself, and SQLite answers "locked" at once,
+// without its busy timeout, while another process opens the same new file: two runs started
+// together on one database. So it tries again, for as long as that timeout.
+void Store::set_journal_mode(const std::string& pragma) {
+  std::string error;
+  const bool done = util::poll_until(
+      [&] {
+        const int rc = sqlite3_exec(db_.handle(), pragma.c_str(), nullptr, nullptr, nullptr);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return false;
+        error = rc == SQLITE_OK ? "" : sqlite3_errmsg(db_.handle());
+        return true;
+      },
+      kBusyTimeoutMs / 1000.0, util::kMessageBackoff);
+  if (!done) error = "database is locked";
+  if (!error.empty()) throw SqliteError(db_.path() + ": " + pragma + ": " + error);
+}
+
 Store::Store(const std::string& path, std::ostream* warnings)
     : db_(path, Database::Mode::ReadWrite) {
   // WAL keeps its index in shared memory, which a network file system does not share between
@@ -210,7 +228,7 @@ Store::Store(const std::string& path, std::ostream* warnings)
                  "rollback journal (slower commits). Put --db on a local disk to avoid this; see "
                  "README, \"Where the database lives\"."
               << std::endl;
-  db_.exec(remote.empty() ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode=DELETE");
+  set_journal_mode(remote.empty() ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode=DELETE");
   // FULL: a commit survives a node crash, not only a killed process. Rank 0 commits what arrived
   // together (see runner::Sink::flush), so one fsync serves many reports.
   db_.exec("PRAGMA synchronous=FULL");

@@ -100,6 +100,7 @@ class Store {
   Database& db() { return db_; }
 
  private:
+  void set_journal_mode(const std::string& pragma);
   void end_attempt(const std::string& id, const std::string& status,
                    const std::optional<std::string>& error);
   void finish(const std::string& id, const std::string& status, const Metrics& final_metrics,

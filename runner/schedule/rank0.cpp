@@ -125,7 +125,7 @@ class Master {
       mpi_.commands().post(ranks.front(), kTagAssign, pack(next));
       // Kept for a hand-over, which reads the latest checkpoint from the sink.
       for (auto& a : next) a.checkpoint.clear();
-      busy_[g] = {std::move(next), {}, {}, clock_.now_s(), work_was_waiting_.count(g) > 0};
+      busy_[g] = {std::move(next), {}, {}, clock_.now_s(), work_was_waiting_.count(g) > 0, {}};
       work_was_waiting_.erase(g);
     }
   }
