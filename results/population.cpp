@@ -107,6 +107,20 @@ std::vector<Standing> population_of(Database& db, const std::string& trial_id,
   return out;
 }
 
+util::Metrics config_keys(Database& db, const std::string& trial_id,
+                          const std::vector<std::string>& paths) {
+  auto q = db.prepare("SELECT json_extract(config, ?) FROM trials WHERE id = ?");
+  util::Metrics out;
+  for (const auto& path : paths) {
+    q.bind(1, "$." + path).bind(2, trial_id);
+    if (!q.step() || q.column_type(0) == SQLITE_NULL)
+      throw std::runtime_error("trial " + trial_id + " has no " + path + " in its config");
+    out.emplace_back(path, q.real(0));
+    q.reset();
+  }
+  return out;
+}
+
 std::string best_member(Database& db, const std::string& sweep, const std::string& metric,
                         bool maximize) {
   auto q =

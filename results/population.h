@@ -46,6 +46,10 @@ struct Standing {
 std::vector<Standing> population_of(Database& db, const std::string& trial_id,
                                     const std::string& metric);
 
+// The values of numeric config keys ("train.lr", ...) of a trial as its row holds them.
+util::Metrics config_keys(Database& db, const std::string& trial_id,
+                          const std::vector<std::string>& paths);
+
 // {"k": v, ...} (a JSON object of numbers).
 std::string keys_json(const util::Metrics& keys);
 

@@ -79,15 +79,10 @@ void Population::reported(const std::string& trial_id, std::int64_t epoch,
 
 util::Metrics Population::keys_after(const std::string& trial_id, std::int64_t epoch) const {
   if (auto keys = results::pbt_keys_after(store_.db(), trial_id, epoch)) return *keys;
-  const auto it = std::find_if(plan_.trials.begin(), plan_.trials.end(),
-                               [&](const auto& t) { return t.id == trial_id; });
-  if (it == plan_.trials.end())
-    throw std::runtime_error("pbt: no trial " + trial_id + " in the plan");
-  const auto& config = plan_.configs[static_cast<std::size_t>(it - plan_.trials.begin())];
-  util::Metrics keys;
-  for (const auto& d : plan_.spec.space)
-    keys.emplace_back(d.path, std::get<double>(sweeps::find_key(d.path)->get(config)));
-  return keys;
+  // Its config's, from the store: another run sharing the population may have proposed it.
+  std::vector<std::string> paths;
+  for (const auto& d : plan_.spec.space) paths.push_back(d.path);
+  return results::config_keys(store_.db(), trial_id, paths);
 }
 
 std::optional<std::pair<std::string, std::int64_t>> Population::state_of(

@@ -3,7 +3,7 @@
 #    with the state it took when it took one; stopped by SIGUSR1 and run again, the same
 #    decisions, series and final metrics as a run never stopped; killed by SIGKILL and run again,
 #    the decisions taken before the kill stand and the population ends; one member per rank,
-#    states taken through checkpoints;
+#    states taken through checkpoints; two runs at once on one database, one population;
 # 2. runner export --replay writes the best member's schedule as a sweep of one trial, which
 #    trains again: the epochs of its lineage's first member bit for bit.
 source "$(dirname "$0")/lib.sh"
@@ -107,6 +107,18 @@ if grep -q "^pbt .* takes" ranks.txt; then
   grep -q "^pbt .* takes .*from its checkpoint" ranks.txt || fail "an exploit across ranks without a checkpoint"
   grep -q "in its array" ranks.txt && fail "an exploit in memory without an array"
 fi
+
+# Two runs started together on one database share one population: its budget in all, each
+# decision once, states taken across runs through the checkpoint files beside the database.
+"$RUNNER" run pbt.toml --db two.db --set cluster.fuse=2 > two_a.txt 2>&1 &
+a=$!
+"$RUNNER" run pbt.toml --db two.db --set cluster.fuse=2 > two_b.txt 2>&1
+check "two runs: b exit code" "$?" 0
+wait $a
+check "two runs: a exit code" "$?" 0
+check "two runs: one population of 4, completed" "$(sql two.db "SELECT count(*) || '/' || sum(status = 'completed') FROM trials")" "4/4"
+check "two runs: both trained members" "$(sql two.db "SELECT count(DISTINCT run_id) FROM trials")" 2
+check "two runs: every decision once" "$(sql two.db "SELECT count(*) FROM pbt_decisions")" 20
 
 # 2. The best member's schedule, replayed.
 "$RUNNER" export --db ref.db --sweep pbt --replay replay.toml > export.txt 2>&1
