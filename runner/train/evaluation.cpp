@@ -79,7 +79,7 @@ TestErrors evaluate(models::AutoencoderImpl& model, const torch::Tensor& input,
 }
 
 double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch::Tensor z_test,
-                      const torch::Tensor& y_test, std::int64_t classes) {
+                      const torch::Tensor& y_test, std::int64_t classes, double tolerance) {
   torch::NoGradGuard no_grad;
   auto mean = z_train.mean(0, true);
   auto std = z_train.std(0, true, true).clamp_min(1e-6);
@@ -90,9 +90,10 @@ double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch
   torch::Tensor &w = probe->weight, &b = probe->bias;
   const auto minus_one_hot =
       -torch::one_hot(y_train, classes).to(z_train.dtype()) / static_cast<double>(z_train.size(0));
-  torch::optim::LBFGS opt(
-      probe->parameters(),
-      torch::optim::LBFGSOptions(1).max_iter(kProbeIterations).line_search_fn("strong_wolfe"));
+  torch::optim::LBFGS opt(probe->parameters(), torch::optim::LBFGSOptions(1)
+                                                   .max_iter(kProbeIterations)
+                                                   .line_search_fn("strong_wolfe")
+                                                   .tolerance_change(tolerance));
   // The loss's gradient by hand: the softmax's is (p - onehot) / n, a few kernels instead of
   // autograd's graph, which dominated the probe's time.
   opt.step([&] {
