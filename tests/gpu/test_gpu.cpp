@@ -5,6 +5,7 @@
 
 #include "cluster/backend.h"
 #include "cluster/group.h"
+#include "runner/checkpoint.h"
 #include "runner/train/training.h"
 #include "tests/mpi_test_main.h"
 #include "tests/testutil.h"
@@ -64,6 +65,79 @@ TEST(Gpu, DenseAndVaeTrialsOnCudaMatchTheCpu) {
     EXPECT_FALSE(gpu.out.artifacts.empty()) << kind << ": pictures drawn from GPU tensors";
     if (std::string(kind) == "vae") {
       EXPECT_GT(metric(gpu.out.metrics, "adversary_accuracy"), 0.1) << "the adversary on the GPU";
+    }
+  }
+}
+
+// Every kind on one GPU, against the same trial on the CPU: figures of the same size (noise and
+// binary codes are drawn from the GPU's generator there), a probe that learnt, pictures drawn.
+TEST(Gpu, EveryKindTrainsOnCudaAsOnTheCpu) {
+  cluster::Group alone(*g_mpi, MPI_COMM_SELF);
+  if (const auto why = missing_gpus(1); !why.empty()) GTEST_SKIP() << why;
+  if (g_mpi->rank() != 0) return;
+  cluster::Backends backends;
+  for (const char* kind : {"dense", "sparse_l1", "sparse_binary", "contractive", "conv",
+                           "randomized", "vae", "icvae"}) {
+    auto a = testutil::tiny_trial(std::string("gpu-") + kind, 9, 1000, 300);
+    a.config.model.kind = testutil::kind(kind);
+    if (std::string(kind) == "conv") a.config.model.channels = {4, 8};
+    const GpuRun gpu = train_on(a, sweeps::Device::kCuda, alone, backends);
+    const GpuRun cpu = train_on(a, sweeps::Device::kCpu, alone, backends);
+    const double cpu_mse = metric(cpu.out.metrics, "recon_mse");
+    EXPECT_NEAR(metric(gpu.out.metrics, "recon_mse"), cpu_mse, 0.2 * cpu_mse) << kind;
+    EXPECT_GT(metric(gpu.out.metrics, "probe_accuracy"), 0.3) << kind;
+    EXPECT_EQ(gpu.out.artifacts.size(), cpu.out.artifacts.size()) << kind << ": every picture";
+  }
+}
+
+// A fused array on one GPU ends as its members trained alone on it: the same weights but for the
+// summation order of batched products, for each kind that fuses, blotches and mask input too.
+TEST(Gpu, AFusedArrayOnCudaEndsAsItsMembersAlone) {
+  cluster::Group alone(*g_mpi, MPI_COMM_SELF);
+  if (const auto why = missing_gpus(1); !why.empty()) GTEST_SKIP() << why;
+  if (g_mpi->rank() != 0) return;
+  cluster::Backends backends;
+  for (const char* kind : {"dense", "sparse_binary", "conv", "vae", "icvae"}) {
+    std::vector<runner::Assignment> members;
+    for (int k = 0; k < 3; ++k) {
+      auto a =
+          testutil::tiny_trial("fused-" + std::string(kind) + std::to_string(k), 31 + k, 600, 200);
+      a.config.model.kind = testutil::kind(kind);
+      if (std::string(kind) == "conv") a.config.model.channels = {4, 8};
+      if (std::string(kind) == "dense") {
+        a.config.corruption.kind = sweeps::CorruptionKind::kBlotch;
+        a.config.corruption.mask_input = true;
+      }
+      a.config.train.lr = 1e-3 * (k + 1);
+      a.config.train.device = sweeps::Device::kCuda;
+      members.push_back(a);
+    }
+    std::vector<std::string> fused_last(members.size()), alone_last(members.size());
+    std::vector<runner::TrialHooks> hooks(members.size());
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      hooks[k].backends = &backends;
+      hooks[k].checkpoints = true;
+      hooks[k].on_epoch = [&fused_last, k](std::int64_t, const runner::Metrics&,
+                                           const std::string& c) { fused_last[k] = c; };
+    }
+    runner::train_array(members, alone, hooks, [](std::size_t, runner::TrialOutput o) {
+      EXPECT_TRUE(o.error.empty()) << o.error;
+    });
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      runner::TrialHooks h = hooks[k];
+      h.on_epoch = [&alone_last, k](std::int64_t, const runner::Metrics&, const std::string& c) {
+        alone_last[k] = c;
+      };
+      runner::train_trial(members[k], alone, h);
+      const auto a = runner::decode_checkpoint(fused_last[k], "fused"),
+                 b = runner::decode_checkpoint(alone_last[k], "alone");
+      ASSERT_EQ(a.parameters.size(), b.parameters.size());
+      const auto wa = torch::from_blob(const_cast<char*>(a.parameters.data()),
+                                       {static_cast<std::int64_t>(a.parameters.size() / 4)});
+      const auto wb = torch::from_blob(const_cast<char*>(b.parameters.data()),
+                                       {static_cast<std::int64_t>(b.parameters.size() / 4)});
+      EXPECT_LE((wa - wb).abs().max().item<double>(), 1e-3 * wb.abs().max().item<double>())
+          << kind << " member " << k;
     }
   }
 }
