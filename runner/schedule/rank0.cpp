@@ -99,8 +99,16 @@ class Master {
   // training decides here, once every report taken with this one is recorded: the members of an
   // array report together, and each is judged against the others' epoch.
   void flush_and_answer() {
-    for (auto& [root, v] : verdicts_)
-      if (v.goes_on) v.exploit = sink_.exploit(v.trial_id, v.epoch);
+    for (auto& [root, v] : verdicts_) {
+      if (!v.goes_on) continue;
+      // A decision that cannot be taken leaves the member as it is, not the run stopped.
+      try {
+        v.exploit = sink_.exploit(v.trial_id, v.epoch);
+      } catch (const std::exception& e) {
+        std::cerr << "warning: no population decision on trial " << v.trial_id << " after epoch "
+                  << v.epoch << ": " << e.what() << "; it keeps its weights and keys" << std::endl;
+      }
+    }
     sink_.flush();
     for (auto& [root, v] : verdicts_) mpi_.commands().post(root, kTagVerdict, pack(v));
     verdicts_.clear();
