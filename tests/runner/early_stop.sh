@@ -46,11 +46,7 @@ check "rerun: nothing to run" "$(head -n 1 run2.txt | grep -o '[0-9]* to run')" 
 setsid "${MPI[@]}" -np 3 "$RUNNER" run asha.toml --db k.db > kill1.txt 2>&1 &
 launcher=$!
 for _ in $(seq 600); do [ "$(grep -c '^pruned ' kill1.txt)" -ge 2 ] && break; sleep 0.05; done
-# The whole job (its ranks have process groups of their own, in mpirun's session), and only then
-# the rerun: a rank still alive would hold its trial's lease.
-pkill -KILL -s "$launcher"
-wait "$launcher" 2>/dev/null
-for _ in $(seq 50); do pgrep -s "$launcher" > /dev/null || break; sleep 0.1; done
+kill_job "$launcher"
 sql k.db "SELECT trial_id, epoch, value, decision FROM decisions ORDER BY 1, 2" > before.txt
 [ -s before.txt ] || fail "no decision recorded before the kill"
 "${MPI[@]}" -np 3 "$RUNNER" run asha.toml --db k.db > kill2.txt 2>&1

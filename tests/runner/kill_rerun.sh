@@ -18,12 +18,7 @@ while true; do
   fi
   sleep 0.2
 done
-# The whole job at once: Open MPI puts each rank in a process group of its own, but all of them
-# share mpirun's session, which setsid started.
-pkill -KILL -s "$job"
-wait "$job" 2>/dev/null
-for _ in $(seq 50); do pgrep -s "$job" > /dev/null || break; sleep 0.1; done
-pgrep -s "$job" > /dev/null && fail "ranks survived the kill"
+kill_job "$job"
 running=$(sql k.db "SELECT count(*) FROM trials WHERE status = 'running'")
 completed_before=$(sql k.db "SELECT count(*) FROM trials WHERE status = 'completed'")
 [ "$running" -ge 1 ] || fail "no trial was in flight when the job was killed"

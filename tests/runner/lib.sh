@@ -15,6 +15,15 @@ check() {  # check DESCRIPTION ACTUAL EXPECTED
   if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', expected '$3'"; fi
 }
 sql() { sqlite3 -batch -noheader "$@"; }
+# SIGKILL to the job started by `setsid ... &` as $1, all of it: Open MPI puts each rank in a
+# process group of its own, but all share mpirun's session. Returns once every rank is gone: one
+# still alive would hold its trial's lease against the rerun.
+kill_job() {
+  pkill -KILL -s "$1"
+  wait "$1" 2>/dev/null
+  for _ in $(seq 50); do pgrep -s "$1" > /dev/null || break; sleep 0.1; done
+  pgrep -s "$1" > /dev/null && fail "ranks survived the kill"
+}
 finish() {
   echo "$PASSES passed, $FAILURES failed"
   [ "$FAILURES" -eq 0 ]

@@ -86,9 +86,7 @@ check "... the same final metrics" "$(finals u.db | md5sum)" "$(finals ref.db | 
 setsid "${MPI[@]}" -np 2 "$RUNNER" run pbt.toml --db k.db > k1.txt 2>&1 &
 job=$!
 wait_for_decisions k.db 6 "$job"
-pkill -KILL -s "$job"
-wait "$job" 2>/dev/null
-for _ in $(seq 50); do pgrep -s "$job" > /dev/null || break; sleep 0.1; done  # every rank gone
+kill_job "$job"
 decisions k.db > at_kill.txt
 [ "$(wc -l < at_kill.txt)" -lt 20 ] || fail "the population had ended before the kill"
 "${MPI[@]}" -np 2 "$RUNNER" run pbt.toml --db k.db > k2.txt 2>&1

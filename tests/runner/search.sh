@@ -61,9 +61,7 @@ until [ "$(sql k.db "SELECT count(*) FROM trials WHERE status = 'completed'" 2>/
   fi
   sleep 0.1
 done
-pkill -KILL -s "$job"
-wait "$job" 2>/dev/null
-for _ in $(seq 50); do pgrep -s "$job" > /dev/null || break; sleep 0.1; done  # every rank gone
+kill_job "$job"
 before=$(sql k.db "SELECT count(*) FROM proposals")
 [ "$before" -lt 10 ] || fail "the search had ended before the kill"
 "${MPI[@]}" -np 2 "$RUNNER" run killed.toml --db k.db > run2.txt 2>&1
