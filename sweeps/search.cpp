@@ -120,14 +120,17 @@ void check_pbt(const toml::table& t, SweepSpec& spec, const std::string& file) {
     throw InputError(at, "sweep.search.population", "required with sampler = \"pbt\"");
   spec.search.trials = spec.search.population;
   spec.search.startup = spec.search.population;  // the population is drawn at random
+  // What may change is what the key table marks per-member, with a value a factor can perturb.
+  auto changes = [](const KeySpec& k) { return k.per_member && k.type == Type::Float; };
   for (const auto& d : spec.space) {
-    const KeySpec* k = find_key(d.path);
-    if (!k->per_member || k->type != Type::Float)
-      throw InputError(spec.source_of(d.path), "sweep.search.space." + d.path,
-                       "pbt changes keys while a member trains; \"" + d.path +
-                           "\" would change its model, data or steps (keys that may change: "
-                           "train.lr, loss.beta, loss.lambda, corruption.level, "
-                           "corruption.threshold_min, corruption.threshold_max)");
+    if (changes(*find_key(d.path))) continue;
+    std::string may;
+    for (const auto& k : all_keys())
+      if (changes(k)) may += (may.empty() ? "" : ", ") + k.path;
+    throw InputError(spec.source_of(d.path), "sweep.search.space." + d.path,
+                     "pbt changes keys while a member trains; \"" + d.path +
+                         "\" would change its model, data or steps (keys that may change: " + may +
+                         ")");
   }
 }
 
