@@ -6,8 +6,8 @@
 namespace models {
 
 const std::vector<const Family*>& families() {
-  static const std::vector<const Family*> kFamilies = {&dense_family(), &conv_family(),
-                                                       &randomized_family(), &vae_family()};
+  static const std::vector<const Family*> kFamilies = {
+      &dense_family(), &conv_family(), &randomized_family(), &vae_family(), &torchscript_family()};
   return kFamilies;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The autoencoder families, one row each: what the runner needs of a family besides its model
-// (models/autoencoder.h). Each family's file (dense.cpp, conv.cpp, randomized.cpp, vae.cpp) holds
-// its model, its loss alone and batched for a fused array, and its row; families() lists them.
+// (models/autoencoder.h). Each family's file (dense.cpp, conv.cpp, randomized.cpp, vae.cpp,
+// torchscript.cpp) holds its model, its loss alone and batched for a fused array, and its row;
+// families() lists them.
 // A model.kind of the key table (sweeps/schema.cpp) belongs to exactly one family.
 #include <cstdint>
 #include <memory>
@@ -31,6 +32,7 @@ const Family& dense_family();
 const Family& conv_family();
 const Family& randomized_family();
 const Family& vae_family();
+const Family& torchscript_family();
 const std::vector<const Family*>& families();
 // Throws std::invalid_argument for a kind no family builds.
 const Family& family_of(sweeps::ModelKind kind);

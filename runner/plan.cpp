@@ -4,11 +4,60 @@
 #include <map>
 
 #include "data/datasets.h"
+#include "models/corruptions.h"
 #include "models/family.h"
+#include "models/torchscript.h"
 #include "runner/schedule/arrays.h"
 #include "sweeps/schema.h"
+#include "util/files.h"
 
 namespace runner {
+namespace {
+
+// The first batch of the trial's training data as its encoder sees it, clean.
+torch::Tensor first_batch(const sweeps::TrialConfig& c) {
+  data::Split s = data::take_first(data::load_dataset(c.data.path).train, c.train.batch_size);
+  auto x = torch::from_blob(s.images.data(), {s.n, s.rows * s.cols}, torch::kUInt8)
+               .to(torch::kFloat32)
+               .div_(255.0);
+  return models::network_input(c.corruption, {x, torch::ones_like(x)});
+}
+
+// Checks the module at model.path as trial config `c` would feed it, once per way of feeding it;
+// a module that does not fit is an error in the sweep file, before anything is written.
+void check_module_file(Plan& plan, const sweeps::TrialConfig& c, const std::string& path) {
+  const auto& file = plan.spec.model_files.at(path);
+  const std::string fed = file.hash + " " + c.data.path + " " +
+                          std::to_string(c.corruption.mask_input) + " " +
+                          std::to_string(c.train.batch_size);
+  if (!plan.checked_modules.insert(fed).second) return;
+  try {
+    const auto input = first_batch(c);
+    const auto note = models::check_module(
+        models::load_module(util::read_file(file.file), file.file), input,
+        input.size(1) / (c.corruption.mask_input ? 2 : 1));
+    if (!note.empty()) plan.notes.insert("model.path " + file.file + ": " + note);
+  } catch (const models::ModuleError& e) {
+    const std::string what = e.what();
+    throw sweeps::InputError(plan.spec.source_of("model.path"), "model.path",
+                             what.rfind(file.file, 0) == 0 ? what : file.file + ": " + what);
+  }
+}
+
+// A TorchScript trial's module file and hash as rank 0 read them, each module it may use checked.
+void resolve_module(Plan& plan, sweeps::TrialConfig& c) {
+  if (c.model.kind != sweeps::ModelKind::kTorchscript) return;
+  // A part of a search may take any file its space offers; its own path is then unset.
+  if (plan.spec.searching())
+    for (const auto& [path, _] : plan.spec.model_files) check_module_file(plan, c, path);
+  if (c.model.path.empty()) return;
+  check_module_file(plan, c, c.model.path);
+  const auto& file = plan.spec.model_files.at(c.model.path);
+  c.model.file = file.file;
+  c.model.file_hash = file.hash;
+}
+
+}  // namespace
 
 std::size_t add_trial(Plan& plan, sweeps::Trial trial) {
   auto c = sweeps::trial_config_from(trial.params);
@@ -24,6 +73,7 @@ std::size_t add_trial(Plan& plan, sweeps::Trial trial) {
     }
   }
   c.data.path = it->second;
+  resolve_module(plan, c);
   plan.shapes.push_back(models::unfusable_reason(c.model).empty() ? sweeps::array_shape(c) : "");
   plan.configs.push_back(std::move(c));
   plan.trials.push_back(std::move(trial));

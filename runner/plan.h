@@ -3,6 +3,7 @@
 // before anything is written.
 #include <map>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct Plan {
   // far are the plan's trials (rank 0 adds them as they are proposed: add_trial).
   std::vector<sweeps::Trial> parts;
   std::map<std::string, std::string> datasets;  // as written -> the directory it resolved to
+  std::set<std::string> checked_modules;        // module files checked, with how they are fed
+  std::set<std::string> notes;                  // for the user, once each (rank 0 prints them)
 };
 
 // Adds a trial to the plan, its dataset resolved; returns its index. Throws sweeps::InputError

@@ -5,7 +5,9 @@
 namespace sweeps {
 
 bool operator==(const TrialConfig& a, const TrialConfig& b) {
-  if (a.data.path != b.data.path) return false;
+  if (a.data.path != b.data.path || a.model.file != b.model.file ||
+      a.model.file_hash != b.model.file_hash)
+    return false;
   for (const auto& k : all_keys())
     if (k.scope == Scope::Trial && k.get(a) != k.get(b)) return false;
   return true;

@@ -22,7 +22,8 @@ enum class ModelKind {
   kConv,
   kRandomized,
   kVae,
-  kIcvae
+  kIcvae,
+  kTorchscript  // a model brought in from PyTorch (models/torchscript.h)
 };
 enum class Activation { kRelu, kTanh, kSigmoid, kSin };
 enum class EncoderKind { kMlp, kShift };   // kShift: document 000's shift approximator, sin code
@@ -36,8 +37,9 @@ template <typename E>
 struct EnumNames;
 template <>
 struct EnumNames<ModelKind> {
-  static constexpr std::array<const char*, 8> names = {
-      "dense", "sparse_l1", "sparse_binary", "contractive", "conv", "randomized", "vae", "icvae"};
+  static constexpr std::array<const char*, 9> names = {
+      "dense", "sparse_l1",  "sparse_binary", "contractive", "conv",
+      "randomized", "vae", "icvae",         "torchscript"};
 };
 template <>
 struct EnumNames<Activation> {
@@ -132,6 +134,11 @@ struct ModelConfig {
   std::vector<std::int64_t> channels;  // conv: filters per stage, each stage pools 2x2
   EncoderKind encoder{};
   std::int64_t shift_layers = 0;  // shift: number of shift layers
+  // torchscript: the module's file as the sweep names it (relative to the sweep file). Not part of
+  // the trial's identity: the file's contents are (file_hash), so a renamed file is the same trial.
+  std::string path;
+  std::string file;       // the file it resolved to on rank 0: not a key
+  std::string file_hash;  // the hash of its contents when the sweep was loaded: not a key
 };
 
 struct TrainConfig {
@@ -181,7 +188,7 @@ struct TrialConfig {
   KlConfig kl;
   CorruptionConfig corruption;
 };
-// Every key, and the resolved dataset path.
+// Every key, and the resolved dataset path and module file.
 bool operator==(const TrialConfig& a, const TrialConfig& b);
 inline bool operator!=(const TrialConfig& a, const TrialConfig& b) {
   return !(a == b);

@@ -149,6 +149,8 @@ std::vector<KeySpec> make_keys() {
                                  "mlp, or document 000's shift"),
       positive(
           key<&ModelConfig::shift_layers>("model.shift_layers", V{I{4}}, "shift: shift layers")),
+      key<&ModelConfig::path>("model.path", std::nullopt,
+                              "torchscript: the module's file, relative to the sweep file"),
       positive(key<&TrainConfig::epochs>("train.epochs", V{I{5}}, "passes over the train set")),
       positive(key<&TrainConfig::batch_size>("train.batch_size", V{I{128}}, "global batch")),
       per_member(by_kind(positive(key<&TrainConfig::lr>("train.lr", V{1e-3}, "Adam learning rate")),

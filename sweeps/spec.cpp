@@ -430,6 +430,30 @@ Value end_of(const Distribution& d, bool high) {
   return Value{v};
 }
 
+// Every model.path the sweep may give a trial: resolved against the sweep file's folder, and
+// its contents hashed, once.
+void hash_model_files(SweepSpec& spec) {
+  std::vector<Value> values;
+  if (const auto it = spec.base.find("model.path"); it != spec.base.end())
+    values.push_back(it->second);
+  for (const auto& c : spec.cases)
+    if (const auto it = c.find("model.path"); it != c.end()) values.push_back(it->second);
+  for (const auto& a : spec.grid)
+    if (a.path == "model.path") values.insert(values.end(), a.values.begin(), a.values.end());
+  for (const auto* list : {&spec.random, &spec.space})
+    for (const auto& d : *list)
+      if (d.path == "model.path") values.insert(values.end(), d.choices.begin(), d.choices.end());
+  for (const auto& v : values) {
+    const auto& path = std::get<std::string>(v);
+    if (path.empty() || spec.model_files.count(path)) continue;
+    const std::string file = path[0] == '/' ? path : spec.dataset_dir + "/" + path;
+    if (!util::file_exists(file))
+      throw InputError(spec.source_of("model.path"), "model.path",
+                       "cannot read the module file " + file);
+    spec.model_files[path] = {file, util::hex64(util::stable_hash64(util::read_file(file)))};
+  }
+}
+
 // Checks between keys of one resolved trial, each error at the line of the key that is off.
 void check_trial(const TrialConfig& c, const SweepSpec& spec) {
   auto fail = [&](const char* k, const std::string& msg) {
@@ -455,6 +479,11 @@ void check_trial(const TrialConfig& c, const SweepSpec& spec) {
       fail(key, e.what());
     }
   }
+  if (model == ModelKind::kTorchscript && c.model.path.empty())
+    fail("model.kind", "\"torchscript\" needs model.path: the file torch.jit.script(model).save() "
+                       "wrote");
+  if (model != ModelKind::kTorchscript && !c.model.path.empty())
+    fail("model.path", "is for model.kind = \"torchscript\" only, not \"" + model_name + "\"");
   const auto& k = c.corruption;
   if (model == ModelKind::kRandomized && k.mask_input)
     fail("corruption.mask_input",
@@ -514,16 +543,16 @@ SweepSpec parse_sweep(const std::string& text, const std::string& file,
   }
   auto set_paths = apply_overrides(doc, overrides);
   SweepSpec spec = Parser(file).parse(doc, set_paths);
+  const auto slash = file.rfind('/');
+  spec.dataset_dir = slash == std::string::npos ? "." : file.substr(0, slash);
+  hash_model_files(spec);
   expand(spec);  // checks every resolved trial (check_trial); max_trials bounds the work
   return spec;
 }
 
 SweepSpec load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
   if (!util::file_exists(path)) throw InputError({path, 0}, "", "cannot read the sweep file");
-  SweepSpec spec = parse_sweep(util::read_file(path), path, overrides);
-  auto slash = path.rfind('/');
-  spec.dataset_dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  return spec;
+  return parse_sweep(util::read_file(path), path, overrides);
 }
 
 Source SweepSpec::source_of(const std::string& path) const {
@@ -547,13 +576,24 @@ Trial trial_of(const SweepSpec& spec, const Params& params, std::int64_t repeat)
   t.repeat = repeat;
   t.params = params;
   fill_defaults(t.params);
-  t.config_json = params_to_json(t.params, {{"seed", Value{spec.seed}}});
-  t.config_hash = util::hex64(util::stable_hash64(t.config_json));
+  std::map<std::string, Value> top = {{"seed", Value{spec.seed}}};
+  // A module file counts by its contents, not its name: the hash stands in for the path.
+  Params identity = t.params;
+  if (const auto it = identity.find("model.path"); it != identity.end()) {
+    const auto file = spec.model_files.find(std::get<std::string>(it->second));
+    if (file == spec.model_files.end())
+      throw std::logic_error("model.path " + to_display(it->second) + " was not hashed");
+    identity.erase(it);
+    top["model_file_hash"] = Value{file->second.hash};
+  }
+  t.config_json = params_to_json(t.params, top);
+  const std::string identity_json = params_to_json(identity, top);
+  t.config_hash = util::hex64(util::stable_hash64(identity_json));
   t.id = util::hex64(
              util::stable_hash64(spec.name + '\0' + t.config_hash + '\0' + std::to_string(repeat)))
              .substr(0, 12);
   t.seed = static_cast<std::int64_t>(
-      util::stable_hash64(t.config_json + "/repeat/" + std::to_string(repeat)) >> 1);
+      util::stable_hash64(identity_json + "/repeat/" + std::to_string(repeat)) >> 1);
   if (const auto it = t.params.find("train.seed"); it != t.params.end())
     t.seed = std::get<std::int64_t>(it->second) + repeat;  // repeats still differ
   return t;

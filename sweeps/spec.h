@@ -15,6 +15,10 @@ namespace sweeps {
 using util::InputError;
 using util::Source;
 
+struct ModelFile {  // a model.path, resolved when the sweep is loaded
+  std::string file, hash;
+};
+
 struct Axis {  // one [sweep.grid] entry
   std::string path;
   std::vector<Value> values;
@@ -68,7 +72,10 @@ struct SweepSpec {
   std::vector<Objective> objectives;
   std::vector<Constraint> constraints;
   std::vector<std::string> warm_start;    // sweeps whose finished trials seed the sampler
-  std::string dataset_dir;                // resolved base dir for relative dataset paths
+  std::string dataset_dir;  // the sweep file's folder: relative dataset and model paths start here
+  // Each model.path a trial may take -> the file it names and the hash of its contents (what
+  // a trial's identity holds instead of the path).
+  std::map<std::string, ModelFile> model_files;
   std::map<std::string, Source> sources;  // where each trial key was set (file and line)
 
   // Where `path` was set: its line in the file, or the file alone for defaults.

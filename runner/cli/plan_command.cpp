@@ -42,6 +42,7 @@ void print_search(const Plan& plan) {
 
 int cmd_plan(Args& a) {
   const Plan& plan = *a.plan;
+  for (const auto& note : plan.notes) std::cout << "note: " << note << "\n";
   if (plan.spec.searching()) {
     print_search(plan);
     return util::kExitOk;

@@ -36,7 +36,7 @@ std::string config_lines(results::Database& db, const std::string& trial_id) {
   while (q.step()) {
     const std::string key = q.text(0), type = q.text(1);
     if (key == "train.epochs" || key == "train.seed" || key == "train.lr_schedule" ||
-        key == "loss.beta_schedule")
+        key == "loss.beta_schedule" || key == "model_file_hash")  // the last: not a key
       continue;
     // Each as TOML writes it; a real to the digits that read back to it.
     const std::string value = type == "text"                      ? util::json_string(q.text(3))

@@ -34,6 +34,7 @@ std::unique_ptr<PreparedSweep> prepare_sweep(const Args& a, const cluster::MpiCo
   if (a.positional.size() != 1) throw util::usage_error("expected one sweep file");
   auto p = std::make_unique<PreparedSweep>();
   p->plan = make_plan(a.positional[0], a.sets);
+  for (const auto& note : p->plan.notes) std::cout << "note: " << note << std::endl;
   rank0_trains = p->plan.spec.cluster.rank0_trains && mpi.threads_concurrent();
   if (p->plan.spec.cluster.rank0_trains && !rank0_trains && mpi.size() > 1)
     std::cout << "warning: this MPI library does not let threads call it at once "

@@ -106,6 +106,8 @@ void serialize_value(A& ar, Value& v, Type type) {
 template <class A>
 void serialize(A& ar, TrialConfig& c, unsigned) {
   ar& c.data.path;
+  ar& c.model.file;
+  ar& c.model.file_hash;
   for (const auto& k : all_keys()) {
     if (k.scope != Scope::Trial) continue;
     Value v = k.get(c);
