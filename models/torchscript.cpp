@@ -66,13 +66,19 @@ auto checked(const std::string& what, F&& f) {
 }  // namespace
 
 torch::jit::Module load_module(const std::string& bytes, const std::string& file) {
+  // The interpreter runs the module's ops as written. Its optimizing executor would rewrite the
+  // graph after a few profiling runs, so a step's arithmetic would depend on how many steps this
+  // process ran before it: a resumed trial would not end as the uninterrupted one.
+  torch::jit::setGraphExecutorOptimize(false);
   torch::jit::Module m;
   try {
     std::istringstream in(bytes);
     m = torch::jit::load(in, torch::Device(torch::kCPU));
   } catch (const std::exception& e) {
-    throw ModuleError(file + " is not a TorchScript module (torch.jit.script(model).save(path) "
-                             "writes one): " + last_line(e));
+    throw ModuleError(file +
+                      " is not a TorchScript module (torch.jit.script(model).save(path) "
+                      "writes one): " +
+                      last_line(e));
   }
   for (const char* method : {"encode", "decode"})
     if (!m.find_method(method))
@@ -109,8 +115,8 @@ std::string check_module(const torch::jit::Module& m, const torch::Tensor& input
   if (z.dim() != 2 || z.size(0) != batch)
     throw ModuleError("encode must return codes of shape (batch, code); on a batch of shape " +
                       shape_of(input) + " it returns " + shape_of(z));
-  const auto x_hat = checked("decode on codes of shape " + shape_of(z),
-                             [&] { return call(m, "decode", {z}); });
+  const auto x_hat =
+      checked("decode on codes of shape " + shape_of(z), [&] { return call(m, "decode", {z}); });
   if (x_hat.dim() != 2 || x_hat.size(0) != batch || x_hat.size(1) != output_dim)
     throw ModuleError("decode must return (batch, " + std::to_string(output_dim) +
                       ") images; on codes of shape " + shape_of(z) + " it returns " +
@@ -187,9 +193,11 @@ std::string torchscript_unfusable(const sweeps::ModelConfig&) {
 }  // namespace
 
 const Family& torchscript_family() {
-  static const Family kFamily = {
-      {sweeps::ModelKind::kTorchscript}, make_torchscript, one_stage, torchscript_unfusable,
-      nullptr};
+  static const Family kFamily = {{sweeps::ModelKind::kTorchscript},
+                                 make_torchscript,
+                                 one_stage,
+                                 torchscript_unfusable,
+                                 nullptr};
   return kFamily;
 }
 

@@ -33,9 +33,9 @@ void check_module_file(Plan& plan, const sweeps::TrialConfig& c, const std::stri
   if (!plan.checked_modules.insert(fed).second) return;
   try {
     const auto input = first_batch(c);
-    const auto note = models::check_module(
-        models::load_module(util::read_file(file.file), file.file), input,
-        input.size(1) / (c.corruption.mask_input ? 2 : 1));
+    const auto note =
+        models::check_module(models::load_module(util::read_file(file.file), file.file), input,
+                             input.size(1) / (c.corruption.mask_input ? 2 : 1));
     if (!note.empty()) plan.notes.insert("model.path " + file.file + ": " + note);
   } catch (const models::ModuleError& e) {
     const std::string what = e.what();

@@ -14,6 +14,7 @@ PACKAGES=(
   dataset-fashion-mnist
   slurm-wlm munge                      # a real single-node SLURM for the tests (started by them)
   python3-optuna                       # a real reader of `runner export --optuna-journal` (tests)
+  python3-torch                        # scripts the TorchScript modules of the tests and examples
   chromium                             # a real browser for the report's test (headless)
   npm
 )

@@ -37,9 +37,9 @@ template <typename E>
 struct EnumNames;
 template <>
 struct EnumNames<ModelKind> {
-  static constexpr std::array<const char*, 9> names = {
-      "dense", "sparse_l1",  "sparse_binary", "contractive", "conv",
-      "randomized", "vae", "icvae",         "torchscript"};
+  static constexpr std::array<const char*, 9> names = {"dense",       "sparse_l1", "sparse_binary",
+                                                       "contractive", "conv",      "randomized",
+                                                       "vae",         "icvae",     "torchscript"};
 };
 template <>
 struct EnumNames<Activation> {

@@ -480,8 +480,9 @@ void check_trial(const TrialConfig& c, const SweepSpec& spec) {
     }
   }
   if (model == ModelKind::kTorchscript && c.model.path.empty())
-    fail("model.kind", "\"torchscript\" needs model.path: the file torch.jit.script(model).save() "
-                       "wrote");
+    fail("model.kind",
+         "\"torchscript\" needs model.path: the file torch.jit.script(model).save() "
+         "wrote");
   if (model != ModelKind::kTorchscript && !c.model.path.empty())
     fail("model.path", "is for model.kind = \"torchscript\" only, not \"" + model_name + "\"");
   const auto& k = c.corruption;

@@ -1,24 +1,6 @@
 # Invalid input: exit code 2, a message naming file, line and key, and nothing written.
 source "$(dirname "$0")/lib.sh"
 
-expect_invalid() {  # DESCRIPTION EXPECTED-TEXT COMMAND...
-  local what=$1 text=$2
-  shift 2
-  rm -rf runs out.db job.sbatch
-  "$@" < /dev/null > stdout.txt 2> stderr.txt  # not the rows' here-document
-  local rc=$?
-  check "$what: exit code" "$rc" 2
-  grep -qF -- "$text" stderr.txt || fail "$what: stderr lacks '$text': $(cat stderr.txt)"
-  [ ! -e runs ] && [ ! -e out.db ] || fail "$what: wrote a database"
-  [ ! -e job.sbatch ] || fail "$what: wrote a batch script"
-}
-
-trim() {  # TEXT: without leading and trailing blanks
-  local s=$1
-  s=${s#"${s%%[![:space:]]*}"}
-  printf '%s' "${s%"${s##*[![:space:]]}"}"
-}
-
 good='name = "ok"
 [data]
 dataset = "mnist"

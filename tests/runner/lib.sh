@@ -24,6 +24,25 @@ kill_job() {
   for _ in $(seq 50); do pgrep -s "$1" > /dev/null || break; sleep 0.1; done
   pgrep -s "$1" > /dev/null && fail "ranks survived the kill"
 }
+# Invalid input: exit code 2, stderr says EXPECTED-TEXT, and nothing is written.
+expect_invalid() {  # DESCRIPTION EXPECTED-TEXT COMMAND...
+  local what=$1 text=$2
+  shift 2
+  rm -rf runs out.db job.sbatch
+  "$@" < /dev/null > stdout.txt 2> stderr.txt  # not the rows' here-document
+  local rc=$?
+  check "$what: exit code" "$rc" 2
+  grep -qF -- "$text" stderr.txt || fail "$what: stderr lacks '$text': $(cat stderr.txt)"
+  [ ! -e runs ] && [ ! -e out.db ] || fail "$what: wrote a database"
+  [ ! -e job.sbatch ] || fail "$what: wrote a batch script"
+}
+
+trim() {  # TEXT: without leading and trailing blanks
+  local s=$1
+  s=${s#"${s%%[![:space:]]*}"}
+  printf '%s' "${s%"${s##*[![:space:]]}"}"
+}
+
 finish() {
   echo "$PASSES passed, $FAILURES failed"
   [ "$FAILURES" -eq 0 ]

@@ -156,6 +156,16 @@ TEST(Resume, BlotchedInputsEndExactlyAsUninterrupted) {
   expect_resume_matches(a, {5, 40}, 2);
 }
 
+// A module brought in as TorchScript, its weights drawn by its reset_parameters() and corrupted
+// inputs drawn each step: its parameters are the checkpoint's like a built-in model's.
+TEST(Resume, TorchScriptModuleEndsExactlyAsUninterrupted) {
+  auto a = resumable_trial("torchscript");
+  a.config.model.file = std::string(RUNNER_TORCHSCRIPT_DIR) + "/dense_reset.pt";
+  a.config.corruption.kind = sweeps::CorruptionKind::kMasking;
+  a.config.corruption.level = 0.3;
+  expect_resume_matches(a, {27, 13}, 2);
+}
+
 // Trained layer by layer: stopped in the first stage, then in the second (fresh Adam state there).
 TEST(Resume, RandomizedAcrossStagesEndsExactlyAsUninterrupted) {
   auto a = resumable_trial("randomized");
