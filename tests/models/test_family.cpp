@@ -21,6 +21,7 @@ TEST(Family, EveryKindOfTheKeyTableHasItsFamilysEntries) {
     c.hidden = {32};
     c.latent = 8;
     c.channels = {4};
+    c.file = std::string(RUNNER_TORCHSCRIPT_DIR) + "/dense.pt";  // a torchscript module
     // A family that fuses some of its configs has a batched loss.
     EXPECT_TRUE(f.fused_loss || !f.unfusable_reason(c).empty()) << name;
     const auto model = f.make(c, 784, 784, 10);
