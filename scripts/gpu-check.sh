@@ -88,7 +88,8 @@ configure() {
     -DMPIEXEC_EXECUTABLE="$MPIRUN" -DMPI_CXX_SKIP_MPICXX=ON \
     -DMPI_CXX_ADDITIONAL_INCLUDE_DIRS="$lib/openmpi/include" -DMPI_CXX_LIB_NAMES="mpi_cxx;mpi" \
     -DMPI_mpi_cxx_LIBRARY="$lib/openmpi/lib/libmpi_cxx.so" \
-    -DMPI_mpi_LIBRARY="$lib/openmpi/lib/libmpi.so" -DMPIRUN="$MPIRUN"
+    -DMPI_mpi_LIBRARY="$lib/openmpi/lib/libmpi.so" -DMPIRUN="$MPIRUN" \
+    -DTORCHSCRIPT_PYTHON="$(command -v python3)"  # the PyTorch there scripts the test modules
 }
 
 # Each phase runs under `timeout`, logs to $OUT/NAME.log and adds a PASS, FAIL or SKIP line to

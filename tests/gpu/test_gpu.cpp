@@ -77,10 +77,12 @@ TEST(Gpu, EveryKindTrainsOnCudaAsOnTheCpu) {
   if (g_mpi->rank() != 0) return;
   cluster::Backends backends;
   for (const char* kind : {"dense", "sparse_l1", "sparse_binary", "contractive", "conv",
-                           "randomized", "vae", "icvae"}) {
+                           "randomized", "vae", "icvae", "torchscript"}) {
     auto a = testutil::tiny_trial(std::string("gpu-") + kind, 9, 1000, 300);
     a.config.model.kind = testutil::kind(kind);
     if (std::string(kind) == "conv") a.config.model.channels = {4, 8};
+    // A module's parameters move to the GPU with the model that holds them.
+    a.config.model.file = std::string(RUNNER_TORCHSCRIPT_DIR) + "/dense_reset.pt";
     const GpuRun gpu = train_on(a, sweeps::Device::kCuda, alone, backends);
     const GpuRun cpu = train_on(a, sweeps::Device::kCpu, alone, backends);
     const double cpu_mse = metric(cpu.out.metrics, "recon_mse");
