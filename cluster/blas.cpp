@@ -1,6 +1,7 @@
 #include "cluster/blas.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -88,6 +89,34 @@ std::optional<KernelChoice> better_kernel(const std::string& chosen,
           (can >= 3 ? "AVX-512" : can == 2 ? "AVX2 and FMA" : "AVX") + ": using " + c.coretype +
           " (OPENBLAS_CORETYPE; set it yourself to choose another)";
   return c;
+}
+
+std::int64_t cache_size_bytes(const std::string& text) {
+  std::int64_t n = 0;
+  std::size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+    n = n * 10 + (text[i++] - '0');
+  const char unit = i < text.size() ? text[i] : ' ';
+  return unit == 'K' ? n << 10 : unit == 'M' ? n << 20 : unit == 'G' ? n << 30 : n;
+}
+
+// The kernel's view of cpu0's caches (what lscpu shows). glibc's sysconf reads the CPU's own
+// report, which on a virtual machine can be the whole host's: 256 MB of L3 on a 2-core EPYC
+// guest whose share is 32 MB.
+std::int64_t last_level_cache_bytes() {
+  int best_level = 0;
+  std::int64_t best = 0;
+  for (int index = 0; index < 16; ++index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index);
+    std::ifstream level_file(dir + "/level"), size_file(dir + "/size");
+    int level = 0;
+    std::string size;
+    if (!(level_file >> level) || !(size_file >> size)) continue;
+    if (level > best_level) best_level = level, best = cache_size_bytes(size);
+  }
+  if (best > 0) return best;
+  const long bytes = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return bytes > 0 ? bytes : std::max<long>(0, sysconf(_SC_LEVEL2_CACHE_SIZE));
 }
 
 }  // namespace cluster

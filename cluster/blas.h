@@ -4,6 +4,7 @@
 // takes its SSE-only `Prescott` kernel there: 3x slower sgemm than its AVX-512 `SkylakeX`
 // kernel on the same core. OpenBLAS reads OPENBLAS_CORETYPE once, as it is loaded, so the runner
 // sets it and starts itself again (runner/main.cpp), and only where the user has not set it.
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,5 +33,10 @@ struct KernelChoice {
 std::optional<KernelChoice> better_kernel(const std::string& chosen,
                                           const std::set<std::string>& flags,
                                           const char* env_coretype);
+
+// A cache size as Linux writes it in sysfs ("32768K") in bytes.
+std::int64_t cache_size_bytes(const std::string& text);
+// The size of this CPU's last-level cache (L3, else L2) in bytes; 0 when the system does not say.
+std::int64_t last_level_cache_bytes();
 
 }  // namespace cluster

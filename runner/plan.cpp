@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "cluster/blas.h"
 #include "data/datasets.h"
 #include "models/corruptions.h"
 #include "models/family.h"
@@ -57,6 +58,34 @@ void resolve_module(Plan& plan, sweeps::TrialConfig& c) {
   c.model.file_hash = file.hash;
 }
 
+// The pixels of a dataset's images and its classes, read once.
+std::pair<std::int64_t, std::int64_t> dims_of(Plan& plan, const std::string& dir) {
+  auto it = plan.dataset_dims.find(dir);
+  if (it != plan.dataset_dims.end()) return it->second;
+  const data::Dataset d = data::load_dataset(dir);
+  return plan.dataset_dims[dir] = {d.train.rows * d.train.cols, d.num_classes};
+}
+
+// On a CPU, the most members an array of this trial's shape may hold (0: cluster.fuse decides).
+// "auto" asks rank 0's node for a GPU: a cluster's nodes are alike.
+std::int64_t fuse_limit(Plan& plan, const sweeps::TrialConfig& c, const std::string& shape) {
+  if (shape.empty() || plan.spec.cluster.fuse <= 1) return 0;
+  const auto device = c.train.device;
+  if (device == sweeps::Device::kCuda ||
+      (device == sweeps::Device::kAuto && torch::cuda::is_available()))
+    return 0;
+  if (auto it = plan.shape_limits.find(shape); it != plan.shape_limits.end()) return it->second;
+  const auto [pixels, classes] = dims_of(plan, c.data.path);
+  const auto model =
+      models::make_autoencoder(c.model, models::input_width(c.corruption, pixels), pixels, classes);
+  std::int64_t values = 0;
+  for (const auto& p : model->parameters()) values += p.numel();
+  // Each value has its gradient and Adam's two moments beside it, all float.
+  const std::int64_t member_bytes = values * 4 * static_cast<std::int64_t>(sizeof(float));
+  return plan.shape_limits[shape] =
+             cpu_array_limit(member_bytes, cluster::last_level_cache_bytes());
+}
+
 }  // namespace
 
 std::size_t add_trial(Plan& plan, sweeps::Trial trial) {
@@ -75,6 +104,7 @@ std::size_t add_trial(Plan& plan, sweeps::Trial trial) {
   c.data.path = it->second;
   resolve_module(plan, c);
   plan.shapes.push_back(models::unfusable_reason(c.model).empty() ? sweeps::array_shape(c) : "");
+  plan.fuse_limits.push_back(fuse_limit(plan, c, plan.shapes.back()));
   plan.configs.push_back(std::move(c));
   plan.trials.push_back(std::move(trial));
   return plan.trials.size() - 1;
@@ -91,7 +121,7 @@ Plan make_plan(const std::string& sweep_path, const std::vector<std::string>& ov
     plan.parts = std::move(trials);
     // Every part's dataset is found now, before anything is written.
     for (const auto& part : plan.parts) add_trial(plan, part);
-    plan.trials.clear(), plan.configs.clear(), plan.shapes.clear();
+    plan.trials.clear(), plan.configs.clear(), plan.shapes.clear(), plan.fuse_limits.clear();
     return plan;
   }
   for (auto& t : trials) add_trial(plan, std::move(t));
@@ -135,11 +165,12 @@ Assignment assignment_of(const Plan& plan, std::size_t i) {
     for (const auto& d : plan.spec.space) t.pbt_keys.push_back(d.path);
   }
   t.shape = plan.shapes[i];
+  t.fuse_limit = plan.fuse_limits[i];
   return t;
 }
 
 std::vector<std::vector<std::size_t>> plan_arrays(const Plan& plan) {
-  return form_arrays(plan.shapes, plan.spec.cluster.fuse);
+  return form_arrays(plan.shapes, plan.fuse_limits, plan.spec.cluster.fuse);
 }
 
 void print_arrays(const Plan& plan, std::ostream& out) {
@@ -148,6 +179,15 @@ void print_arrays(const Plan& plan, std::ostream& out) {
   for (const auto& a : arrays) fused += a.size() > 1 ? 1 : 0;
   out << "cluster.fuse = " << plan.spec.cluster.fuse << ": " << fused << " fused array(s), "
       << arrays.size() - fused << " trials alone" << std::endl;
+  std::set<std::int64_t> limits;
+  for (const auto& [shape, limit] : plan.shape_limits)
+    if (limit > 0 && limit < plan.spec.cluster.fuse) limits.insert(limit);
+  for (const auto limit : limits)
+    out << "  on the CPU, arrays of " << limit
+        << " at most for some shapes: their members' weights, "
+        << "gradients and Adam moments fill a quarter of the "
+        << cluster::last_level_cache_bytes() / (1 << 20)
+        << " MB last-level cache, and a larger array would train slower" << std::endl;
   std::size_t n = 0;
   for (const auto& a : arrays) {
     if (a.size() > 1) {
@@ -158,8 +198,9 @@ void print_arrays(const Plan& plan, std::ostream& out) {
     }
     const auto why = models::unfusable_reason(plan.configs[a[0]].model);
     out << "  alone    " << plan.trials[a[0]].id << "  "
-        << (why.empty() ? "no other trial of its shape is left to fuse with"
-                        : "does not fuse: " + why)
+        << (!why.empty()                  ? "does not fuse: " + why
+            : plan.fuse_limits[a[0]] == 1 ? std::string("too large to fuse on the CPU (above)")
+                                          : "no other trial of its shape is left to fuse with")
         << std::endl;
   }
 }

@@ -24,6 +24,9 @@ struct Plan {
   // far are the plan's trials (rank 0 adds them as they are proposed: add_trial).
   std::vector<sweeps::Trial> parts;
   std::map<std::string, std::string> datasets;  // as written -> the directory it resolved to
+  std::vector<std::int64_t> fuse_limits;        // one per trial: Assignment::fuse_limit
+  std::map<std::string, std::int64_t> shape_limits;  // the same, once per shape
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> dataset_dims;  // pixels, classes
   std::set<std::string> checked_modules;        // module files checked, with how they are fed
   std::set<std::string> notes;                  // for the user, once each (rank 0 prints them)
 };

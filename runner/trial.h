@@ -65,6 +65,9 @@ struct Assignment {
   // What trials it may fuse with: sweeps::array_shape, or "" when its model does not fuse
   // (models::unfusable_reason). Set once, by the plan.
   std::string shape;
+  // On a CPU, the most members an array of its shape may hold (runner/schedule/arrays.h); 0: as
+  // many as cluster.fuse allows. Set once, by the plan.
+  std::int64_t fuse_limit = 0;
   std::string checkpoint;  // encoded runner::Checkpoint to go on from; empty: from epoch 0
   ResumePoint resume;      // where `checkpoint` stands, decoded once by whoever read it
   // Population-based training: the keys that change (reported as series each epoch) and the

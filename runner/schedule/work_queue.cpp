@@ -31,6 +31,7 @@ std::vector<Assignment> WorkQueue::next_array(const std::vector<int>& ranks,
   std::vector<Assignment> array(1);
   if (!next(ranks, hosts, array[0])) return {};
   const std::string shape = array[0].shape;
+  fuse = fuse_within(fuse, array[0].fuse_limit);
   std::deque<Assignment> later;  // claimed, but resuming from elsewhere: set aside
   // Until the array is full (at once for a trial that trains alone).
   for (auto it = queue_.begin(); it != queue_.end() && may_join(shape, shape, array.size(), fuse);) {

@@ -54,3 +54,11 @@ TEST(Blas, FlagsFromCpuinfo) {
   EXPECT_EQ(f, (std::set<std::string>{"fpu", "sse", "avx2", "avx512f"}));
   EXPECT_TRUE(cluster::cpu_flags("no flags here\n").empty());
 }
+
+TEST(Blas, CacheSizesAsSysfsWritesThem) {
+  EXPECT_EQ(cluster::cache_size_bytes("32768K"), 32 << 20);
+  EXPECT_EQ(cluster::cache_size_bytes("512K"), 512 << 10);
+  EXPECT_EQ(cluster::cache_size_bytes("2M"), 2 << 20);
+  EXPECT_EQ(cluster::cache_size_bytes("1024"), 1024);
+  EXPECT_EQ(cluster::cache_size_bytes(""), 0);
+}
