@@ -69,7 +69,7 @@ std::pair<std::int64_t, std::int64_t> dims_of(Plan& plan, const std::string& dir
 // On a CPU, the most members an array of this trial's shape may hold (0: cluster.fuse decides).
 // "auto" asks rank 0's node for a GPU: a cluster's nodes are alike.
 std::int64_t fuse_limit(Plan& plan, const sweeps::TrialConfig& c, const std::string& shape) {
-  if (shape.empty() || plan.spec.cluster.fuse <= 1) return 0;
+  if (shape.empty() || plan.spec.cluster.fuse <= 1 || !plan.spec.cluster.fuse_fits_cache) return 0;
   const auto device = c.train.device;
   if (device == sweeps::Device::kCuda ||
       (device == sweeps::Device::kAuto && torch::cuda::is_available()))

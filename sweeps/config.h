@@ -204,6 +204,8 @@ struct ClusterConfig {
   bool rank0_trains = true;           // rank 0 trains too, beside its scheduling
   std::int64_t ranks_per_gpu = 0;     // ranks of separate trials that may share one GPU
   std::int64_t fuse = 0;              // up to this many same-shaped trials train as one array
+  // On a CPU, an array holds no more members than fit the cache (runner/schedule/arrays.h).
+  bool fuse_fits_cache = true;
   double heartbeat_s = 0;             // a group root silent this long: its trial goes elsewhere
   double lease_s = 0;  // a run that has not renewed its claims this long loses them to other runs
 };

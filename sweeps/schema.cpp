@@ -215,6 +215,9 @@ std::vector<KeySpec> make_keys() {
       positive(key<&ClusterConfig::fuse>(
           "cluster.fuse", V{I{1}},
           "trials of one shape a group trains at once, as one batched model (fused arrays)")),
+      key<&ClusterConfig::fuse_fits_cache>(
+          "cluster.fuse_fits_cache", V{true},
+          "on a CPU, fewer per array where their weights would outgrow the cache"),
       key<&EarlyStopConfig::kind>("sweep.early_stop.kind", choice(EarlyStopKind::kNone),
                                   "none, asha or median"),
       key<&EarlyStopConfig::metric>("sweep.early_stop.metric", V{std::string("test_recon_mse")},

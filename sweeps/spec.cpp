@@ -581,11 +581,14 @@ Trial trial_of(const SweepSpec& spec, const Params& params, std::int64_t repeat)
   // A module file counts by its contents, not its name: the hash stands in for the path.
   Params identity = t.params;
   if (const auto it = identity.find("model.path"); it != identity.end()) {
-    const auto file = spec.model_files.find(std::get<std::string>(it->second));
-    if (file == spec.model_files.end())
-      throw std::logic_error("model.path " + to_display(it->second) + " was not hashed");
+    const auto& path = std::get<std::string>(it->second);
+    if (!path.empty()) {
+      const auto file = spec.model_files.find(path);
+      if (file == spec.model_files.end())
+        throw std::logic_error("model.path " + path + " was not hashed");
+      top["model_file_hash"] = Value{file->second.hash};
+    }
     identity.erase(it);
-    top["model_file_hash"] = Value{file->second.hash};
   }
   t.config_json = params_to_json(t.params, top);
   const std::string identity_json = params_to_json(identity, top);

@@ -67,6 +67,7 @@ batch_size = 64
 lr = 3e-3
 [cluster]
 threads_per_rank = 1
+fuse_fits_cache = false  # arrays as large as cluster.fuse asks, whatever this CPU's cache
 [sweep.grid]
 $(printf '%s\n' "$@")
 TOML

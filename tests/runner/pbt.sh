@@ -24,6 +24,7 @@ epochs = 6
 batch_size = 50
 [cluster]
 threads_per_rank = 1
+fuse_fits_cache = false
 fuse = 4
 [sweep.search]
 sampler = "pbt"

@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <limits>
 #include <set>
 
 #include "sweeps/piecewise.h"
 #include "sweeps/spec.h"
+#include "util/files.h"
 
 using sweeps::InputError;
 using sweeps::parse_sweep;
@@ -87,6 +90,33 @@ TEST(Expand, ConfigJsonIsCanonicalAndComplete) {
       R"("loss":{"beta":1,"lambda":0},"model":{"activation":"relu","channels":[16,32],"encoder":"mlp","hidden":[256],)"
       R"("kind":"dense","latent":16,"shift_layers":4},)"
       R"("seed":0,"train":{"batch_size":128,"device":"auto","epochs":5,"lr":0.001}})");
+}
+
+// A module file counts by its contents: renamed or moved, the same trial; edited, another. The
+// stored config keeps the path it ran with, and the hash.
+TEST(Expand, AModuleFileIsItsContentsNotItsName) {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("runner-spec-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir + "/moved");
+  util::write_file_atomically(dir + "/a.pt", "weights one");
+  util::write_file_atomically(dir + "/moved/b.pt", "weights one");
+  util::write_file_atomically(dir + "/c.pt", "weights two");
+  auto trial = [&](const std::string& path) {
+    return sweeps::expand(
+        parse_sweep("name = \"t\"\n[model]\nkind = \"torchscript\"\npath = \"" + path + "\"\n",
+                    dir + "/s.toml"))[0];
+  };
+  const auto a = trial("a.pt"), b = trial("moved/b.pt"), c = trial("c.pt");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.seed, b.seed);
+  EXPECT_NE(a.id, c.id);
+  EXPECT_NE(a.config_json.find(R"("path":"a.pt")"), std::string::npos) << a.config_json;
+  EXPECT_NE(a.config_json.find(R"("model_file_hash":")"), std::string::npos) << a.config_json;
+  // An empty path beside another kind is no path at all.
+  const auto plain = sweeps::expand(parse_sweep(kBase, "s.toml"))[0];
+  const auto empty = sweeps::expand(parse_sweep(std::string(kBase) + "path = \"\"\n", "s.toml"))[0];
+  EXPECT_EQ(plain.id, empty.id);
 }
 
 TEST(Expand, DefaultsFollowEachTrialsModelKind) {
