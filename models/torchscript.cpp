@@ -125,6 +125,9 @@ std::string check_module(const torch::jit::Module& m, const torch::Tensor& input
     const auto target = input.narrow(1, 0, output_dim);
     std::vector<torch::jit::IValue> args = {input, target};
     if (n == 3) args.emplace_back(1.0);
+    // With gradients, as training calls it: a loss may take derivatives of its own (an exact
+    // contractive penalty through torch.autograd.grad, say).
+    torch::AutoGradMode with_gradients(true);
     const auto loss = checked("loss", [&] { return call(m, "loss", args); });
     if (loss.dim() != 0 || !loss.is_floating_point())
       throw ModuleError("loss must return a floating-point scalar; it returns " +

@@ -44,6 +44,18 @@ class BetaLoss(Dense):
         return beta * torch.mean((self.decode(self.encode(x)) - target) ** 2)
 
 
+class JacobianLoss(Dense):
+    """A loss that differentiates its own code, as an exact contractive penalty does."""
+
+    @torch.jit.export
+    def loss(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        x = x.detach().requires_grad_(True)
+        z = self.encode(x)
+        g = torch.autograd.grad([z.sum()], [x], create_graph=True)[0]
+        assert g is not None
+        return torch.mean((self.decode(z) - target) ** 2) + 1e-3 * torch.mean(g ** 2)
+
+
 class NoEncode(nn.Module):
     def __init__(self):
         super().__init__()
@@ -80,7 +92,7 @@ def main(out: str):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     modules = {"dense": Dense(), "dense_small": Dense(32, 8), "dense_reset": DenseReset(32, 8),
-               "beta_loss": BetaLoss(16, 8), "no_encode": NoEncode(), "wrong_width": WrongWidth(),
+               "beta_loss": BetaLoss(16, 8), "jacobian_loss": JacobianLoss(16, 8), "no_encode": NoEncode(), "wrong_width": WrongWidth(),
                "pixel_loss": PixelLoss(16, 8), "with_buffer": WithBuffer()}
     for name, module in modules.items():
         torch.jit.script(module).save(os.path.join(out, name + ".pt"))

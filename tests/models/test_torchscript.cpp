@@ -61,6 +61,8 @@ TEST(TorchScript, CheckRefusesOutputsThatDoNotFit) {
     EXPECT_NE(message.find(expected), std::string::npos) << name << ": " << message;
   }
   EXPECT_EQ(models::check_module(load("dense_reset"), batch, 784), "");
+  // A loss that takes derivatives of its own is called with gradients on, as training calls it.
+  EXPECT_EQ(error_of([&] { models::check_module(load("jacobian_loss"), batch, 784); }), "");
   EXPECT_EQ(models::check_module(load("dense"), batch, 784),
             "it has no reset_parameters(): every repeat starts from the file's weights");
 }
