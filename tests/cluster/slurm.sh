@@ -90,7 +90,9 @@ job=$(sbatch --parsable --time=10 tl.sbatch)
 slurm_wait_job "$job" 300
 check "resubmission state" "$(slurm_job_state "$job")" COMPLETED
 expect_sweep_complete tl.db $EPOCHS
-check "interrupted trials resumed" "$(sql tl.db "SELECT count(*) FROM trials WHERE resumed_from > 0")" "$interrupted"
+# Counted in the log: a trial stopped inside its first epoch resumes from epoch 0 and a sample
+# (resumed_from 0), as happens when the machine is slow.
+check "interrupted trials resumed" "$(grep -c '^resume ' "tl-$job.out")" "$interrupted"
 
 # 4. A job array of two elements and a plain job, on one database at once.
 EPOCHS=3
