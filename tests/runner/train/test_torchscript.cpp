@@ -1,6 +1,7 @@
 // A module brought in as TorchScript trains through the runner's loop exactly as the built-in
 // model it mirrors.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
