@@ -17,28 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS=${1:-3}
 DEVICE=${2:-cpu}
-RUNNER=build/runner
-[ -x "$RUNNER" ] || scripts/setup.sh
-WORK=$(mktemp -d /tmp/runner-fuse-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-
-sweep() {  # NAME HIDDEN LATENT
-  cat > "$WORK/$1.toml" <<TOML
-name = "$1"
-repeats = 4
-[model]
-hidden = [$2]
-latent = $3
-[train]
-epochs = 3
-batch_size = 64
-device = "$DEVICE"
-[sweep.grid]
-"train.lr" = [1e-3, 2e-3, 3e-3, 5e-3]
-TOML
-}
-sweep small 64 8
-sweep paper 256 64
+source bench/lib.sh
+bench_start fuse
+bench_sweep "$WORK/small.toml" small 64 8 "$DEVICE"
+bench_sweep "$WORK/paper.toml" paper 256 64 "$DEVICE"
 
 # MODEL K: "SECONDS TRAIN_SAMPLES_PER_S" of one run. An array's members share its training time,
 # so the sweep's training time is the sum over arrays (a trial alone is an array of one).
@@ -51,7 +33,6 @@ measure() {
   train=$(sqlite3 "$db" "SELECT sum(seconds) FROM (SELECT max(8000 * 3 / f.value) AS seconds FROM final_metrics f JOIN trials t ON t.id = f.trial_id WHERE f.name = 'samples_per_s' GROUP BY coalesce(t.array_id, t.id))")
   echo "$(echo "$end - $start" | bc -l) $(echo "16 * 8000 * 3 / $train" | bc -l)"
 }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A seconds rate
 for ((i = 1; i <= REPEATS; ++i)); do

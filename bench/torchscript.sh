@@ -6,10 +6,8 @@
 #   bench/torchscript.sh [repeats]     (default 3: trials of each, the mean taken)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNNER=build/runner
-[ -x "$RUNNER" ] || scripts/setup.sh
-WORK=$(mktemp -d /tmp/runner-torchscript-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+source bench/lib.sh
+bench_start torchscript
 /usr/bin/python3 tests/models/make_modules.py "$WORK" 2>/dev/null
 cat > "$WORK/bench.toml" <<TOML
 name = "torchscript-bench"

@@ -9,22 +9,9 @@
 # embedded training digits, one rank). The fixed cost is everything but the training steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNNER=build/runner
-[ -x "$RUNNER" ] || scripts/setup.sh
-WORK=$(mktemp -d /tmp/runner-cost-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cat > "$WORK/small.toml" <<TOML
-name = "small"
-repeats = 4
-[model]
-hidden = [64]
-latent = 8
-[train]
-epochs = 3
-batch_size = 64
-[sweep.grid]
-"train.lr" = [1e-3, 2e-3, 3e-3, 5e-3]
-TOML
+source bench/lib.sh
+bench_start cost
+bench_sweep "$WORK/small.toml" small 64 8
 PHASES="setup train evaluation checkpoints final probe adversary pictures"
 printf '| K | wall s/trial | %s | outside | fixed share |\n' "$(sed 's/ / | /g' <<<"$PHASES")"
 printf '|---:|---:|%s---:|---:|\n' "$(for _ in $PHASES; do printf -- '---:|'; done)"

@@ -11,8 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS=${1:-3}
 BEFORE=${2:-91e9026^}
-RUNNER=$PWD/build/runner
-[ -x "$RUNNER" ] || scripts/setup.sh
+source bench/lib.sh
+bench_start vs-before
 OLD=/tmp/runner-before-$(git rev-parse --short "$BEFORE")
 if [ ! -x "$OLD/build/runner" ]; then
   [ -d "$OLD" ] || git worktree add --detach "$OLD" "$BEFORE" >/dev/null
@@ -23,28 +23,14 @@ export RUNNER_DATA_DIR=$PWD/data  # both read this checkout's embedded MNIST
 # The kernel OpenBLAS picks here, unless the caller pins another: the new runner would otherwise
 # choose its own, which is bench/run.sh's comparison, not this one's.
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$("$RUNNER" doctor | sed -n 's/.*kernel \([A-Za-z0-9]*\).*/\1/p' | head -n 1)}
-WORK=$(mktemp -d /tmp/runner-vs-before-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cat > "$WORK/small.toml" <<TOML
-name = "small"
-repeats = 4
-[model]
-hidden = [64]
-latent = 8
-[train]
-epochs = 3
-batch_size = 64
-[sweep.grid]
-"train.lr" = [1e-3, 2e-3, 3e-3, 5e-3]
-TOML
+bench_sweep "$WORK/small.toml" small 64 8
 seconds() {  # BINARY K RUN: wall seconds of the sweep
-  local start=$SECONDS db=$WORK/$RANDOM-$2-$3.db
+  local start db=$WORK/$RANDOM-$2-$3.db
   start=$(date +%s.%N)
   "$1" run "$WORK/small.toml" --db "$db" --set cluster.fuse="$2" > "$WORK/out.txt" 2>&1 ||
     { cat "$WORK/out.txt"; exit 1; }
   echo "$(date +%s.%N) - $start" | bc -l
 }
-median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 declare -A runs
 for r in $(seq "$REPEATS"); do
   runs[before]+="$(seconds "$OLD/build/runner" 1 "$r")"$'\n'
