@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "util/host.h"
@@ -20,10 +21,35 @@ void mpi_check(int code, const char* call, const char* file, int line) {
                            std::to_string(line) + ": " + call + ": " + text);
 }
 
+const char* process_env(const char* var) {
+  return std::getenv(var);
+}
+
+std::optional<int> launcher_rank(const EnvLookup& env) {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* v = env(var)) return std::atoi(v);
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> singleton_settings(const EnvLookup& env) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (launcher_rank(env)) return out;
+  for (const auto& [var, value] : {std::pair{"OMPI_MCA_ess_singleton_isolated", "1"},
+                                   {"OMPI_MCA_pml", "ob1"},
+                                   {"OMPI_MCA_btl", "self"}})
+    if (!env(var)) out.emplace_back(var, value);
+  return out;
+}
+
 MpiContext::MpiContext(int* argc, char*** argv) {
   int provided = 0;
+  // Set only for MPI_Init, which reads them: processes this one starts (sbatch, a launcher) must
+  // not inherit a world of one.
+  const auto alone = singleton_settings();
+  for (const auto& [var, value] : alone) setenv(var.c_str(), value.c_str(), 0);
   // Rank 0's scheduler thread and training thread both call MPI; LibTorch's threads never do.
   MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided));
+  for (const auto& setting : alone) unsetenv(setting.first.c_str());
   threads_concurrent_ = provided >= MPI_THREAD_MULTIPLE;
   // Errors come back as codes (and from there as exceptions) instead of killing the job silently.
   MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));

@@ -5,15 +5,15 @@
 #include <iostream>
 
 #include "cluster/blas.h"
+#include "cluster/mpi_context.h"
 #include "runner/cli/cli.h"
 
 namespace {
 
 // Whether this process is the first of its job (or alone): the one that speaks for all.
 bool first_of_job() {
-  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
-    if (const char* v = std::getenv(var)) return std::string(v) == "0";
-  return true;
+  const auto rank = cluster::launcher_rank();
+  return !rank || *rank == 0;
 }
 
 // OpenBLAS chooses its kernel as it is loaded, before main: a better one than its generic
