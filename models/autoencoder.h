@@ -39,6 +39,12 @@ class AutoencoderImpl : public torch::nn::Module {
   // The reconstruction from a code as encode() gives it: representation blending (document 003)
   // decodes codes between two images' codes.
   virtual torch::Tensor decode_code(const torch::Tensor& code, const torch::Tensor& labels) = 0;
+  // reconstruct(), and each sample's KL to the prior where the family has one (VAEs; undefined
+  // otherwise): one pass gives the per-epoch test error and test ELBO.
+  virtual std::pair<torch::Tensor, torch::Tensor> reconstruct_with_kl(const torch::Tensor& input,
+                                                                      const torch::Tensor& labels) {
+    return {reconstruct(input, labels), torch::Tensor()};
+  }
   virtual Losses loss(const Batch& batch, const LossWeights& weights);
   // Width of the noise a training batch needs (0: deterministic).
   virtual std::int64_t noise_dim() const { return 0; }

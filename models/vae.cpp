@@ -44,6 +44,12 @@ torch::Tensor VaeImpl::decode(const torch::Tensor& z, const torch::Tensor& label
   return torch::sigmoid(decoder->forward(in));
 }
 
+std::pair<torch::Tensor, torch::Tensor> VaeImpl::reconstruct_with_kl(const torch::Tensor& x,
+                                                                     const torch::Tensor& labels) {
+  auto [mu, lv] = encode_gaussian(x);
+  return {decode(mu, labels), kl_to_prior(mu, lv)};
+}
+
 Losses VaeImpl::loss(const Batch& b, const LossWeights& w) {
   auto [mu, lv] = encode_gaussian(b.input);
   auto z = mu + (0.5 * lv).exp() * b.noise;

@@ -21,6 +21,8 @@ class VaeImpl : public AutoencoderImpl {
   torch::Tensor decode_code(const torch::Tensor& z, const torch::Tensor& labels) override {
     return decode(z, labels);
   }
+  std::pair<torch::Tensor, torch::Tensor> reconstruct_with_kl(const torch::Tensor& x,
+                                                              const torch::Tensor& labels) override;
   Losses loss(const Batch& batch, const LossWeights& weights) override;
   std::int64_t noise_dim() const override { return latent_; }
   void add_metrics(const torch::Tensor& input, const torch::Tensor& labels,

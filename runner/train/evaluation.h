@@ -14,12 +14,17 @@ namespace runner {
 struct TestErrors {
   torch::Tensor errors;  // per sample: mean squared error over pixels of the clean image
   torch::Tensor codes;   // the deterministic codes of the input
+  torch::Tensor kl;      // per sample: KL of the posterior to the prior (VAEs; else undefined)
 };
 
 // Reconstruction errors of the clean images `clean` from `input`, and the codes of `input`
 // (unless `with_codes` is false: the per-epoch test error needs none), in evaluation mode.
 TestErrors evaluate(models::AutoencoderImpl& model, const torch::Tensor& input,
                     const SplitTensors& clean, bool with_codes = true);
+
+// The ELBO per sample of a VAE's evaluation (`pixels` wide images), as its final metric "elbo"
+// defines it: minus the squared error summed over pixels and the KL to the prior.
+double test_elbo(const TestErrors& evaluated, std::int64_t pixels);
 
 // L-BFGS stops once the loss changes by less than this between iterations. LibTorch's default
 // (1e-9) ran the probe its whole 100 iterations; 1e-5 stops it 1.6-2x sooner with the accuracy
@@ -32,6 +37,10 @@ constexpr double kProbeTolerance = 1e-5;
 double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch::Tensor z_test,
                       const torch::Tensor& y_test, std::int64_t classes,
                       double tolerance = kProbeTolerance);
+
+// The adversary below, trained: an MLP (one hidden layer of 64) on the codes, 30 epochs of Adam.
+torch::nn::Sequential train_adversary(const torch::Tensor& z_train, const torch::Tensor& y_train,
+                                      std::int64_t classes, std::int64_t seed);
 
 // How well an MLP predicts the label from the code (document 002's adversary): trained on the
 // train codes, scored on the test codes. The lower, the less the code tells about the label.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <random>
 
 #include "cluster/group.h"
 #include "runner/train/evaluation.h"
@@ -10,6 +11,7 @@
 #include "sweeps/metrics.h"
 #include "tests/mpi_test_main.h"
 #include "tests/testutil.h"
+#include "util/shuffle.h"
 
 namespace {
 
@@ -130,6 +132,9 @@ TEST(Training, EveryKindLearnsAndReportsItsOwnMetrics) {
       EXPECT_TRUE(sweeps::is_final_metric(name)) << kind << ": " << name;
     if (kind == "vae" || kind == "icvae") {
       EXPECT_EQ(metric(r.epochs[0], "beta"), a.config.loss.beta) << kind;
+      // The last epoch's test ELBO and the final one judge the same model on the same test set.
+      const double elbo = metric(r.final_metrics, "elbo");
+      EXPECT_NEAR(metric(r.epochs[3], "test_elbo"), elbo, 1e-5 * std::abs(elbo)) << kind;
     }
     if (kind == "sparse_binary" || kind == "sparse_l1") {
       EXPECT_GT(metric(r.final_metrics, "active_fraction"), 0) << kind;
@@ -265,6 +270,49 @@ TEST(Probe, StoppingEarlyKeepsTheAccuracy) {
     EXPECT_NEAR(tolerant, exact, 0.005) << "codes of " << dim << " dimensions";
     EXPECT_GT(exact, 0.2) << "the probe learnt something";
   }
+}
+
+// The adversary as document 002 trains it, written with autograd and torch's Adam: the
+// runner's hand-written gradients and flat Adam must train the same MLP, bit for bit (on the CPU).
+torch::nn::Sequential adversary_by_autograd(const torch::Tensor& z_train,
+                                            const torch::Tensor& y_train, std::int64_t seed) {
+  torch::manual_seed(static_cast<std::uint64_t>(seed) + 1);
+  torch::nn::Sequential mlp(torch::nn::Linear(z_train.size(1), 64), torch::nn::ReLU(),
+                            torch::nn::Linear(64, 10));
+  torch::optim::Adam opt(mlp->parameters(), torch::optim::AdamOptions(1e-3));
+  std::mt19937_64 order(static_cast<std::uint64_t>(seed));
+  const std::int64_t n = z_train.size(0);
+  for (int epoch = 0; epoch < 30; ++epoch) {
+    auto perm = torch::tensor(util::permutation(n, order), torch::kInt64);
+    for (std::int64_t i = 0; i < n; i += 128) {
+      auto idx = perm.narrow(0, i, std::min<std::int64_t>(128, n - i));
+      opt.zero_grad();
+      torch::cross_entropy_loss(mlp->forward(z_train.index_select(0, idx)),
+                                y_train.index_select(0, idx))
+          .backward();
+      opt.step();
+    }
+  }
+  return mlp;
+}
+
+// 3,000 codes: the last batch of each epoch (56) is not a power of two, so 1/56 rounds.
+TEST(Adversary, TrainsTheMlpAutogradAndTorchAdamWould) {
+  torch::manual_seed(5);
+  const auto centres = torch::randn({10, 8});
+  auto codes = [&](std::int64_t n, torch::Tensor& y) {
+    y = torch::randint(0, 10, {n}, torch::kInt64);
+    return centres.index_select(0, y) + 1.5 * torch::randn({n, 8});
+  };
+  torch::Tensor y_train, y_test;
+  const auto z_train = codes(3000, y_train), z_test = codes(1000, y_test);
+  auto reference = adversary_by_autograd(z_train, y_train, 7);
+  auto adversary = runner::train_adversary(z_train, y_train, 10, 7);
+  torch::NoGradGuard no_grad;
+  const auto logits = adversary->forward(z_test), expected = reference->forward(z_test);
+  EXPECT_TRUE(torch::equal(logits, expected)) << (logits - expected).abs().max().item<double>();
+  EXPECT_GT(runner::adversary_accuracy(z_train, y_train, z_test, y_test, 10, 7), 0.3)
+      << "it learnt something";
 }
 
 }  // namespace
