@@ -97,8 +97,13 @@ double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch
   torch::nn::Linear probe(z_train.size(1), classes);
   probe->to(z_train.device());
   torch::Tensor &w = probe->weight, &b = probe->bias;
+  // Classes by samples: a softmax over 10 classes a row took LibTorch 4x as long as over 8,000
+  // samples a column, and it was half the probe's time.
+  const auto z_t = z_train.t().contiguous();
   const auto minus_one_hot =
-      -torch::one_hot(y_train, classes).to(z_train.dtype()) / static_cast<double>(z_train.size(0));
+      (-torch::one_hot(y_train, classes).to(z_train.dtype()) / static_cast<double>(z_train.size(0)))
+          .t()
+          .contiguous();
   torch::optim::LBFGS opt(probe->parameters(), torch::optim::LBFGSOptions(1)
                                                    .max_iter(kProbeIterations)
                                                    .line_search_fn("strong_wolfe")
@@ -106,12 +111,12 @@ double probe_accuracy(torch::Tensor z_train, const torch::Tensor& y_train, torch
   // The loss's gradient by hand: the softmax's is (p - onehot) / n, a few kernels instead of
   // autograd's graph, which dominated the probe's time.
   opt.step([&] {
-    const auto log_p = torch::log_softmax(torch::addmm(b, z_train, w.t()), 1);
+    const auto log_p = torch::log_softmax(torch::addmm(b.unsqueeze(1), w, z_t), 0);
     const auto residual =
         log_p.exp().div_(static_cast<double>(z_train.size(0))).add_(minus_one_hot);
-    w.mutable_grad() = torch::addmm(w, residual.t(), z_train, 2 * kProbeWeightDecay, 1.0);
-    b.mutable_grad() = residual.sum(0);
-    return (minus_one_hot * log_p).sum() + kProbeWeightDecay * w.pow(2).sum();
+    w.mutable_grad() = torch::addmm(w, residual, z_train, 2 * kProbeWeightDecay, 1.0);
+    b.mutable_grad() = residual.sum(1);
+    return minus_one_hot.view(-1).dot(log_p.view(-1)) + kProbeWeightDecay * w.pow(2).sum();
   });
   return probe->forward(z_test).argmax(1).eq(y_test).to(torch::kFloat64).mean().item<double>();
 }
