@@ -83,8 +83,9 @@ torch::Tensor weights_of(const std::string& checkpoint) {
 
 // With `exact`, the weights must match bit for bit: the fused model then runs each member's
 // arithmetic exactly as alone. Otherwise (grouped convolutions, batched matrix products whose
-// summation order differs) within 1e-4, and a classifier's accuracy on the codes within one test
-// image, since it moves in steps of 1/n.
+// summation order differs) within 1e-4, and a classifier's accuracy on the codes within twice
+// the probe's own bound (runner::kProbeTolerance stops L-BFGS within 0.005 of the full solve, and
+// where it stops moves with the codes' last bits): each side within 0.005 of the full solve.
 void expect_same_trial(const TrialRun& a, const TrialRun& f, const std::string& id,
                        bool exact = true) {
   ASSERT_EQ(a.series.size(), f.series.size()) << id;
@@ -104,7 +105,7 @@ void expect_same_trial(const TrialRun& a, const TrialRun& f, const std::string& 
     if (exact && !util::is_timing(name))
       EXPECT_EQ(value, f.out.metrics[i].second) << id << " " << name;
     else if (accuracy)
-      EXPECT_LE(std::abs(value - f.out.metrics[i].second), 1.0 / kTestImages + 1e-12) << id;
+      EXPECT_LE(std::abs(value - f.out.metrics[i].second), 2 * 0.005 + 1e-12) << id << " " << name;
     else if (!util::is_timing(name))
       expect_close(value, f.out.metrics[i].second, 1e-4, id + " " + name);
   }
