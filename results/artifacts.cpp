@@ -38,8 +38,7 @@ std::string encode_png(int width, int height, int channels,
   uLongf size = compressBound(raw.size());
   std::string packed(size, '\0');
   if (compress2(reinterpret_cast<Bytef*>(packed.data()), &size,
-                reinterpret_cast<const Bytef*>(raw.data()), raw.size(),
-                Z_BEST_SPEED) != Z_OK)
+                reinterpret_cast<const Bytef*>(raw.data()), raw.size(), Z_BEST_SPEED) != Z_OK)
     throw std::runtime_error("PNG: zlib compression failed");
   packed.resize(size);
   std::string out = "\x89PNG\r\n\x1a\n";

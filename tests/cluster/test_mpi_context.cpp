@@ -1,8 +1,8 @@
-#include "cluster/mpi_context.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
+
+#include "cluster/mpi_context.h"
 
 namespace {
 
