@@ -153,10 +153,10 @@ torch::nn::Sequential train_adversary(const torch::Tensor& z_train, const torch:
           log_p.scalar_type());
       auto gh = torch::threshold_backward(g.mm(l2.weight), h, 0);
       // Weight gradients as autograd forms them for a transposed operand, bit for bit.
-      l2.weight.mutable_grad().copy_(g.t().mm(h));
-      l2.bias.mutable_grad().copy_(g.sum(0));
-      l1.weight.mutable_grad().copy_(gh.t().mm(x));
-      l1.bias.mutable_grad().copy_(gh.sum(0));
+      torch::mm_out(l2.weight.mutable_grad(), g.t(), h);
+      torch::sum_out(l2.bias.mutable_grad(), g, 0);
+      torch::mm_out(l1.weight.mutable_grad(), gh.t(), x);
+      torch::sum_out(l1.bias.mutable_grad(), gh, 0);
       opt.step();
     }
   }
