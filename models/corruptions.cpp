@@ -79,6 +79,10 @@ torch::Tensor network_input(const sweeps::CorruptionConfig& c, const Corrupted& 
   return c.mask_input ? torch::cat({x.image, x.mask}, 1) : x.image;
 }
 
+torch::Tensor clean_input(const sweeps::CorruptionConfig& c, const torch::Tensor& x) {
+  return c.mask_input ? network_input(c, {x, torch::ones_like(x)}) : x;
+}
+
 std::int64_t input_width(const sweeps::CorruptionConfig& c, std::int64_t pixels) {
   return c.mask_input ? 2 * pixels : pixels;
 }

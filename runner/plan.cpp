@@ -21,7 +21,7 @@ torch::Tensor first_batch(const sweeps::TrialConfig& c) {
   auto x = torch::from_blob(s.images.data(), {s.n, s.rows * s.cols}, torch::kUInt8)
                .to(torch::kFloat32)
                .div_(255.0);
-  return models::network_input(c.corruption, {x, torch::ones_like(x)});
+  return models::clean_input(c.corruption, x);
 }
 
 // Checks the module at model.path as trial config `c` would feed it, once per way of feeding it;

@@ -54,13 +54,8 @@ TrialData load_trial_data(const sweeps::TrialConfig& c, const torch::Device& dev
   TrialData d;
   d.train = first(all.train, c.data.train_limit);
   d.test = first(all.test, c.data.test_limit);
-  // A mask of ones only where the network sees it: for the rest, 31 MB written each trial.
-  auto clean_input = [&](const torch::Tensor& x) {
-    return c.corruption.mask_input ? models::network_input(c.corruption, {x, torch::ones_like(x)})
-                                   : x;
-  };
-  d.train_input = clean_input(d.train.x);
-  d.test_input = clean_input(d.test.x);
+  d.train_input = models::clean_input(c.corruption, d.train.x);
+  d.test_input = models::clean_input(c.corruption, d.test.x);
   d.rows = all.rows;
   d.cols = all.cols;
   d.classes = all.classes;

@@ -92,7 +92,8 @@ def main(out: str):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     modules = {"dense": Dense(), "dense_small": Dense(32, 8), "dense_reset": DenseReset(32, 8),
-               "beta_loss": BetaLoss(16, 8), "jacobian_loss": JacobianLoss(16, 8), "no_encode": NoEncode(), "wrong_width": WrongWidth(),
+               "beta_loss": BetaLoss(16, 8), "jacobian_loss": JacobianLoss(16, 8),
+               "no_encode": NoEncode(), "wrong_width": WrongWidth(),
                "pixel_loss": PixelLoss(16, 8), "with_buffer": WithBuffer()}
     for name, module in modules.items():
         torch.jit.script(module).save(os.path.join(out, name + ".pt"))

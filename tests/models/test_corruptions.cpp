@@ -62,3 +62,15 @@ TEST(Corruptions, EachKindHitsWhatItSays) {
   EXPECT_EQ(models::network_input(c, b).size(1), 2 * 784);
   EXPECT_EQ(models::input_width(c, 784), 2 * 784);
 }
+
+TEST(Corruptions, CleanInputHasAMaskOfOnesOnlyWhereTheNetworkSeesIt) {
+  sweeps::CorruptionConfig c;
+  const auto x = torch::rand({5, 784});
+  // Without mask_input the images themselves, no copy made.
+  EXPECT_EQ(models::clean_input(c, x).data_ptr(), x.data_ptr());
+  c.mask_input = true;
+  const auto both = models::clean_input(c, x);
+  ASSERT_EQ(both.size(1), 2 * 784);
+  EXPECT_TRUE(torch::equal(both.narrow(1, 0, 784), x));
+  EXPECT_TRUE(torch::equal(both.narrow(1, 784, 784), torch::ones_like(x)));
+}
