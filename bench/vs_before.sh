@@ -3,7 +3,9 @@
 # commit is built beside this one (a git worktree under /tmp, only its `runner` target), and both
 # run bench/fuse.sh's small sweep (784-64-8, 16 trials, 3 epochs of batch 64 on the 8,000
 # embedded digits, one process), with the same BLAS kernel pinned for both (OPENBLAS_CORETYPE),
-# interleaved, the median of REPEATS runs each. Not a test: it prints numbers and ratios.
+# interleaved, the median of REPEATS runs each; then the start and end of a run with nothing to do
+# (the sweep already in its database), the median of 7 each. Not a test: it prints numbers and
+# ratios.
 #
 #   bench/vs_before.sh [REPEATS] [COMMIT]   (default 3, and 91e9026^: the commit before the
 #                                             first of issue 22's changes)
@@ -45,3 +47,17 @@ for k in 1 4 16; do
   s=$(printf '%s' "${runs[now$k]}" | median)
   printf '| now | %d | %.2f | %.0f | %.2f |\n' "$k" "$s" "$(echo "16 * 3600 / $s" | bc -l)" "$(echo "$base / $s" | bc -l)"
 done
+idle() {  # BINARY: wall seconds of a run whose trials are all done
+  local start
+  start=$(date +%s.%N)
+  "$1" run "$WORK/small.toml" --db "$WORK/done.db" > /dev/null 2>&1
+  echo "$(date +%s.%N) - $start" | bc -l
+}
+"$RUNNER" run "$WORK/small.toml" --db "$WORK/done.db" > /dev/null 2>&1
+declare -A idles
+for _ in $(seq 7); do
+  idles[before]+="$(idle "$OLD/build/runner")"$'\n'
+  idles[now]+="$(idle "$RUNNER")"$'\n'
+done
+old=$(printf '%s' "${idles[before]}" | median) new=$(printf '%s' "${idles[now]}" | median)
+printf 'a run with nothing to do: before %.2f s, now %.2f s (%.2fx)\n' "$old" "$new" "$(echo "$old / $new" | bc -l)"
